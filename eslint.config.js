@@ -1,0 +1,31 @@
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["dist/**", "node_modules/**", "coverage/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/consistent-type-imports": "error",
+      "no-console": "off",
+    },
+  },
+  {
+    // Only src/lib/azure may import the Azure SDK; everything else talks to it through our adapters.
+    files: ["src/**/*.ts"],
+    ignores: ["src/lib/azure/**", "src/functions/**"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ group: ["@azure/*", "!@azure/functions"], message: "Import Azure SDKs only in src/lib/azure." }] }],
+    },
+  },
+  {
+    // Time is injected; nothing in src/lib reads the wall clock directly.
+    files: ["src/lib/**/*.ts"],
+    ignores: ["src/lib/clock.ts"],
+    rules: {
+      "no-restricted-properties": ["error", { object: "Date", property: "now", message: "Inject a Clock (src/lib/clock.ts)." }],
+    },
+  },
+);

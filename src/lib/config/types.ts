@@ -1,0 +1,124 @@
+/**
+ * The validated, frozen configuration KeyWarden runs with: app settings (from the environment, read
+ * only by src/lib/config) and the policy document (JSON, validated with zod).
+ */
+
+export type CloudName = "AzurePublicCloud" | "AzureChinaCloud" | "AzureUSGovernment" | "Custom" | "Emulator";
+
+export interface CloudEndpoints {
+  name: CloudName;
+  /** ARM endpoint, e.g. https://management.azure.com */
+  resourceManager: string;
+  /** Token audience for ARM, e.g. https://management.azure.com (scope = audience + "/.default"). */
+  resourceManagerAudience: string;
+  /** Entra ID authority host, e.g. https://login.microsoftonline.com */
+  authorityHost: string;
+  /** DNS suffix of Managed HSM data planes, e.g. managedhsm.azure.net */
+  managedHsmDnsSuffix: string;
+}
+
+/** Present only when KeyWarden talks to the built-in Azure emulator instead of Azure. */
+export interface EmulatorSettings {
+  /** https://127.0.0.1:<port> — serves ARM and, by Host header, every HSM data plane. */
+  endpoint: string;
+  /** PEM of the emulator's CA, trusted through the clients' TLS options (never by disabling TLS checks). */
+  caPem: string;
+  /** Object id the static emulator token carries; the emulated HSM RBAC authorises it. */
+  principalId: string;
+}
+
+export interface RetrySettings {
+  maxRetries: number;
+  retryDelayInMs: number;
+  maxRetryDelayInMs: number;
+}
+
+export interface AppSettings {
+  cloud: CloudEndpoints;
+  emulator?: EmulatorSettings;
+  /** Client id of a user-assigned managed identity for DefaultAzureCredential, if any. */
+  managedIdentityClientId?: string;
+  /** Where the policy document comes from (a file path, or inline JSON in an app setting). */
+  policySource: { kind: "file"; path: string } | { kind: "inline" };
+  /** NCRONTAB schedules (Azure Functions timer syntax, six fields). */
+  schedules: { scan: string; rotation: string };
+  retry: RetrySettings;
+  /** Poll interval for long-running ARM operations. */
+  lroPollIntervalMs: number;
+}
+
+export type ConsumerKind = "sqlManagedInstance" | "diskEncryptionSet" | "storageAccount";
+
+export interface IsoDuration {
+  /** As written in the policy, e.g. "P90D". */
+  iso: string;
+  /** Length in days (Y = 365, M = 30, W = 7; hours and below as fractions). */
+  days: number;
+}
+
+export interface KeyRotationPolicy {
+  /** Rotate this long after a version is created (Managed HSM: at least 28 days). */
+  rotateAfter: IsoDuration;
+  /** Each version expires this long after creation (the cryptoperiod). */
+  expireAfter: IsoDuration;
+  /** Raise a near-expiry alert this long before expiry. */
+  notifyBefore: IsoDuration;
+}
+
+export interface KeyPolicy {
+  name: string;
+  keyType: "RSA-HSM" | "EC-HSM" | "oct-HSM";
+  /** Minimum key size in bits (RSA) — defaults to thresholds.minRsaKeySize. */
+  minKeySize: number;
+  /** Which kinds of consumers are expected to use this key. */
+  consumers: ConsumerKind[];
+  rotation: KeyRotationPolicy;
+}
+
+export interface PrincipalRef {
+  principalId: string;
+  displayName?: string;
+}
+
+export interface ManagedHsmPolicy {
+  /** ARM resource id of the Managed HSM. */
+  resourceId: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  regions: { primary: string; extended: string[] };
+  keys: KeyPolicy[];
+  /** Principals that manage keys: expected to hold Managed HSM Crypto User. */
+  keyManagementPrincipals: PrincipalRef[];
+  /** Principals that administer the HSM (security officers): expected to hold Managed HSM Administrator. */
+  administratorPrincipals: PrincipalRef[];
+  /** Any other principal allowed key access (e.g. KeyWarden's own identity, auditors). */
+  otherExpectedPrincipals: PrincipalRef[];
+}
+
+export interface ComplianceThresholds {
+  softDeleteRetentionMinDays: number;
+  keyExpiryWarningDays: number;
+  keyExpiryCriticalDays: number;
+  minRsaKeySize: number;
+  /** Managed HSM caps a key at 100 versions. */
+  maxKeyVersions: number;
+  /** Warn when fewer than this many versions remain before the cap. */
+  keyVersionHeadroom: number;
+  /** Storage picks up a new version within 24 hours of a rotation. */
+  storageCatchUpHours: number;
+  allowedDiskEncryptionTypes: string[];
+}
+
+export interface PolicyDocument {
+  version: 1;
+  /** Subscriptions in which consumers are discovered. */
+  subscriptions: string[];
+  managedHsms: ManagedHsmPolicy[];
+  thresholds: ComplianceThresholds;
+}
+
+export interface KeyWardenConfig {
+  settings: AppSettings;
+  policy: PolicyDocument;
+}

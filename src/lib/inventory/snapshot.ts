@@ -1,0 +1,296 @@
+/**
+ * The estate snapshot: plain, versioned JSON collected once through the Azure SDKs.
+ * Compliance controls and the rotation planner are pure functions over it.
+ *
+ * Conventions
+ * - A part that could not be read is `null` and has a matching entry in `errors` (same `part` and
+ *   `resourceId`), so that checks report UNKNOWN, never a false PASS. An empty array means
+ *   "read, and there is none".
+ * - Times are ISO-8601 strings (UTC). Durations are ISO-8601 durations as Azure returns them.
+ * - Resource ids keep Azure's spelling; compare them case-insensitively (`sameResourceId`).
+ */
+
+export const SNAPSHOT_SCHEMA_VERSION = 1 as const;
+
+export interface EstateSnapshot {
+  schemaVersion: typeof SNAPSHOT_SCHEMA_VERSION;
+  /** When collection started (from the injected clock). */
+  collectedAt: string;
+  /** Cloud name the snapshot was collected from (AzurePublicCloud, AzureChinaCloud, AzureUSGovernment, Custom, Emulator). */
+  cloud: string;
+  /** Subscriptions that were searched for consumers. */
+  subscriptions: string[];
+  managedHsms: ManagedHsmSnapshot[];
+  consumers: ConsumersSnapshot;
+  errors: CollectionError[];
+}
+
+/** Which part of the snapshot a collection error leaves unknown. */
+export type SnapshotPart =
+  | "managedHsm"
+  | "managedHsm.regions"
+  | "managedHsm.privateEndpointConnections"
+  | "managedHsm.privateEndpoint"
+  | "managedHsm.diagnosticSettings"
+  | "keys"
+  | "key"
+  | "key.versions"
+  | "key.rotationPolicy"
+  | "rbac.roleDefinitions"
+  | "rbac.roleAssignments"
+  | "consumers.sqlManagedInstances"
+  | "consumers.sqlManagedInstance.encryptionProtector"
+  | "consumers.sqlManagedInstance.keys"
+  | "consumers.diskEncryptionSets"
+  | "consumers.disks"
+  | "consumers.virtualMachines"
+  | "consumers.storageAccounts";
+
+export interface CollectionError {
+  part: SnapshotPart;
+  /** The ARM resource id, key id or HSM scope the failed read was about. */
+  resourceId: string;
+  /** The SDK call that failed, e.g. "managedHsms.get", "keys.getKeyRotationPolicy". */
+  operation: string;
+  statusCode?: number;
+  /** Azure's error code (KeyNotFound, AuthorizationFailed, Forbidden, ...) or a Node error code. */
+  code?: string;
+  message: string;
+}
+
+export interface ManagedHsmSnapshot {
+  resourceId: string;
+  name: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  /** Primary region. */
+  location?: string;
+  /** Data-plane URI, e.g. https://contoso-prod-hsm.managedhsm.azure.net/ */
+  hsmUri?: string;
+  properties: ManagedHsmProperties | null;
+  regions: ManagedHsmRegion[] | null;
+  privateEndpointConnections: PrivateEndpointConnectionSnapshot[] | null;
+  diagnosticSettings: DiagnosticSettingSnapshot[] | null;
+  keys: KeySnapshot[] | null;
+  roleDefinitions: RoleDefinitionSnapshot[] | null;
+  roleAssignments: RoleAssignmentSnapshot[] | null;
+}
+
+export interface ManagedHsmProperties {
+  tenantId?: string;
+  provisioningState?: string;
+  enableSoftDelete?: boolean;
+  softDeleteRetentionInDays?: number;
+  enablePurgeProtection?: boolean;
+  publicNetworkAccess?: string;
+  networkAcls?: {
+    bypass?: string;
+    defaultAction?: string;
+    ipRules: string[];
+    virtualNetworkRules: string[];
+  };
+  securityDomainActivationStatus?: string;
+  initialAdminObjectIds: string[];
+}
+
+export interface ManagedHsmRegion {
+  name: string;
+  isPrimary: boolean;
+  provisioningState?: string;
+}
+
+export interface PrivateEndpointConnectionSnapshot {
+  id: string;
+  privateEndpointId?: string;
+  /** Pending | Approved | Rejected | Disconnected */
+  status?: string;
+  provisioningState?: string;
+  /** Region of the private endpoint resource itself; null when it could not be read. */
+  privateEndpointLocation: string | null;
+}
+
+export interface DiagnosticSettingSnapshot {
+  id: string;
+  name: string;
+  workspaceId?: string;
+  storageAccountId?: string;
+  eventHubAuthorizationRuleId?: string;
+  logs: { category?: string; categoryGroup?: string; enabled: boolean }[];
+}
+
+export interface KeySnapshot {
+  name: string;
+  /** Versionless key id: https://<hsm>/keys/<name> */
+  id: string;
+  /** Latest version (the one the HSM hands out for a versionless reference). */
+  currentVersion?: string;
+  keyType?: string;
+  keySize?: number;
+  keyOps: string[];
+  enabled?: boolean;
+  exportable?: boolean;
+  hasReleasePolicy: boolean;
+  createdOn?: string;
+  updatedOn?: string;
+  expiresOn?: string;
+  notBefore?: string;
+  recoveryLevel?: string;
+  recoverableDays?: number;
+  tags: Record<string, string>;
+  versions: KeyVersionSnapshot[] | null;
+  /** `null`: could not be read. A policy with no lifetime actions means none is set. */
+  rotationPolicy: RotationPolicySnapshot | null;
+}
+
+export interface KeyVersionSnapshot {
+  version: string;
+  /** Versioned key id: https://<hsm>/keys/<name>/<version> */
+  id: string;
+  enabled?: boolean;
+  createdOn?: string;
+  updatedOn?: string;
+  expiresOn?: string;
+  notBefore?: string;
+}
+
+export interface RotationPolicySnapshot {
+  /** ISO-8601 duration set on each new version as its expiry. */
+  expiresIn?: string;
+  lifetimeActions: {
+    action: "Rotate" | "Notify";
+    timeAfterCreate?: string;
+    timeBeforeExpiry?: string;
+  }[];
+  createdOn?: string;
+  updatedOn?: string;
+}
+
+export interface RoleDefinitionSnapshot {
+  /** e.g. Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/<guid> */
+  id: string;
+  name: string;
+  roleName?: string;
+  /** AKVBuiltInRole | CustomRole */
+  roleType?: string;
+  assignableScopes: string[];
+  permissions: {
+    actions: string[];
+    notActions: string[];
+    dataActions: string[];
+    notDataActions: string[];
+  }[];
+}
+
+export interface RoleAssignmentSnapshot {
+  id: string;
+  name: string;
+  /** "/", "/keys" or "/keys/<key name>" */
+  scope: string;
+  principalId: string;
+  roleDefinitionId: string;
+  /** Resolved from roleDefinitions when possible. */
+  roleName?: string;
+}
+
+export interface ConsumersSnapshot {
+  /** Each list is `null` when it could not be read for at least one subscription (see errors). */
+  sqlManagedInstances: SqlManagedInstanceConsumer[] | null;
+  diskEncryptionSets: DiskEncryptionSetConsumer[] | null;
+  disks: DiskSnapshot[] | null;
+  virtualMachines: VirtualMachineSnapshot[] | null;
+  storageAccounts: StorageAccountConsumer[] | null;
+}
+
+/** A parsed reference to a Managed HSM key; `version` is null for a versionless reference. */
+export interface KeyReference {
+  /** Original URL as configured on the consumer. */
+  url: string;
+  /** Lower-cased host (with port, if any) of the HSM the key lives in. */
+  host: string;
+  keyName: string;
+  version: string | null;
+}
+
+export interface ManagedIdentitySnapshot {
+  /** SystemAssigned | UserAssigned | "SystemAssigned, UserAssigned" | None */
+  type: string;
+  principalId?: string;
+  tenantId?: string;
+  userAssignedIdentities: { resourceId: string; principalId?: string; clientId?: string }[];
+}
+
+interface ConsumerBase {
+  resourceId: string;
+  name: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  location: string;
+  identity: ManagedIdentitySnapshot | null;
+}
+
+export interface SqlManagedInstanceConsumer extends ConsumerBase {
+  kind: "sqlManagedInstance";
+  primaryUserAssignedIdentityId?: string;
+  encryptionProtector: {
+    serverKeyName?: string;
+    /** ServiceManaged | AzureKeyVault */
+    serverKeyType?: string;
+    uri?: string;
+    keyReference: KeyReference | null;
+    autoRotationEnabled?: boolean;
+  } | null;
+  keys: { name: string; serverKeyType?: string; uri?: string; creationDate?: string; autoRotationEnabled?: boolean }[] | null;
+}
+
+export interface DiskEncryptionSetConsumer extends ConsumerBase {
+  kind: "diskEncryptionSet";
+  encryptionType?: string;
+  activeKeyUrl?: string;
+  keyReference: KeyReference | null;
+  previousKeyUrls: string[];
+  rotationToLatestKeyVersionEnabled?: boolean;
+  lastKeyRotationTimestamp?: string;
+  autoKeyRotationError?: { code?: string; message?: string };
+  provisioningState?: string;
+}
+
+export interface DiskSnapshot {
+  resourceId: string;
+  name: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  location: string;
+  managedBy?: string;
+  encryptionType?: string;
+  diskEncryptionSetId?: string;
+}
+
+export interface VirtualMachineSnapshot {
+  resourceId: string;
+  name: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  location: string;
+  disks: { role: "os" | "data"; lun?: number; diskId?: string; name?: string; diskEncryptionSetId?: string }[];
+}
+
+export interface StorageAccountConsumer extends ConsumerBase {
+  kind: "storageAccount";
+  /** Microsoft.Keyvault | Microsoft.Storage */
+  keySource?: string;
+  keyVaultUri?: string;
+  keyName?: string;
+  /** undefined/empty: versionless (auto-rotating). */
+  keyVersion?: string;
+  keyReference: KeyReference | null;
+  currentVersionedKeyIdentifier?: string;
+  lastKeyRotationTimestamp?: string;
+  /** The user-assigned identity used for encryption, when not the system-assigned one. */
+  encryptionUserAssignedIdentity?: string;
+}
+
+export type Consumer = SqlManagedInstanceConsumer | DiskEncryptionSetConsumer | StorageAccountConsumer;
+
+export function sameResourceId(a: string | undefined, b: string | undefined): boolean {
+  return a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
+}
