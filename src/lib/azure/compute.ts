@@ -1,0 +1,67 @@
+import { ComputeManagementClient } from "@azure/arm-compute";
+import type { DiskEncryptionSetConsumer, DiskSnapshot, VirtualMachineSnapshot } from "../inventory/snapshot.js";
+import { parseKeyReference } from "../inventory/keyReference.js";
+import { requireResourceId } from "../resourceId.js";
+import { collectPages } from "./errors.js";
+import { mapIdentity } from "./identity.js";
+import { defined } from "./managedHsms.js";
+
+/** Disk encryption sets, disks and VMs through @azure/arm-compute; listed per subscription. */
+export class ComputeArm {
+  constructor(private readonly client: (subscriptionId: string) => ComputeManagementClient) {}
+
+  listDiskEncryptionSets(subscriptionId: string): Promise<DiskEncryptionSetConsumer[]> {
+    return collectPages("diskEncryptionSets.list", `/subscriptions/${subscriptionId}`, this.client(subscriptionId).diskEncryptionSets.list(), (des) => {
+      const id = requireResourceId(des.id ?? "", "disk encryption set id");
+      const error = des.autoKeyRotationError;
+      return defined({
+        kind: "diskEncryptionSet" as const,
+        resourceId: des.id ?? "",
+        name: des.name ?? id.name,
+        subscriptionId: id.subscriptionId,
+        resourceGroup: id.resourceGroup,
+        location: des.location,
+        identity: mapIdentity(des.identity),
+        encryptionType: des.encryptionType,
+        activeKeyUrl: des.activeKey?.keyUrl,
+        keyReference: parseKeyReference(des.activeKey?.keyUrl),
+        previousKeyUrls: (des.previousKeys ?? []).map((k) => k.keyUrl),
+        rotationToLatestKeyVersionEnabled: des.rotationToLatestKeyVersionEnabled,
+        lastKeyRotationTimestamp: des.lastKeyRotationTimestamp?.toISOString(),
+        autoKeyRotationError: error ? defined({ code: error.code, message: error.message }) : undefined,
+        provisioningState: des.provisioningState,
+      });
+    });
+  }
+
+  listDisks(subscriptionId: string): Promise<DiskSnapshot[]> {
+    return collectPages("disks.list", `/subscriptions/${subscriptionId}`, this.client(subscriptionId).disks.list(), (d) => {
+      const id = requireResourceId(d.id ?? "", "disk id");
+      return defined({
+        resourceId: d.id ?? "",
+        name: d.name ?? id.name,
+        subscriptionId: id.subscriptionId,
+        resourceGroup: id.resourceGroup,
+        location: d.location,
+        managedBy: d.managedBy,
+        encryptionType: d.encryption?.type,
+        diskEncryptionSetId: d.encryption?.diskEncryptionSetId,
+      });
+    });
+  }
+
+  listVirtualMachines(subscriptionId: string): Promise<VirtualMachineSnapshot[]> {
+    return collectPages("virtualMachines.listAll", `/subscriptions/${subscriptionId}`, this.client(subscriptionId).virtualMachines.listAll(), (vm) => {
+      const id = requireResourceId(vm.id ?? "", "virtual machine id");
+      const storage = vm.storageProfile;
+      const disks: VirtualMachineSnapshot["disks"] = [];
+      if (storage?.osDisk) {
+        disks.push(defined({ role: "os" as const, diskId: storage.osDisk.managedDisk?.id, name: storage.osDisk.name, diskEncryptionSetId: storage.osDisk.managedDisk?.diskEncryptionSet?.id }));
+      }
+      for (const d of storage?.dataDisks ?? []) {
+        disks.push(defined({ role: "data" as const, lun: d.lun, diskId: d.managedDisk?.id, name: d.name, diskEncryptionSetId: d.managedDisk?.diskEncryptionSet?.id }));
+      }
+      return { resourceId: vm.id ?? "", name: vm.name ?? id.name, subscriptionId: id.subscriptionId, resourceGroup: id.resourceGroup, location: vm.location, disks };
+    });
+  }
+}

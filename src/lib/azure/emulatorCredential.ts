@@ -1,0 +1,25 @@
+import type { AccessToken, TokenCredential } from "@azure/core-auth";
+
+/**
+ * The credential KeyWarden uses against its built-in emulator: a static, unsigned JWT that names the
+ * caller's object id, which the emulated Managed HSM local RBAC authorises. Never used against Azure.
+ */
+export function createEmulatorToken(principalId: string, tenantId = "00000000-0000-0000-0000-000000000000"): string {
+  const header = base64url(JSON.stringify({ alg: "none", typ: "JWT" }));
+  const payload = base64url(JSON.stringify({ oid: principalId, tid: tenantId, iss: "keywarden-emulator" }));
+  return `${header}.${payload}.`;
+}
+
+export function createEmulatorCredential(principalId: string, tenantId?: string): TokenCredential {
+  const token = createEmulatorToken(principalId, tenantId);
+  return {
+    async getToken(): Promise<AccessToken> {
+      // Far in the future so the SDKs' token refreshers never ask again during a run.
+      return { token, expiresOnTimestamp: Date.now() + 24 * 3600_000, tokenType: "Bearer" };
+    },
+  };
+}
+
+function base64url(text: string): string {
+  return Buffer.from(text, "utf8").toString("base64url");
+}

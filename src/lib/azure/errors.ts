@@ -1,0 +1,63 @@
+import { RestError } from "@azure/core-rest-pipeline";
+import { ensureError } from "../errors.js";
+
+/**
+ * A failed Azure call, with what was being done and Azure's own error code. Adapters throw it; the
+ * collector records it. The message never includes request headers (tokens) or bodies.
+ */
+export class AzureRequestError extends Error {
+  override readonly name = "AzureRequestError";
+  constructor(
+    readonly operation: string,
+    readonly resourceId: string,
+    message: string,
+    readonly statusCode?: number,
+    readonly code?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Wraps an SDK error (RestError or a Node network error) with the operation and resource it concerned. */
+export function toAzureRequestError(error: unknown, operation: string, resourceId: string): AzureRequestError {
+  if (error instanceof AzureRequestError) return error;
+  const e = ensureError(error);
+  if (e instanceof RestError || (e as { name?: string }).name === "RestError") {
+    const rest = e as RestError;
+    const details = rest.details as { error?: { code?: string; message?: string } } | undefined;
+    const code = details?.error?.code ?? rest.code;
+    const message = details?.error?.message ?? firstLine(rest.message);
+    return new AzureRequestError(operation, resourceId, message, rest.statusCode, code, { cause: e });
+  }
+  const code = (e as { code?: unknown }).code;
+  return new AzureRequestError(operation, resourceId, firstLine(e.message), undefined, typeof code === "string" ? code : undefined, { cause: e });
+}
+
+function firstLine(text: string): string {
+  const line = text.split("\n")[0] ?? text;
+  return line.length > 500 ? `${line.slice(0, 500)}…` : line;
+}
+
+/** Runs an SDK call and rethrows any failure as an AzureRequestError. */
+export async function call<T>(operation: string, resourceId: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw toAzureRequestError(error, operation, resourceId);
+  }
+}
+
+/** Drains an SDK paged iterator into an array, mapping failures like `call`. */
+export async function collectPages<T, U>(
+  operation: string,
+  resourceId: string,
+  iterator: AsyncIterable<T>,
+  map: (item: T) => U,
+): Promise<U[]> {
+  return call(operation, resourceId, async () => {
+    const out: U[] = [];
+    for await (const item of iterator) out.push(map(item));
+    return out;
+  });
+}

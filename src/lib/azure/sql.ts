@@ -1,0 +1,57 @@
+import { SqlManagementClient } from "@azure/arm-sql";
+import type { SqlManagedInstanceConsumer } from "../inventory/snapshot.js";
+import { parseKeyReference } from "../inventory/keyReference.js";
+import { requireResourceId } from "../resourceId.js";
+import { call, collectPages } from "./errors.js";
+import { mapIdentity } from "./identity.js";
+import { defined } from "./managedHsms.js";
+
+export type ManagedInstanceBase = Omit<SqlManagedInstanceConsumer, "encryptionProtector" | "keys">;
+
+/** Microsoft.Sql managed instances, their TDE protector and keys, through @azure/arm-sql. */
+export class SqlManagedInstancesArm {
+  constructor(private readonly client: (subscriptionId: string) => SqlManagementClient) {}
+
+  listManagedInstances(subscriptionId: string): Promise<ManagedInstanceBase[]> {
+    return collectPages("managedInstances.list", `/subscriptions/${subscriptionId}`, this.client(subscriptionId).managedInstances.list(), (mi) => {
+      const id = requireResourceId(mi.id ?? "", "managed instance id");
+      return defined({
+        kind: "sqlManagedInstance" as const,
+        resourceId: mi.id ?? "",
+        name: mi.name ?? id.name,
+        subscriptionId: id.subscriptionId,
+        resourceGroup: id.resourceGroup,
+        location: mi.location,
+        identity: mapIdentity(mi.identity),
+        primaryUserAssignedIdentityId: mi.primaryUserAssignedIdentityId,
+      });
+    });
+  }
+
+  async getEncryptionProtector(instanceId: string): Promise<NonNullable<SqlManagedInstanceConsumer["encryptionProtector"]>> {
+    const { subscriptionId, resourceGroup, name } = requireResourceId(instanceId, "managed instance id");
+    const ep = await call("managedInstanceEncryptionProtectors.get", instanceId, () =>
+      this.client(subscriptionId).managedInstanceEncryptionProtectors.get(resourceGroup, name, "current"),
+    );
+    return defined({
+      serverKeyName: ep.serverKeyName,
+      serverKeyType: ep.serverKeyType,
+      uri: ep.uri,
+      keyReference: parseKeyReference(ep.uri),
+      autoRotationEnabled: ep.autoRotationEnabled,
+    });
+  }
+
+  listKeys(instanceId: string): Promise<NonNullable<SqlManagedInstanceConsumer["keys"]>> {
+    const { subscriptionId, resourceGroup, name } = requireResourceId(instanceId, "managed instance id");
+    return collectPages("managedInstanceKeys.listByInstance", instanceId, this.client(subscriptionId).managedInstanceKeys.listByInstance(resourceGroup, name), (k) =>
+      defined({
+        name: k.name ?? "",
+        serverKeyType: k.serverKeyType,
+        uri: k.uri,
+        creationDate: k.creationDate?.toISOString(),
+        autoRotationEnabled: k.autoRotationEnabled,
+      }),
+    );
+  }
+}
