@@ -1,0 +1,146 @@
+import type { KeyPolicy, ManagedHsmPolicy } from "../config/types.js";
+import type {
+  Consumer,
+  KeySnapshot,
+  KeyVersionSnapshot,
+  ManagedHsmSnapshot,
+  RoleAssignmentSnapshot,
+  RoleDefinitionSnapshot,
+} from "../inventory/snapshot.js";
+import { sameResourceId } from "../inventory/snapshot.js";
+import { hsmHost } from "../inventory/keyReference.js";
+import { roleDefinitionGuid } from "../rbac/builtinRoles.js";
+import type { ResourceRef } from "./result.js";
+import type { CheckContext } from "./types.js";
+
+/** Shared, pure lookups over the snapshot for the controls. */
+
+export interface HsmPair {
+  policy: ManagedHsmPolicy;
+  /** The collected HSM (always present: the collector records one per configured HSM). */
+  hsm: ManagedHsmSnapshot;
+  resource: ResourceRef;
+}
+
+export function hsmPairs(ctx: CheckContext): HsmPair[] {
+  return ctx.policy.managedHsms.map((policy) => {
+    const hsm = ctx.snapshot.managedHsms.find((h) => sameResourceId(h.resourceId, policy.resourceId)) ?? emptyHsm(policy);
+    return { policy, hsm, resource: { id: policy.resourceId, name: policy.name } };
+  });
+}
+
+function emptyHsm(policy: ManagedHsmPolicy): ManagedHsmSnapshot {
+  return {
+    resourceId: policy.resourceId,
+    name: policy.name,
+    subscriptionId: policy.subscriptionId,
+    resourceGroup: policy.resourceGroup,
+    properties: null,
+    regions: null,
+    privateEndpointConnections: null,
+    diagnosticSettings: null,
+    keys: null,
+    roleDefinitions: null,
+    roleAssignments: null,
+  };
+}
+
+export interface KeyPair extends HsmPair {
+  keyPolicy: KeyPolicy;
+  /**
+   * The collected key; `undefined` when the HSM's key list was read and the key is not in it
+   * (it does not exist); `null` when it could not be read (see keyErrors via errorsFor).
+   */
+  key: KeySnapshot | undefined | null;
+  keyResource: ResourceRef;
+}
+
+/** Every configured key of every configured HSM, with what was collected about it. */
+export function keyPairs(ctx: CheckContext): KeyPair[] {
+  return hsmPairs(ctx).flatMap((pair) =>
+    pair.policy.keys.map((keyPolicy) => {
+      const found = pair.hsm.keys?.find((k) => k.name.toLowerCase() === keyPolicy.name.toLowerCase());
+      const readErrors = ctx.snapshot.errors.some((e) => (e.part === "key" || e.part === "keys") && e.resourceId.toLowerCase().startsWith(keysUrl(pair.hsm).toLowerCase()));
+      const key = found ?? (pair.hsm.keys === null || readErrors ? null : undefined);
+      return { ...pair, keyPolicy, key, keyResource: { id: `${keysUrl(pair.hsm)}/${keyPolicy.name}`, name: keyPolicy.name } };
+    }),
+  );
+}
+
+export function keysUrl(hsm: ManagedHsmSnapshot): string {
+  return `${(hsm.hsmUri ?? `https://${hsm.name.toLowerCase()}`).replace(/\/+$/, "")}/keys`;
+}
+
+export function findVersion(key: KeySnapshot, version: string | null | undefined): KeyVersionSnapshot | undefined {
+  if (!version) return undefined;
+  return key.versions?.find((v) => v.version.toLowerCase() === version.toLowerCase());
+}
+
+export function roleDefinitionFor(hsm: ManagedHsmSnapshot, assignment: RoleAssignmentSnapshot): RoleDefinitionSnapshot | undefined {
+  const guid = roleDefinitionGuid(assignment.roleDefinitionId);
+  return hsm.roleDefinitions?.find((d) => d.name.toLowerCase() === guid || roleDefinitionGuid(d.id) === guid);
+}
+
+/** The role's GUID-independent display: its name, else its GUID. */
+export function roleLabel(hsm: ManagedHsmSnapshot, assignment: RoleAssignmentSnapshot): string {
+  return assignment.roleName ?? roleDefinitionFor(hsm, assignment)?.roleName ?? roleDefinitionGuid(assignment.roleDefinitionId);
+}
+
+/** Every consumer of the snapshot (null lists are skipped — callers check those for UNKNOWN). */
+export function allConsumers(ctx: CheckContext): Consumer[] {
+  const c = ctx.snapshot.consumers;
+  return [...(c.sqlManagedInstances ?? []), ...(c.diskEncryptionSets ?? []), ...(c.storageAccounts ?? [])];
+}
+
+/** The key reference a consumer is configured with (SQL: its TDE protector). */
+export function consumerKeyReference(consumer: Consumer) {
+  switch (consumer.kind) {
+    case "sqlManagedInstance":
+      return consumer.encryptionProtector?.keyReference ?? null;
+    case "diskEncryptionSet":
+    case "storageAccount":
+      return consumer.keyReference;
+  }
+}
+
+/**
+ * The key version a consumer actually uses. Versionless storage accounts report it in
+ * currentVersionedKeyIdentifier; everything else names it in its key URL.
+ */
+export function versionInUse(consumer: Consumer): string | null {
+  const ref = consumerKeyReference(consumer);
+  if (ref?.version) return ref.version;
+  if (consumer.kind === "storageAccount" && consumer.currentVersionedKeyIdentifier) {
+    const parts = new URL(consumer.currentVersionedKeyIdentifier).pathname.split("/").filter(Boolean);
+    return parts[2] ?? null;
+  }
+  return null;
+}
+
+/** Consumers whose key is `keyName` in `hsm`. */
+export function consumersOfKey(ctx: CheckContext, hsm: ManagedHsmSnapshot, keyName: string): Consumer[] {
+  if (!hsm.hsmUri) return [];
+  const host = hsmHost(hsm.hsmUri);
+  return allConsumers(ctx).filter((c) => {
+    const ref = consumerKeyReference(c);
+    return ref !== null && ref.host === host && ref.keyName.toLowerCase() === keyName.toLowerCase();
+  });
+}
+
+/** Principal ids a consumer's HSM access goes through (system-assigned and/or the user-assigned one it uses). */
+export function consumerPrincipalIds(consumer: Consumer): string[] {
+  const identity = consumer.identity;
+  if (!identity) return [];
+  const ids: string[] = [];
+  const uai = identity.userAssignedIdentities;
+  const chosen =
+    consumer.kind === "storageAccount" && consumer.encryptionUserAssignedIdentity
+      ? uai.filter((u) => sameResourceId(u.resourceId, consumer.encryptionUserAssignedIdentity))
+      : consumer.kind === "sqlManagedInstance" && consumer.primaryUserAssignedIdentityId
+        ? uai.filter((u) => sameResourceId(u.resourceId, consumer.primaryUserAssignedIdentityId))
+        : uai;
+  const usesSystem = /systemassigned/i.test(identity.type) && !(consumer.kind === "storageAccount" && consumer.encryptionUserAssignedIdentity);
+  if (usesSystem && identity.principalId) ids.push(identity.principalId);
+  for (const u of chosen) if (u.principalId) ids.push(u.principalId);
+  return ids;
+}
