@@ -1,0 +1,250 @@
+/**
+ * ARM consumer logic: validated writes (DES, storage, SQL MI keys and encryption protector), long-running
+ * operations, and how consumers react when an HSM key gets a new version.
+ *
+ * Modelled consumer behaviour (kept modest; assumptions noted):
+ * - Storage with an empty `keyversion` follows the latest version (real Azure does so within ~24 h; here at once).
+ * - A DES with `rotationToLatestKeyVersionEnabled` follows the latest version (real: within ~1 h; here at once);
+ *   the old key moves to `previousKeys` (real DES clears it once re-wrap completes – we keep it).
+ * - SQL MI with `autoRotationEnabled` on its encryption protector registers the new version as an MI key and switches.
+ */
+import { randomUUID } from "node:crypto";
+import { armBadRequest, armInvalidParameter, invalidRequestContent } from "../errors.js";
+import { encryptionProtectorResource, iso, sqlKeyResource } from "./materialise.js";
+import type { LongRunningOperation, Runtime } from "./runtime.js";
+import { keyId, now, parseHsmUri, parseKeyUrl } from "./runtime.js";
+import type { ArmResource, HsmKey, HsmState, KeyVersion } from "./state.js";
+import { findVersion, latestVersion, listChildren, listResources, putResource } from "./state.js";
+
+type Json = Record<string, unknown>;
+const obj = (v: unknown): Json | undefined => (v && typeof v === "object" && !Array.isArray(v) ? (v as Json) : undefined);
+
+/** Resolves a key URL to an existing HSM key (and version, when the URL has one). */
+export function resolveKeyUrl(rt: Runtime, url: string): { hsm: HsmState; key: HsmKey; version?: KeyVersion } | undefined {
+  const p = parseKeyUrl(url);
+  if (!p) return undefined;
+  const hsm = rt.state.hsms.get(p.hsmLabel);
+  const key = hsm?.keys.get(p.keyName.toLowerCase());
+  if (!hsm || !key) return undefined;
+  if (p.version === null) return { hsm, key };
+  const version = findVersion(key, p.version);
+  return version ? { hsm, key, version } : undefined;
+}
+
+const sameKey = (rt: Runtime, url: unknown, hsm: HsmState, key: HsmKey): boolean => {
+  if (typeof url !== "string") return false;
+  const p = parseKeyUrl(url);
+  return !!p && p.hsmLabel === hsm.label && p.keyName.toLowerCase() === key.name.toLowerCase();
+};
+
+export function followNewKeyVersion(rt: Runtime, hsm: HsmState, key: HsmKey): void {
+  const v = latestVersion(key);
+  const url = keyId(rt, hsm, key.name, v.version);
+  const t = iso(now(rt));
+  for (const sa of listResources(rt.state, "Microsoft.Storage/storageAccounts")) {
+    const enc = obj(obj(sa.body.properties)?.encryption);
+    const kvp = obj(enc?.keyvaultproperties);
+    if (enc?.keySource !== "Microsoft.Keyvault" || !kvp || kvp.keyversion) continue;
+    if (parseHsmUri(String(kvp.keyvaulturi ?? "")) !== hsm.label || String(kvp.keyname ?? "").toLowerCase() !== key.name.toLowerCase()) continue;
+    kvp.currentVersionedKeyIdentifier = url;
+    kvp.lastKeyRotationTimestamp = t;
+  }
+  for (const des of listResources(rt.state, "Microsoft.Compute/diskEncryptionSets")) {
+    const props = obj(des.body.properties)!;
+    const active = obj(props.activeKey);
+    if (props.rotationToLatestKeyVersionEnabled !== true || !sameKey(rt, active?.keyUrl, hsm, key) || active?.keyUrl === url) continue;
+    props.previousKeys = [...((props.previousKeys as unknown[]) ?? []), { ...active }];
+    props.activeKey = { ...active, keyUrl: url };
+    props.lastKeyRotationTimestamp = t;
+  }
+  for (const ep of listResources(rt.state, "Microsoft.Sql/managedInstances/encryptionProtector")) {
+    const props = obj(ep.body.properties)!;
+    if (props.autoRotationEnabled !== true || !sameKey(rt, props.uri, hsm, key)) continue;
+    const instanceId = ep.id.replace(/\/encryptionProtector\/current$/i, "");
+    const keyName = `${hsm.name}_${key.name}_${v.version}`;
+    putResource(rt.state, { ...sqlKeyResource(instanceId, ep.resourceGroup, keyName, url, now(rt)), subscriptionId: ep.subscriptionId });
+    putResource(rt.state, { ...encryptionProtectorResource(instanceId, ep.resourceGroup, "AzureKeyVault", keyName, url, true), subscriptionId: ep.subscriptionId });
+  }
+}
+
+/** Storage reports the current version's expiry; computed at read time so key updates show through. */
+export function presentResource(rt: Runtime, r: ArmResource): Json {
+  const body = structuredClone(r.body);
+  if (r.type === "Microsoft.Storage/storageAccounts") {
+    const kvp = obj(obj(obj(body.properties)?.encryption)?.keyvaultproperties);
+    const cur = typeof kvp?.currentVersionedKeyIdentifier === "string" ? resolveKeyUrl(rt, kvp.currentVersionedKeyIdentifier) : undefined;
+    if (kvp && cur?.version?.expires) kvp.currentVersionedKeyExpirationTimestamp = iso(cur.version.expires);
+  }
+  return body;
+}
+
+// ---------------------------------------------------------------- long-running operations
+
+export function startOperation(rt: Runtime, resourceId: string, apply: () => void): LongRunningOperation {
+  const op: LongRunningOperation = { id: randomUUID(), polls: 0, status: "InProgress", startTime: now(rt), apply, resourceId };
+  rt.lros.set(op.id, op);
+  if (rt.config.lroPolls <= 0) completeOperation(rt, op);
+  return op;
+}
+
+function completeOperation(rt: Runtime, op: LongRunningOperation): void {
+  if (op.status !== "InProgress") return;
+  op.apply();
+  op.status = "Succeeded";
+  op.endTime = now(rt);
+}
+
+/** One poll: answers InProgress `lroPolls` times, then applies the change and answers Succeeded. */
+export function pollOperation(rt: Runtime, op: LongRunningOperation): LongRunningOperation {
+  if (op.status === "InProgress") {
+    op.polls += 1;
+    if (op.polls > rt.config.lroPolls) completeOperation(rt, op);
+  }
+  return op;
+}
+
+// ---------------------------------------------------------------- writes
+
+/** DiskEncryptionSets_Update: validates now, applies when the LRO succeeds. */
+export function prepareDiskEncryptionSetUpdate(rt: Runtime, des: ArmResource, patch: unknown): () => void {
+  const p = obj(patch);
+  if (!p) throw invalidRequestContent("The request body must be a JSON object (DiskEncryptionSetUpdate).");
+  const props = obj(p.properties) ?? {};
+  const activeKey = props.activeKey === undefined ? undefined : obj(props.activeKey);
+  if (props.activeKey !== undefined && !activeKey) throw armInvalidParameter("properties.activeKey", "properties.activeKey must be an object with keyUrl.");
+  const keyUrl = activeKey?.keyUrl;
+  if (activeKey) {
+    if (typeof keyUrl !== "string") throw armInvalidParameter("properties.activeKey.keyUrl", "properties.activeKey.keyUrl is required.");
+    const parsed = parseKeyUrl(keyUrl);
+    if (!parsed || !parsed.version) {
+      throw armInvalidParameter("properties.activeKey.keyUrl", `The key URL '${keyUrl}' is not a valid versioned Managed HSM key URL (https://<hsm>.managedhsm.azure.net/keys/<name>/<version>).`);
+    }
+    const resolved = resolveKeyUrl(rt, keyUrl);
+    // UNVERIFIED code/message: DiskRP's error for a key version it cannot find.
+    if (!resolved?.version) throw armInvalidParameter("properties.activeKey.keyUrl", `The key '${keyUrl}' was not found in the key vault or managed HSM.`);
+    if (!resolved.version.enabled) throw armInvalidParameter("properties.activeKey.keyUrl", `The key '${keyUrl}' is disabled.`);
+    if (resolved.version.expires && resolved.version.expires.getTime() <= now(rt).getTime()) {
+      throw armInvalidParameter("properties.activeKey.keyUrl", `The key '${keyUrl}' has expired.`);
+    }
+  }
+  const rotate = props.rotationToLatestKeyVersionEnabled;
+  if (rotate !== undefined && typeof rotate !== "boolean") throw armInvalidParameter("properties.rotationToLatestKeyVersionEnabled", "rotationToLatestKeyVersionEnabled must be a boolean.");
+  const encryptionType = props.encryptionType;
+  if (encryptionType !== undefined && !["EncryptionAtRestWithCustomerKey", "EncryptionAtRestWithPlatformAndCustomerKeys", "ConfidentialVmEncryptedWithCustomerKey"].includes(encryptionType as string)) {
+    throw armInvalidParameter("properties.encryptionType", `encryptionType '${String(encryptionType)}' is not valid.`);
+  }
+  const tags = p.tags === undefined ? undefined : obj(p.tags);
+  if (p.tags !== undefined && !tags) throw armInvalidParameter("tags", "tags must be an object.");
+  return () => {
+    const cur = obj(des.body.properties)!;
+    const active = obj(cur.activeKey);
+    if (activeKey && active?.keyUrl !== keyUrl) {
+      cur.previousKeys = [...((cur.previousKeys as unknown[]) ?? []), { ...active }];
+      cur.activeKey = { ...activeKey };
+      cur.lastKeyRotationTimestamp = iso(now(rt));
+    }
+    if (rotate !== undefined) cur.rotationToLatestKeyVersionEnabled = rotate;
+    if (encryptionType !== undefined) cur.encryptionType = encryptionType;
+    if (tags) des.body.tags = tags;
+  };
+}
+
+/** StorageAccounts_Update: synchronous. UNVERIFIED error codes for key problems. */
+export function updateStorageAccount(rt: Runtime, sa: ArmResource, patch: unknown): void {
+  const p = obj(patch);
+  if (!p) throw invalidRequestContent("The request body must be a JSON object (StorageAccountUpdateParameters).");
+  const props = obj(p.properties) ?? {};
+  const enc = props.encryption === undefined ? undefined : obj(props.encryption);
+  if (props.encryption !== undefined && !enc) throw armBadRequest("InvalidValuesForRequestParameters", "properties.encryption must be an object.");
+  const tags = p.tags === undefined ? undefined : obj(p.tags);
+  let newEncryption: Json | undefined;
+  if (enc) {
+    const current = obj(obj(sa.body.properties)!.encryption)!;
+    const keySource = enc.keySource ?? current.keySource;
+    if (keySource !== "Microsoft.Storage" && keySource !== "Microsoft.Keyvault") {
+      throw armBadRequest("InvalidValuesForRequestParameters", `properties.encryption.keySource '${String(keySource)}' is not valid; use Microsoft.Storage or Microsoft.Keyvault.`);
+    }
+    newEncryption = { ...current, keySource };
+    if (enc.services !== undefined) newEncryption.services = enc.services;
+    if (enc.identity !== undefined) newEncryption.identity = enc.identity;
+    if (keySource === "Microsoft.Storage") {
+      delete newEncryption.keyvaultproperties;
+    } else {
+      const kvp = obj(enc.keyvaultproperties) ?? obj(current.keyvaultproperties);
+      const keyname = kvp?.keyname;
+      const keyvaulturi = kvp?.keyvaulturi;
+      const keyversion = (kvp?.keyversion as string | undefined) ?? "";
+      if (typeof keyname !== "string" || !keyname || typeof keyvaulturi !== "string") {
+        throw armBadRequest("InvalidValuesForRequestParameters", "properties.encryption.keyvaultproperties.keyname and keyvaulturi are required when keySource is Microsoft.Keyvault.");
+      }
+      const label = parseHsmUri(keyvaulturi);
+      const hsm = label ? rt.state.hsms.get(label) : undefined;
+      if (!hsm) throw armBadRequest("KeyVaultUriInvalid", `properties.encryption.keyvaultproperties.keyvaulturi '${keyvaulturi}' is not a known Managed HSM URI.`);
+      const key = hsm.keys.get(keyname.toLowerCase());
+      if (!key) throw armBadRequest("KeyVaultKeyNotFound", `The key '${keyname}' was not found in '${keyvaulturi}'.`);
+      const version = keyversion ? findVersion(key, keyversion) : latestVersion(key);
+      if (!version) throw armBadRequest("KeyVaultKeyVersionNotFound", `The key version '${keyversion}' of '${keyname}' was not found in '${keyvaulturi}'.`);
+      const prev = obj(current.keyvaultproperties);
+      const currentId = keyId(rt, hsm, key.name, version.version);
+      newEncryption.keyvaultproperties = {
+        keyname: key.name,
+        keyversion,
+        keyvaulturi,
+        currentVersionedKeyIdentifier: currentId,
+        lastKeyRotationTimestamp: prev?.currentVersionedKeyIdentifier === currentId && prev.lastKeyRotationTimestamp ? prev.lastKeyRotationTimestamp : iso(now(rt)),
+      };
+    }
+  }
+  if (newEncryption) obj(sa.body.properties)!.encryption = newEncryption;
+  if (tags) sa.body.tags = tags;
+}
+
+/** ManagedInstanceKeys_CreateOrUpdate. UNVERIFIED error codes (SQL's AzureKeyVault* family). */
+export function prepareManagedInstanceKey(rt: Runtime, instance: ArmResource, keyName: string, body: unknown): () => void {
+  const props = obj(obj(body)?.properties);
+  if (!props) throw invalidRequestContent("The request body must be a ManagedInstanceKey with properties.");
+  if (props.serverKeyType !== "AzureKeyVault") throw armBadRequest("InvalidServerKeyType", "properties.serverKeyType must be AzureKeyVault for a managed instance key.");
+  const uri = props.uri;
+  if (typeof uri !== "string" || !parseKeyUrl(uri)?.version) {
+    throw armBadRequest("AzureKeyVaultMalformedVaultUri", `properties.uri '${String(uri)}' is not a versioned key URI (https://<hsm>.managedhsm.azure.net/keys/<name>/<version>).`);
+  }
+  const resolved = resolveKeyUrl(rt, uri);
+  if (!resolved?.version) throw armBadRequest("AzureKeyVaultKeyNameNotFound", `The key '${uri}' was not found.`);
+  const expected = `${resolved.hsm.name}_${resolved.key.name}_${resolved.version.version}`;
+  if (keyName.toLowerCase() !== expected.toLowerCase()) {
+    throw armBadRequest("InvalidKeyName", `The key name '${keyName}' does not match the key URI; expected '${expected}' (<vault>_<key>_<version>).`);
+  }
+  if (!resolved.version.enabled) throw armBadRequest("AzureKeyVaultKeyDisabled", `The key '${uri}' is disabled.`);
+  if (resolved.version.expires && resolved.version.expires.getTime() <= now(rt).getTime()) throw armBadRequest("AzureKeyVaultInvalidExpirationDate", `The key '${uri}' has expired.`);
+  const created = now(rt);
+  return () => putResource(rt.state, { ...sqlKeyResource(instance.id, instance.resourceGroup, expected, uri, created), subscriptionId: instance.subscriptionId });
+}
+
+/** ManagedInstanceEncryptionProtectors_CreateOrUpdate: serverKeyName must name an existing MI key. */
+export function prepareEncryptionProtector(rt: Runtime, instance: ArmResource, body: unknown): () => void {
+  const props = obj(obj(body)?.properties);
+  if (!props) throw invalidRequestContent("The request body must be a ManagedInstanceEncryptionProtector with properties.");
+  const serverKeyType = props.serverKeyType;
+  if (serverKeyType !== "AzureKeyVault" && serverKeyType !== "ServiceManaged") throw armBadRequest("InvalidServerKeyType", "properties.serverKeyType must be AzureKeyVault or ServiceManaged.");
+  const auto = props.autoRotationEnabled;
+  if (auto !== undefined && typeof auto !== "boolean") throw armBadRequest("InvalidParameterValue", "properties.autoRotationEnabled must be a boolean.");
+  let uri: string | undefined;
+  let serverKeyName = "ServiceManaged";
+  if (serverKeyType === "AzureKeyVault") {
+    if (typeof props.serverKeyName !== "string" || !props.serverKeyName) throw armBadRequest("InvalidServerKeyName", "properties.serverKeyName is required for AzureKeyVault.");
+    const miKey = listChildren(rt.state, instance.id, "Microsoft.Sql/managedInstances/keys").find((k) => k.name.toLowerCase() === (props.serverKeyName as string).toLowerCase());
+    // UNVERIFIED code: SQL's answer when the protector names a key the instance does not have.
+    if (!miKey) throw armBadRequest("ServerKeyNotFound", `The managed instance key '${props.serverKeyName}' does not exist on '${instance.name}'; add it with ManagedInstanceKeys_CreateOrUpdate first.`);
+    serverKeyName = miKey.name;
+    uri = String(obj(miKey.body.properties)?.uri ?? "");
+    const resolved = resolveKeyUrl(rt, uri);
+    if (!resolved?.version) throw armBadRequest("AzureKeyVaultKeyNameNotFound", `The key '${uri}' behind '${serverKeyName}' was not found.`);
+    if (!resolved.version.enabled) throw armBadRequest("AzureKeyVaultKeyDisabled", `The key '${uri}' is disabled.`);
+    if (resolved.version.expires && resolved.version.expires.getTime() <= now(rt).getTime()) throw armBadRequest("AzureKeyVaultInvalidExpirationDate", `The key '${uri}' has expired.`);
+  }
+  return () =>
+    putResource(rt.state, {
+      ...encryptionProtectorResource(instance.id, instance.resourceGroup, serverKeyType, serverKeyName, uri, (auto as boolean | undefined) ?? false),
+      subscriptionId: instance.subscriptionId,
+    });
+}

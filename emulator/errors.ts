@@ -1,0 +1,99 @@
+/**
+ * The one place error responses are made. Handlers and the backend throw `ServiceError`; the server turns it
+ * into Azure's JSON error shape `{"error":{"code","message"}}` (ARM and Key Vault use the same outer shape).
+ * Codes marked UNVERIFIED in comments are our best guess; azure-wire.md §7 lists what was not observed.
+ */
+export class ServiceError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+    /** Extra members of the `error` object (e.g. compute's `target`). */
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = "ServiceError";
+  }
+
+  toBody(): { error: Record<string, unknown> } {
+    return { error: { code: this.code, message: this.message, ...this.extra } };
+  }
+}
+
+export function ensureError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+// ---------------------------------------------------------------- generic
+export const notImplemented = (method: string, path: string): ServiceError =>
+  new ServiceError(501, "NotImplemented", `The emulator does not implement ${method} ${path}.`);
+
+export const methodNotAllowed = (method: string, path: string, allowed: string[]): ServiceError =>
+  new ServiceError(405, "MethodNotAllowed", `The method ${method} is not allowed on ${path}. Allowed: ${allowed.join(", ")}.`, {
+    allow: allowed.join(", "),
+  });
+
+/** Bad input to a /_emulator control endpoint; the message names the field. */
+export const badControlInput = (field: string, reason: string): ServiceError =>
+  new ServiceError(400, "InvalidControlInput", `${field}: ${reason}`);
+
+// ---------------------------------------------------------------- ARM
+export const armAuthenticationFailed = (): ServiceError =>
+  new ServiceError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.");
+
+export const armMissingApiVersion = (): ServiceError =>
+  new ServiceError(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.");
+
+export const armInvalidApiVersion = (apiVersion: string, resourceType: string, supported: string[]): ServiceError =>
+  new ServiceError(
+    400,
+    "InvalidApiVersionParameter",
+    `The api-version '${apiVersion}' is invalid. The supported versions for resource type '${resourceType}' are '${supported.join(", ")}'.`,
+  );
+
+export const armResourceNotFound = (type: string, name: string, resourceGroup?: string): ServiceError =>
+  new ServiceError(
+    404,
+    "ResourceNotFound",
+    `The Resource '${type}/${name}'${resourceGroup ? ` under resource group '${resourceGroup}'` : ""} was not found.`,
+  );
+
+export const armResourceGroupNotFound = (resourceGroup: string): ServiceError =>
+  new ServiceError(404, "ResourceGroupNotFound", `Resource group '${resourceGroup}' could not be found.`);
+
+export const armSubscriptionNotFound = (subscriptionId: string): ServiceError =>
+  new ServiceError(404, "SubscriptionNotFound", `The subscription '${subscriptionId}' could not be found.`);
+
+/** Compute (CRP/DiskRP) style 400: code InvalidParameter with a `target`. */
+export const armInvalidParameter = (target: string, message: string): ServiceError =>
+  new ServiceError(400, "InvalidParameter", message, {}, { target });
+
+export const armBadRequest = (code: string, message: string): ServiceError => new ServiceError(400, code, message);
+
+export const invalidRequestContent = (message: string): ServiceError =>
+  new ServiceError(400, "InvalidRequestContent", message);
+
+// ---------------------------------------------------------------- Key Vault / Managed HSM data plane
+export const kvBadParameter = (message: string): ServiceError => new ServiceError(400, "BadParameter", message);
+
+export const kvUnauthorized = (challenge: string, message: string): ServiceError =>
+  new ServiceError(401, "Unauthorized", message, { "www-authenticate": challenge });
+
+export const kvForbidden = (message: string): ServiceError => new ServiceError(403, "Forbidden", message);
+
+export const kvKeyNotFound = (name: string, version?: string): ServiceError =>
+  new ServiceError(
+    404,
+    "KeyNotFound",
+    version ? `A key with (name/id) ${name}/${version} was not found in this key vault.` : `A key with (name/id) ${name} was not found in this key vault.`,
+  );
+
+export const kvRoleAssignmentNotFound = (name: string): ServiceError =>
+  new ServiceError(404, "RoleAssignmentNotFound", `Requested role assignment not found (Name: ${name}).`);
+
+export const kvRoleDefinitionNotFound = (name: string): ServiceError =>
+  new ServiceError(404, "RoleDefinitionNotFound", `Requested role definition not found (Name: ${name}).`);
+
+export const kvHsmNotFound = (host: string): ServiceError =>
+  new ServiceError(404, "NotFound", `No Managed HSM serves host '${host}' in the emulated estate.`);

@@ -1,0 +1,256 @@
+/**
+ * The compact fixture format: a domain description of an estate (HSMs, keys, RBAC, consumers) that the
+ * backend materialises into ARM resources and key versions with real URLs.
+ *
+ * Times are ISO-8601 instants or signed offsets from the emulator clock at load ("-P200D", "+P5D").
+ * Key references are strings `<hsm>/<key>` (versionless) or `<hsm>/<key>@<sel>`, where `<sel>` is `latest`,
+ * a 0-based index into the key's `versions` (0 = oldest) or a 32-hex version id.
+ */
+import { readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import { isDuration, resolveTime } from "./duration.js";
+
+const guid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, "must be a GUID");
+const time = z.string().refine((s) => resolveTime(s, new Date(0)) !== undefined, "must be an ISO instant or an offset like -P200D");
+const duration = z.string().refine(isDuration, "must be an ISO-8601 duration like P1Y");
+const name = z.string().min(1);
+const keyRef = z.string().regex(/^[^/@]+\/[^/@]+(@(latest|\d+|[0-9a-fA-F]{32}))?$/, "must be <hsm>/<key>[@latest|@<index>|@<version>]");
+const identity = z.strictObject({
+  type: z.enum(["SystemAssigned", "UserAssigned", "SystemAssigned, UserAssigned", "None"]),
+  principalId: guid.optional(),
+  userAssignedIdentities: z.array(z.strictObject({ resourceId: z.string(), principalId: guid, clientId: guid })).optional(),
+});
+
+const keyVersion = z
+  .strictObject({
+    version: z.string().regex(/^[0-9a-f]{32}$/, "must be 32 lower-case hex digits").optional(),
+    created: time,
+    /** Absolute/relative expiry; or `validity` = created + duration. */
+    expires: time.optional(),
+    validity: duration.optional(),
+    notBefore: time.optional(),
+    enabled: z.boolean().optional(),
+  })
+  .refine((v) => !(v.expires && v.validity), "give either expires or validity, not both");
+
+const fixtureKey = z.strictObject({
+  name: z.string().regex(/^[0-9a-zA-Z-]{1,127}$/, "must be 1-127 letters, digits or dashes"),
+  kty: z.enum(["RSA-HSM", "RSA", "EC-HSM", "EC", "oct-HSM"]).default("RSA-HSM"),
+  keySize: z.number().int().optional(),
+  curve: z.enum(["P-256", "P-384", "P-521"]).optional(),
+  keyOps: z.array(z.string()).default([]),
+  exportable: z.boolean().default(false),
+  tags: z.record(z.string(), z.string()).default({}),
+  versions: z.array(keyVersion).min(1, "a key needs at least one version").max(100, "Managed HSM allows at most 100 versions per key"),
+  rotationPolicy: z
+    .strictObject({
+      lifetimeActions: z.array(
+        z.strictObject({ action: z.enum(["Rotate", "Notify"]), timeAfterCreate: duration.optional(), timeBeforeExpiry: duration.optional() }),
+      ),
+      expiryTime: duration.optional(),
+    })
+    .optional(),
+});
+
+const roleAssignment = z.strictObject({
+  name: guid.optional(),
+  principalId: guid,
+  /** Built-in role name ("Managed HSM Crypto User") or role definition GUID. */
+  role: z.string().min(1),
+  scope: z.string().regex(/^\/(keys(\/[0-9a-zA-Z-]+)?)?$/, "must be /, /keys or /keys/<key name>"),
+  description: z.string().optional(),
+});
+
+const managedHsm = z.strictObject({
+  name: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/, "must be 3-24 letters, digits or dashes"),
+  resourceGroup: name,
+  location: name,
+  sku: z.enum(["Standard_B1", "Custom_B32", "Custom_B6"]).default("Standard_B1"),
+  tags: z.record(z.string(), z.string()).default({}),
+  regions: z.array(z.strictObject({ name, isPrimary: z.boolean(), provisioningState: z.enum(["Preprovisioning", "Provisioning", "Succeeded", "Failed", "Deleting", "Cleanup"]).default("Succeeded") })).default([]),
+  enableSoftDelete: z.boolean().default(true),
+  softDeleteRetentionInDays: z.number().int().min(7).max(90).default(90),
+  enablePurgeProtection: z.boolean().default(false),
+  publicNetworkAccess: z.enum(["Enabled", "Disabled"]).default("Enabled"),
+  networkAcls: z
+    .strictObject({ defaultAction: z.enum(["Allow", "Deny"]), bypass: z.enum(["AzureServices", "None"]), ipRules: z.array(z.string()).default([]), virtualNetworkRules: z.array(z.string()).default([]) })
+    .optional(),
+  securityDomainActivationStatus: z.enum(["Active", "NotActivated", "Unknown", "Failed"]).default("Active"),
+  initialAdminObjectIds: z.array(guid).default([]),
+  privateEndpoints: z
+    .array(
+      z.strictObject({
+        name,
+        resourceGroup: name,
+        location: name,
+        status: z.enum(["Pending", "Approved", "Rejected", "Disconnected"]).default("Approved"),
+        subnetId: z.string().optional(),
+        privateIp: z.string().default("10.0.0.5"),
+      }),
+    )
+    .default([]),
+  diagnosticSettings: z
+    .array(
+      z.strictObject({
+        name,
+        workspaceId: z.string().optional(),
+        storageAccountId: z.string().optional(),
+        eventHubAuthorizationRuleId: z.string().optional(),
+        logs: z.array(z.strictObject({ category: z.string().optional(), categoryGroup: z.string().optional(), enabled: z.boolean().default(true) })).default([]),
+      }),
+    )
+    .default([]),
+  keys: z.array(fixtureKey).default([]),
+  roleAssignments: z.array(roleAssignment).default([]),
+});
+
+const sqlManagedInstance = z.strictObject({
+  name,
+  resourceGroup: name,
+  location: name,
+  identity: identity.optional(),
+  /** MI keys (TDE keys registered with the instance); named <hsm>_<key>_<version>. */
+  keys: z.array(keyRef).default([]),
+  encryptionProtector: z
+    .strictObject({ key: keyRef.optional(), serverKeyType: z.enum(["AzureKeyVault", "ServiceManaged"]).default("AzureKeyVault"), autoRotationEnabled: z.boolean().default(false) })
+    .optional(),
+});
+
+const diskEncryptionSet = z.strictObject({
+  name,
+  resourceGroup: name,
+  location: name,
+  identity: identity.optional(),
+  encryptionType: z.enum(["EncryptionAtRestWithCustomerKey", "EncryptionAtRestWithPlatformAndCustomerKeys", "ConfidentialVmEncryptedWithCustomerKey"]).default("EncryptionAtRestWithCustomerKey"),
+  activeKey: keyRef,
+  previousKeys: z.array(keyRef).default([]),
+  rotationToLatestKeyVersionEnabled: z.boolean().default(false),
+  lastKeyRotation: time.optional(),
+});
+
+const virtualMachine = z.strictObject({
+  name,
+  resourceGroup: name,
+  location: name,
+  osType: z.enum(["Windows", "Linux"]).default("Windows"),
+  vmSize: z.string().default("Standard_D4s_v3"),
+  /** Name of a disk encryption set in the same resource group, or its full resource id; absent = platform keys. */
+  diskEncryptionSet: z.string().optional(),
+  dataDisks: z.number().int().min(0).max(16).default(0),
+  diskSizeGB: z.number().int().positive().default(128),
+});
+
+const storageAccount = z.strictObject({
+  name: z.string().regex(/^[a-z0-9]{3,24}$/, "must be 3-24 lower-case letters or digits"),
+  resourceGroup: name,
+  location: name,
+  kind: z.enum(["StorageV2", "Storage", "BlobStorage", "FileStorage", "BlockBlobStorage"]).default("StorageV2"),
+  sku: z.enum(["Standard_LRS", "Standard_GRS", "Standard_RAGRS", "Standard_ZRS", "Premium_LRS", "Standard_GZRS"]).default("Standard_LRS"),
+  identity: identity.optional(),
+  encryption: z.discriminatedUnion("keySource", [
+    z.strictObject({ keySource: z.literal("Microsoft.Storage") }),
+    z.strictObject({
+      keySource: z.literal("Microsoft.Keyvault"),
+      /** Versionless `<hsm>/<key>` auto-rotates; `@<sel>` pins a version. */
+      key: keyRef,
+      userAssignedIdentity: z.string().optional(),
+      lastKeyRotation: time.optional(),
+    }),
+  ]),
+});
+
+export const fixtureSchema = z.strictObject({
+  name,
+  description: z.string().optional(),
+  tenantId: guid,
+  subscriptionId: guid,
+  /** Extra (possibly empty) resource groups; groups holding resources exist implicitly. */
+  resourceGroups: z.array(z.strictObject({ name, location: name })).default([]),
+  /** Planted deviations from the reference estate, for tests to assert. */
+  drift: z.array(z.strictObject({ id: z.string().min(1), description: z.string().min(1) })).default([]),
+  principals: z.array(z.strictObject({ id: guid, displayName: z.string() })).default([]),
+  managedHsms: z.array(managedHsm).default([]),
+  sqlManagedInstances: z.array(sqlManagedInstance).default([]),
+  diskEncryptionSets: z.array(diskEncryptionSet).default([]),
+  virtualMachines: z.array(virtualMachine).default([]),
+  storageAccounts: z.array(storageAccount).default([]),
+});
+
+/** A fixture as written (defaults optional). */
+export type FixtureInput = z.input<typeof fixtureSchema>;
+/** A validated fixture (defaults filled). */
+export type Fixture = z.output<typeof fixtureSchema>;
+export type FixtureKey = z.output<typeof fixtureKey>;
+export type FixtureIdentity = z.output<typeof identity>;
+
+export class FixtureError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "FixtureError";
+  }
+}
+
+/** Validates a fixture object; the error message names the offending field path. */
+export function parseFixture(input: unknown): Fixture {
+  const r = fixtureSchema.safeParse(input);
+  if (!r.success) {
+    const msgs = r.error.issues.slice(0, 5).map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`);
+    throw new FixtureError(`invalid fixture: ${msgs.join("; ")}`);
+  }
+  const f = r.data;
+  // Cross-field rules zod cannot express locally.
+  const hsmNames = new Set(f.managedHsms.map((h) => h.name.toLowerCase()));
+  const checkRef = (path: string, ref: string | undefined): void => {
+    if (!ref) return;
+    const [hsm = "", rest = ""] = ref.split("/");
+    const keyName = rest.split("@")[0] ?? "";
+    const h = f.managedHsms.find((x) => x.name.toLowerCase() === hsm.toLowerCase());
+    if (!h || !hsmNames.has(hsm.toLowerCase())) throw new FixtureError(`invalid fixture: ${path}: unknown managed HSM '${hsm}'`);
+    const k = h.keys.find((x) => x.name.toLowerCase() === keyName.toLowerCase());
+    if (!k) throw new FixtureError(`invalid fixture: ${path}: unknown key '${keyName}' in '${hsm}'`);
+    const sel = rest.split("@")[1];
+    if (sel && /^\d+$/.test(sel) && sel.length < 32 && Number(sel) >= k.versions.length)
+      throw new FixtureError(`invalid fixture: ${path}: key '${keyName}' has no version index ${sel}`);
+  };
+  f.sqlManagedInstances.forEach((m, i) => {
+    m.keys.forEach((k, j) => checkRef(`sqlManagedInstances.${i}.keys.${j}`, k));
+    checkRef(`sqlManagedInstances.${i}.encryptionProtector.key`, m.encryptionProtector?.key);
+  });
+  f.diskEncryptionSets.forEach((d, i) => {
+    checkRef(`diskEncryptionSets.${i}.activeKey`, d.activeKey);
+    d.previousKeys.forEach((k, j) => checkRef(`diskEncryptionSets.${i}.previousKeys.${j}`, k));
+  });
+  f.storageAccounts.forEach((s, i) => {
+    if (s.encryption.keySource === "Microsoft.Keyvault") checkRef(`storageAccounts.${i}.encryption.key`, s.encryption.key);
+  });
+  f.virtualMachines.forEach((vm, i) => {
+    const des = vm.diskEncryptionSet;
+    if (des && !des.startsWith("/") && !f.diskEncryptionSets.some((d) => d.name === des && d.resourceGroup === vm.resourceGroup))
+      throw new FixtureError(`invalid fixture: virtualMachines.${i}.diskEncryptionSet: no disk encryption set '${des}' in '${vm.resourceGroup}'`);
+  });
+  return f;
+}
+
+export const FIXTURE_DIR = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
+export const BUILT_IN_FIXTURES = ["contoso-reference", "contoso-drifted"] as const;
+
+/** A built-in fixture name, a path to a JSON file, or a fixture object. */
+export async function loadFixture(source: string | object): Promise<Fixture> {
+  if (typeof source !== "string") return parseFixture(source);
+  const path = /^[a-z0-9-]+$/.test(source) ? join(FIXTURE_DIR, `${source}.json`) : source;
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch {
+    throw new FixtureError(`fixture: no built-in fixture or file named '${source}' (built-in: ${BUILT_IN_FIXTURES.join(", ")})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new FixtureError(`fixture: ${path} is not JSON: ${(e as Error).message}`);
+  }
+  return parseFixture(json);
+}

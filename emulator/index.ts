@@ -1,0 +1,137 @@
+/**
+ * The KeyWarden Azure emulator: one HTTPS server on 127.0.0.1 serving ARM, every Managed HSM data plane (by Host
+ * header) and /_emulator/* control endpoints. Contract: emulator/README.md.
+ */
+import { createServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import type { Fixture } from "./fixture.js";
+import { loadFixture } from "./fixture.js";
+import { materialise } from "./backend/materialise.js";
+import type { Runtime } from "./backend/runtime.js";
+import { hsmBaseUrl } from "./backend/runtime.js";
+import type { Exchange } from "./server.js";
+import { createRequestListener } from "./server.js";
+import type { Route } from "./routes.js";
+import { ROUTES } from "./routes.js";
+import { generateTlsMaterial } from "./tls.js";
+
+export type { Exchange } from "./server.js";
+export type { Fixture, FixtureInput } from "./fixture.js";
+export { FixtureError, parseFixture } from "./fixture.js";
+
+export interface EmulatorOptions {
+  /** 0 (default) = a random free port. */
+  port?: number;
+  /** Built-in fixture name ("contoso-reference", "contoso-drifted"), a path to a JSON file, or a fixture object. */
+  fixture?: string | object;
+  /** Emulator clock at start (default: real time). */
+  now?: Date;
+  /** Items per list page (default 25). */
+  pageSize?: number;
+  /** Status polls answered InProgress before Succeeded (default 2). */
+  lroPolls?: number;
+  /** Called with every request/response pair. */
+  onExchange?: (exchange: Exchange) => void;
+}
+
+export interface ServedOperation {
+  operationId: string;
+  method: string;
+  host: Route["host"];
+  template: string;
+  apiVersions: readonly string[] | "any" | "none";
+  specFile?: string;
+}
+
+export interface EmulatorHandle {
+  /** https://127.0.0.1:<port> — ARM and /_emulator/* control endpoints. */
+  endpoint: string;
+  port: number;
+  /** PEM of the CA generated at start. */
+  caPem: string;
+  /** https://<name-lower-case>.managedhsm.azure.net:<port>/ */
+  hsmUri(name: string): string;
+  /** The served-operation table. */
+  operations: readonly ServedOperation[];
+  close(): Promise<void>;
+}
+
+function validateOptions(o: EmulatorOptions): void {
+  const intIn = (name: string, v: number | undefined, min: number, max: number): void => {
+    if (v !== undefined && (!Number.isInteger(v) || v < min || v > max)) throw new RangeError(`startEmulator: option '${name}' must be an integer from ${min} to ${max} (got ${v}).`);
+  };
+  intIn("port", o.port, 0, 65535);
+  intIn("pageSize", o.pageSize, 1, 1000);
+  intIn("lroPolls", o.lroPolls, 0, 100);
+  if (o.now !== undefined && (!(o.now instanceof Date) || Number.isNaN(o.now.getTime()))) throw new TypeError("startEmulator: option 'now' must be a valid Date.");
+  if (o.onExchange !== undefined && typeof o.onExchange !== "function") throw new TypeError("startEmulator: option 'onExchange' must be a function.");
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<EmulatorHandle> {
+  validateOptions(options);
+  let fixture: Fixture = await loadFixture(options.fixture ?? "contoso-reference");
+  const tls = generateTlsMaterial();
+  const start = options.now ? new Date(options.now.getTime()) : new Date();
+  const defaults = { pageSize: options.pageSize ?? 25, lroPolls: options.lroPolls ?? 2 };
+
+  const rt: Runtime = {
+    state: undefined as unknown as Runtime["state"],
+    fixture,
+    clock: { now: start, loadedAt: start },
+    config: { ...defaults },
+    defaults,
+    port: 0,
+    endpoint: "",
+    faults: [],
+    counts: new Map(),
+    lros: new Map(),
+  };
+
+  /** Reset = back to the state right after the current fixture was loaded (clock included). */
+  const reset = (): void => {
+    rt.clock.now = new Date(rt.clock.loadedAt.getTime());
+    rt.state = materialise(rt, rt.fixture, rt.clock.now);
+    rt.faults.length = 0;
+    rt.counts.clear();
+    rt.lros.clear();
+    rt.config = { ...rt.defaults };
+  };
+  const controller = {
+    reset,
+    async loadFixture(source: string | object): Promise<Fixture> {
+      fixture = await loadFixture(source);
+      const state = materialise(rt, fixture, rt.clock.now);
+      rt.fixture = fixture;
+      rt.state = state;
+      rt.clock.loadedAt = new Date(rt.clock.now.getTime());
+      rt.lros.clear();
+      return fixture;
+    },
+  };
+
+  const server = createServer({ key: tls.keyPem, cert: tls.certPem, ca: [tls.caPem] }, createRequestListener(rt, controller, options.onExchange));
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  rt.port = (server.address() as AddressInfo).port;
+  rt.endpoint = `https://127.0.0.1:${rt.port}`;
+  rt.state = materialise(rt, fixture, rt.clock.now);
+
+  return {
+    endpoint: rt.endpoint,
+    port: rt.port,
+    caPem: tls.caPem,
+    hsmUri: (name: string) => `${hsmBaseUrl(rt, { label: name.toLowerCase() })}/`,
+    operations: ROUTES.map(({ operationId, method, host, template, apiVersions, specFile }) => ({ operationId, method, host, template, apiVersions, specFile })),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((e) => (e ? reject(e) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

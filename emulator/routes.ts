@@ -1,0 +1,198 @@
+/**
+ * The served-operation table: operationId (the spec's), method, path template, accepted api-versions and spec file.
+ * `scripts/gen-operations.ts` renders it into OPERATIONS.md. Templates: `{x}` = one segment, `{+x}` = zero or
+ * more segments; literal segments match case-insensitively (ARM is case-insensitive).
+ */
+import * as arm from "./handlers/arm.js";
+import type { Handler, HttpMethod } from "./handlers/context.js";
+import * as control from "./handlers/control.js";
+import * as hsm from "./handlers/hsm.js";
+
+export type RouteHost = "hsm" | "arm" | "control";
+
+export interface Route {
+  operationId: string;
+  method: HttpMethod;
+  host: RouteHost;
+  template: string;
+  /** Accepted api-versions (SDK defaults from azure-wire.md §0 plus the spec pack's); "none" for control endpoints. */
+  apiVersions: readonly string[] | "any" | "none";
+  /** Resource type named in InvalidApiVersionParameter messages. */
+  resourceType?: string;
+  specFile?: string;
+  handler: Handler;
+}
+
+const SPEC = "specification/";
+const KV_DP = `${SPEC}keyvault/data-plane/Microsoft.KeyVault/stable/2025-07-01/`;
+const API = {
+  keyVault: ["7.2", "7.3", "7.4", "7.5", "7.6-preview.2", "7.6", "2025-07-01"],
+  managedHsm: ["2023-07-01", "2024-11-01", "2025-05-01", "2026-02-01"],
+  sqlInstances: ["2021-11-01", "2022-08-01-preview", "2023-08-01"],
+  sqlKeys: ["2020-11-01-preview", "2021-11-01", "2022-08-01-preview", "2023-08-01"],
+  diskRp: ["2025-01-02"],
+  computeVm: ["2024-03-01", "2024-07-01", "2024-11-01", "2025-04-01", "2026-03-01"],
+  storage: ["2023-05-01", "2025-06-01", "2025-08-01"],
+  network: ["2024-01-01", "2025-05-01"],
+  diagnostics: ["2017-05-01-preview", "2021-05-01-preview"],
+} as const;
+
+const SUB = "/subscriptions/{subscriptionId}";
+const RG = `${SUB}/resourceGroups/{resourceGroupName}`;
+const MHSM = `${RG}/providers/Microsoft.KeyVault/managedHSMs/{name}`;
+const MI = `${RG}/providers/Microsoft.Sql/managedInstances/{managedInstanceName}`;
+
+const r = (operationId: string, method: HttpMethod, host: RouteHost, template: string, apiVersions: Route["apiVersions"], specFile: string | undefined, handler: Handler, resourceType?: string): Route => ({
+  operationId,
+  method,
+  host,
+  template,
+  apiVersions,
+  specFile,
+  handler,
+  resourceType,
+});
+
+const MHSM_SPEC = `${SPEC}keyvault/resource-manager/Microsoft.KeyVault/stable/2025-05-01/managedHsm.json`;
+const SQL = `${SPEC}sql/resource-manager/Microsoft.Sql/stable/2023-08-01/`;
+const DISK = `${SPEC}compute/resource-manager/Microsoft.Compute/DiskRP/stable/2025-01-02/`;
+const VM = `${SPEC}compute/resource-manager/Microsoft.Compute/ComputeRP/stable/2024-03-01/virtualMachine.json`;
+const STORAGE = `${SPEC}storage/resource-manager/Microsoft.Storage/stable/2023-05-01/storage.json`;
+const PE = `${SPEC}network/resource-manager/Microsoft.Network/stable/2024-01-01/privateEndpoint.json`;
+const DIAG = `${SPEC}monitor/resource-manager/Microsoft.Insights/preview/2021-05-01-preview/diagnosticsSettings_API.json`;
+
+const T = {
+  hsm: "Microsoft.KeyVault/managedHSMs",
+  mi: "Microsoft.Sql/managedInstances",
+  des: "Microsoft.Compute/diskEncryptionSets",
+  disk: "Microsoft.Compute/disks",
+  vm: "Microsoft.Compute/virtualMachines",
+  sa: "Microsoft.Storage/storageAccounts",
+  pe: "Microsoft.Network/privateEndpoints",
+};
+
+export const ROUTES: readonly Route[] = [
+  // ---------------------------------------------------------------- Managed HSM data plane
+  r("GetKeys", "GET", "hsm", "/keys", API.keyVault, `${KV_DP}keys.json`, hsm.getKeys),
+  r("GetKeyVersions", "GET", "hsm", "/keys/{key-name}/versions", API.keyVault, `${KV_DP}keys.json`, hsm.getKeyVersions),
+  r("GetKeyRotationPolicy", "GET", "hsm", "/keys/{key-name}/rotationpolicy", API.keyVault, `${KV_DP}keys.json`, hsm.getRotationPolicy),
+  r("UpdateKeyRotationPolicy", "PUT", "hsm", "/keys/{key-name}/rotationpolicy", API.keyVault, `${KV_DP}keys.json`, hsm.updateRotationPolicy),
+  r("CreateKey", "POST", "hsm", "/keys/{key-name}/create", API.keyVault, `${KV_DP}keys.json`, hsm.createKeyHandler),
+  r("RotateKey", "POST", "hsm", "/keys/{key-name}/rotate", API.keyVault, `${KV_DP}keys.json`, hsm.rotateKeyHandler),
+  // `GET /keys/{name}/` (trailing slash = latest) arrives here after normalisation.
+  r("GetKey", "GET", "hsm", "/keys/{key-name}", API.keyVault, `${KV_DP}keys.json`, hsm.getKey),
+  r("GetKey", "GET", "hsm", "/keys/{key-name}/{key-version}", API.keyVault, `${KV_DP}keys.json`, hsm.getKey),
+  r("UpdateKey", "PATCH", "hsm", "/keys/{key-name}", API.keyVault, `${KV_DP}keys.json`, hsm.updateKeyHandler),
+  r("UpdateKey", "PATCH", "hsm", "/keys/{key-name}/{key-version}", API.keyVault, `${KV_DP}keys.json`, hsm.updateKeyHandler),
+  r("RoleAssignments_ListForScope", "GET", "hsm", "{+scope}/providers/Microsoft.Authorization/roleAssignments", API.keyVault, `${KV_DP}rbac.json`, hsm.listRoleAssignments),
+  r("RoleAssignments_Get", "GET", "hsm", "{+scope}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}", API.keyVault, `${KV_DP}rbac.json`, hsm.getRoleAssignment),
+  r("RoleAssignments_Create", "PUT", "hsm", "{+scope}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}", API.keyVault, `${KV_DP}rbac.json`, hsm.createRoleAssignment),
+  r("RoleAssignments_Delete", "DELETE", "hsm", "{+scope}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}", API.keyVault, `${KV_DP}rbac.json`, hsm.deleteRoleAssignment),
+  r("RoleDefinitions_List", "GET", "hsm", "{+scope}/providers/Microsoft.Authorization/roleDefinitions", API.keyVault, `${KV_DP}rbac.json`, hsm.listRoleDefinitions),
+  r("RoleDefinitions_Get", "GET", "hsm", "{+scope}/providers/Microsoft.Authorization/roleDefinitions/{roleDefinitionName}", API.keyVault, `${KV_DP}rbac.json`, hsm.getRoleDefinition),
+
+  // ---------------------------------------------------------------- ARM: Microsoft.KeyVault
+  r("ManagedHsms_ListBySubscription", "GET", "arm", `${SUB}/providers/Microsoft.KeyVault/managedHSMs`, API.managedHsm, MHSM_SPEC, arm.listArm(T.hsm), T.hsm),
+  r("ManagedHsms_ListByResourceGroup", "GET", "arm", `${RG}/providers/Microsoft.KeyVault/managedHSMs`, API.managedHsm, MHSM_SPEC, arm.listArm(T.hsm), T.hsm),
+  r("ManagedHsms_Get", "GET", "arm", MHSM, API.managedHsm, MHSM_SPEC, arm.getArm(T.hsm, "name"), T.hsm),
+  r("MHSMRegions_ListByResource", "GET", "arm", `${MHSM}/regions`, API.managedHsm, MHSM_SPEC, arm.listHsmRegions, T.hsm),
+  r("MHSMPrivateEndpointConnections_ListByResource", "GET", "arm", `${MHSM}/privateEndpointConnections`, API.managedHsm, MHSM_SPEC, arm.listArmChildren(T.hsm, "name", `${T.hsm}/privateEndpointConnections`), T.hsm),
+
+  // ---------------------------------------------------------------- ARM: Microsoft.Network, Microsoft.Insights
+  r("PrivateEndpoints_Get", "GET", "arm", `${RG}/providers/Microsoft.Network/privateEndpoints/{privateEndpointName}`, API.network, PE, arm.getArm(T.pe, "privateEndpointName"), T.pe),
+  r("DiagnosticSettings_List", "GET", "arm", "{+resourceUri}/providers/Microsoft.Insights/diagnosticSettings", API.diagnostics, DIAG, arm.listDiagnosticSettings, "Microsoft.Insights/diagnosticSettings"),
+
+  // ---------------------------------------------------------------- ARM: Microsoft.Sql
+  r("ManagedInstances_List", "GET", "arm", `${SUB}/providers/Microsoft.Sql/managedInstances`, API.sqlInstances, `${SQL}ManagedInstances.json`, arm.listArm(T.mi), T.mi),
+  r("ManagedInstances_ListByResourceGroup", "GET", "arm", `${RG}/providers/Microsoft.Sql/managedInstances`, API.sqlInstances, `${SQL}ManagedInstances.json`, arm.listArm(T.mi), T.mi),
+  r("ManagedInstances_Get", "GET", "arm", MI, API.sqlInstances, `${SQL}ManagedInstances.json`, arm.getArm(T.mi, "managedInstanceName"), T.mi),
+  r("ManagedInstanceKeys_ListByInstance", "GET", "arm", `${MI}/keys`, API.sqlKeys, `${SQL}ManagedInstanceKeys.json`, arm.listArmChildren(T.mi, "managedInstanceName", `${T.mi}/keys`), `${T.mi}/keys`),
+  r("ManagedInstanceKeys_Get", "GET", "arm", `${MI}/keys/{keyName}`, API.sqlKeys, `${SQL}ManagedInstanceKeys.json`, arm.getArm(`${T.mi}/keys`, "managedInstanceName", "keyName"), `${T.mi}/keys`),
+  r("ManagedInstanceKeys_CreateOrUpdate", "PUT", "arm", `${MI}/keys/{keyName}`, API.sqlKeys, `${SQL}ManagedInstanceKeys.json`, arm.putManagedInstanceKey, `${T.mi}/keys`),
+  r("ManagedInstanceEncryptionProtectors_Get", "GET", "arm", `${MI}/encryptionProtector/{encryptionProtectorName}`, API.sqlKeys, `${SQL}ManagedInstanceEncryptionProtectors.json`, arm.getArm(`${T.mi}/encryptionProtector`, "managedInstanceName", "encryptionProtectorName"), `${T.mi}/encryptionProtector`),
+  r("ManagedInstanceEncryptionProtectors_CreateOrUpdate", "PUT", "arm", `${MI}/encryptionProtector/{encryptionProtectorName}`, API.sqlKeys, `${SQL}ManagedInstanceEncryptionProtectors.json`, arm.putEncryptionProtector, `${T.mi}/encryptionProtector`),
+
+  // ---------------------------------------------------------------- ARM: Microsoft.Compute
+  r("DiskEncryptionSets_List", "GET", "arm", `${SUB}/providers/Microsoft.Compute/diskEncryptionSets`, API.diskRp, `${DISK}diskEncryptionSet.json`, arm.listArm(T.des), T.des),
+  r("DiskEncryptionSets_ListByResourceGroup", "GET", "arm", `${RG}/providers/Microsoft.Compute/diskEncryptionSets`, API.diskRp, `${DISK}diskEncryptionSet.json`, arm.listArm(T.des), T.des),
+  r("DiskEncryptionSets_Get", "GET", "arm", `${RG}/providers/Microsoft.Compute/diskEncryptionSets/{diskEncryptionSetName}`, API.diskRp, `${DISK}diskEncryptionSet.json`, arm.getArm(T.des, "diskEncryptionSetName"), T.des),
+  r("DiskEncryptionSets_Update", "PATCH", "arm", `${RG}/providers/Microsoft.Compute/diskEncryptionSets/{diskEncryptionSetName}`, API.diskRp, `${DISK}diskEncryptionSet.json`, arm.updateDiskEncryptionSet, T.des),
+  r("Disks_List", "GET", "arm", `${SUB}/providers/Microsoft.Compute/disks`, API.diskRp, `${DISK}disk.json`, arm.listArm(T.disk), T.disk),
+  r("Disks_ListByResourceGroup", "GET", "arm", `${RG}/providers/Microsoft.Compute/disks`, API.diskRp, `${DISK}disk.json`, arm.listArm(T.disk), T.disk),
+  r("Disks_Get", "GET", "arm", `${RG}/providers/Microsoft.Compute/disks/{diskName}`, API.diskRp, `${DISK}disk.json`, arm.getArm(T.disk, "diskName"), T.disk),
+  r("VirtualMachines_ListAll", "GET", "arm", `${SUB}/providers/Microsoft.Compute/virtualMachines`, API.computeVm, VM, arm.listArm(T.vm), T.vm),
+  r("VirtualMachines_Get", "GET", "arm", `${RG}/providers/Microsoft.Compute/virtualMachines/{vmName}`, API.computeVm, VM, arm.getArm(T.vm, "vmName"), T.vm),
+
+  // ---------------------------------------------------------------- ARM: Microsoft.Storage
+  r("StorageAccounts_List", "GET", "arm", `${SUB}/providers/Microsoft.Storage/storageAccounts`, API.storage, STORAGE, arm.listArm(T.sa), T.sa),
+  r("StorageAccounts_ListByResourceGroup", "GET", "arm", `${RG}/providers/Microsoft.Storage/storageAccounts`, API.storage, STORAGE, arm.listArm(T.sa), T.sa),
+  r("StorageAccounts_GetProperties", "GET", "arm", `${RG}/providers/Microsoft.Storage/storageAccounts/{accountName}`, API.storage, STORAGE, arm.getArm(T.sa, "accountName"), T.sa),
+  r("StorageAccounts_Update", "PATCH", "arm", `${RG}/providers/Microsoft.Storage/storageAccounts/{accountName}`, API.storage, STORAGE, arm.updateStorage, T.sa),
+
+  // ---------------------------------------------------------------- emulator LRO monitors (ARM host, bearer required)
+  r("emulator.operationStatus", "GET", "arm", `${SUB}/providers/Microsoft.Emulator/locations/{location}/operationStatuses/{operationId}`, "any", undefined, arm.operationStatus),
+  r("emulator.operationResult", "GET", "arm", `${SUB}/providers/Microsoft.Emulator/locations/{location}/operationResults/{operationId}`, "any", undefined, arm.operationResult),
+
+  // ---------------------------------------------------------------- control endpoints (ARM host, no auth)
+  r("emulator.reset", "POST", "control", "/_emulator/reset", "none", undefined, control.reset),
+  r("emulator.fixture", "POST", "control", "/_emulator/fixture", "none", undefined, control.loadFixture),
+  r("emulator.state", "GET", "control", "/_emulator/state", "none", undefined, control.getState),
+  r("emulator.clock.get", "GET", "control", "/_emulator/clock", "none", undefined, control.getClock),
+  r("emulator.clock.set", "POST", "control", "/_emulator/clock", "none", undefined, control.setClock),
+  r("emulator.faults.add", "POST", "control", "/_emulator/faults", "none", undefined, control.addFault(() => [...new Set(ROUTES.map((x) => x.operationId))])),
+  r("emulator.faults.clear", "DELETE", "control", "/_emulator/faults", "none", undefined, control.clearFaults),
+  r("emulator.requests", "GET", "control", "/_emulator/requests", "none", undefined, control.requestCounts),
+  r("emulator.config", "POST", "control", "/_emulator/config", "none", undefined, control.setConfig),
+];
+
+// ---------------------------------------------------------------- matching
+
+const segmentsOf = (path: string): string[] => path.split("/").filter((s) => s.length > 0);
+
+function matchSegments(tpl: string[], path: string[], params: Record<string, string>): boolean {
+  if (tpl.length === 0) return path.length === 0;
+  const [head, ...rest] = tpl as [string, ...string[]];
+  const greedy = /^\{\+([^}]+)\}$/.exec(head);
+  if (greedy) {
+    for (let n = path.length; n >= 0; n--) {
+      if (matchSegments(rest, path.slice(n), params)) {
+        params[greedy[1]!] = "/" + path.slice(0, n).map(decodeSegment).join("/");
+        return true;
+      }
+    }
+    return false;
+  }
+  if (path.length === 0) return false;
+  const single = /^\{([^}]+)\}$/.exec(head);
+  if (single) {
+    if (!matchSegments(rest, path.slice(1), params)) return false;
+    params[single[1]!] = decodeSegment(path[0]!);
+    return true;
+  }
+  return head.toLowerCase() === path[0]!.toLowerCase() && matchSegments(rest, path.slice(1), params);
+}
+
+function decodeSegment(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+export interface RouteMatch {
+  route: Route;
+  params: Record<string, string>;
+}
+
+/** All routes of `hosts` whose template matches `path` (any method). */
+export function matchPath(hosts: RouteHost[], path: string): RouteMatch[] {
+  const segs = segmentsOf(path);
+  const out: RouteMatch[] = [];
+  for (const route of ROUTES) {
+    if (!hosts.includes(route.host)) continue;
+    const params: Record<string, string> = {};
+    if (matchSegments(segmentsOf(route.template), segs, params)) out.push({ route, params });
+  }
+  return out;
+}

@@ -1,0 +1,225 @@
+/**
+ * Request pipeline: normalise → pick host (Managed HSM data plane by Host header, else ARM/control) → auth →
+ * route → api-version → fault injection → handler → JSON response → onExchange.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { randomUUID } from "node:crypto";
+import {
+  ServiceError,
+  armAuthenticationFailed,
+  armInvalidApiVersion,
+  armMissingApiVersion,
+  ensureError,
+  kvBadParameter,
+  kvHsmNotFound,
+  kvUnauthorized,
+  methodNotAllowed,
+  notImplemented,
+} from "./errors.js";
+import type { Runtime } from "./backend/runtime.js";
+import type { Controller, EmuRequest, HandlerResult } from "./handlers/context.js";
+import type { Route, RouteMatch } from "./routes.js";
+import { matchPath } from "./routes.js";
+
+export interface Exchange {
+  operationId: string | undefined;
+  method: string;
+  host: string;
+  path: string;
+  query: Record<string, string>;
+  requestBody: unknown;
+  status: number;
+  responseHeaders: Record<string, string>;
+  responseBody: unknown;
+}
+
+const HSM_HOST = /^([a-z0-9-]+)\.managedhsm\.azure\.net$/i;
+
+/** Collapses repeated slashes and drops a trailing slash (`/keys/k/` = latest version of k). */
+export function normalisePath(rawPath: string): string {
+  const collapsed = ("/" + rawPath).replace(/\/{2,}/g, "/");
+  return collapsed.length > 1 ? collapsed.replace(/\/$/, "") : collapsed;
+}
+
+function splitUrl(rawUrl: string): { path: string; query: URLSearchParams } {
+  // Never `new URL(req.url, base)`: a url starting with `//` would be read as a host.
+  const q = rawUrl.indexOf("?");
+  return { path: normalisePath(q < 0 ? rawUrl : rawUrl.slice(0, q)), query: new URLSearchParams(q < 0 ? "" : rawUrl.slice(q + 1)) };
+}
+
+function bearerOf(req: IncomingMessage): string | undefined {
+  const h = req.headers.authorization;
+  const m = h ? /^Bearer\s+(\S+)$/i.exec(h) : null;
+  return m?.[1];
+}
+
+/** Unsigned JWT payload → oid (what the emulated local RBAC authorises). */
+export function principalFromToken(token: string): string | undefined {
+  const parts = token.split(".");
+  if (parts.length < 2) return undefined;
+  try {
+    const payload = JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8")) as { oid?: unknown };
+    return typeof payload.oid === "string" && payload.oid ? payload.oid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const DEFAULT_FAULT_CODES: Record<number, string> = {
+  400: "BadRequest",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "NotFound",
+  409: "Conflict",
+  429: "TooManyRequests",
+  500: "InternalServerError",
+  502: "BadGateway",
+  503: "ServiceUnavailable",
+  504: "GatewayTimeout",
+};
+
+export function createRequestListener(
+  rt: Runtime,
+  controller: Controller,
+  onExchange?: (e: Exchange) => void,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    void handle(rt, controller, req, res, onExchange).catch((e) => {
+      // Last resort: never leave a socket hanging.
+      if (!res.headersSent) {
+        res.writeHead(500, { "content-type": "application/json; charset=utf-8" });
+        res.end(JSON.stringify({ error: { code: "InternalServerError", message: ensureError(e).message } }));
+      }
+    });
+  };
+}
+
+async function handle(rt: Runtime, controller: Controller, req: IncomingMessage, res: ServerResponse, onExchange?: (e: Exchange) => void): Promise<void> {
+  const method = (req.method ?? "GET").toUpperCase();
+  const host = req.headers.host ?? "";
+  const hostname = host.replace(/:\d+$/, "").replace(/^\[|\]$/g, "").toLowerCase();
+  const { path, query } = splitUrl(req.url ?? "/");
+  const raw = await readBody(req);
+  let body: unknown;
+  let bodyError: ServiceError | undefined;
+  if (raw.length > 0) {
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      body = raw;
+      bodyError = new ServiceError(400, "InvalidRequestContent", "The request body is not valid JSON.");
+    }
+  }
+  const request: EmuRequest = { method, host, path, query, body };
+  const hsmLabel = HSM_HOST.exec(hostname)?.[1]?.toLowerCase();
+  const isHsm = hsmLabel !== undefined;
+
+  let operationId: string | undefined;
+  let result: HandlerResult;
+  try {
+    const isControl = !isHsm && /^\/_emulator(\/|$)/i.test(path);
+    const matches = matchPath(isHsm ? ["hsm"] : isControl ? ["control"] : ["arm"], path);
+    const match: RouteMatch | undefined = matches.find((m) => m.route.method === method);
+    operationId = match?.route.operationId;
+
+    // 1. authentication (before routing, as the real services do; the data plane challenges any request)
+    if (isHsm) {
+      const token = bearerOf(req);
+      const tenant = rt.state.tenantId;
+      const challenge = `Bearer authorization="https://login.microsoftonline.com/${tenant}", resource="https://managedhsm.azure.net"`;
+      if (!token) throw kvUnauthorized(challenge, "AKV10000: Request is missing a Bearer or PoP token.");
+      const oid = principalFromToken(token);
+      if (!oid) throw kvUnauthorized(challenge, "AKV10022: Invalid audience or malformed token: the emulator expects an unsigned JWT whose payload carries 'oid'.");
+      request.principalId = oid;
+    } else if (!isControl && !bearerOf(req)) {
+      throw armAuthenticationFailed();
+    }
+
+    // 2. routing
+    if (!match) {
+      if (matches.length > 0) throw methodNotAllowed(method, path, [...new Set(matches.map((m) => m.route.method))]);
+      throw notImplemented(method, path);
+    }
+    if (isHsm) {
+      request.hsm = rt.state.hsms.get(hsmLabel);
+      if (!request.hsm) throw kvHsmNotFound(host);
+    }
+
+    // 3. api-version
+    const apiVersion = checkApiVersion(match.route, query, isHsm);
+
+    // 4. count, then faults
+    rt.counts.set(match.route.operationId, (rt.counts.get(match.route.operationId) ?? 0) + 1);
+    const fault = rt.faults.find((f) => f.operationId === match.route.operationId && f.remaining > 0);
+    if (fault) {
+      fault.remaining -= 1;
+      if (fault.remaining <= 0) rt.faults.splice(rt.faults.indexOf(fault), 1);
+      if (fault.latencyMs) await sleep(fault.latencyMs);
+      if (fault.status) {
+        throw new ServiceError(fault.status, fault.code ?? DEFAULT_FAULT_CODES[fault.status] ?? "InjectedFault", fault.message ?? `Injected fault for ${match.route.operationId}.`);
+      }
+    }
+    if (bodyError && match.route.method !== "GET") throw bodyError;
+
+    result = await match.route.handler({ rt, req: request, params: match.params, apiVersion, controller });
+  } catch (e) {
+    if (e instanceof ServiceError) {
+      result = { status: e.status, body: e.toBody(), headers: e.headers };
+    } else {
+      const err = ensureError(e);
+      result = { status: 500, body: { error: { code: "InternalServerError", message: `Emulator error: ${err.message}` } } };
+    }
+  }
+
+  const headers: Record<string, string> = {
+    "x-ms-request-id": randomUUID(),
+    ...(isHsm ? { "x-ms-keyvault-service-version": "1.9.0.0" } : { "x-ms-correlation-request-id": randomUUID() }),
+    ...(result.headers ?? {}),
+  };
+  let payload = "";
+  if (result.body !== undefined) {
+    payload = JSON.stringify(result.body);
+    headers["content-type"] = "application/json; charset=utf-8";
+  }
+  headers["content-length"] = String(Buffer.byteLength(payload));
+  res.writeHead(result.status, headers);
+  res.end(payload);
+
+  if (onExchange) {
+    try {
+      onExchange({
+        operationId,
+        method,
+        host,
+        path,
+        query: Object.fromEntries(query.entries()),
+        requestBody: body,
+        status: result.status,
+        responseHeaders: headers,
+        responseBody: result.body,
+      });
+    } catch {
+      // an observer must not break the emulator
+    }
+  }
+}
+
+function checkApiVersion(route: Route, query: URLSearchParams, isHsm: boolean): string | undefined {
+  if (route.apiVersions === "none") return undefined;
+  const v = query.get("api-version") ?? undefined;
+  if (route.apiVersions === "any") return v;
+  if (!v) throw isHsm ? kvBadParameter("The api-version query parameter is required.") : armMissingApiVersion();
+  if (!route.apiVersions.includes(v)) {
+    if (isHsm) throw kvBadParameter(`The specified version (${v}) is not recognized. Consider using the latest supported version (${route.apiVersions[route.apiVersions.length - 1]}).`);
+    throw armInvalidApiVersion(v, route.resourceType ?? "resource", [...route.apiVersions]);
+  }
+  return v;
+}
