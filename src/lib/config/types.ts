@@ -33,13 +33,19 @@ export interface RetrySettings {
   maxRetryDelayInMs: number;
 }
 
+/**
+ * `file`: KEYWARDEN_POLICY_FILE, read by loadConfig. `inline`: KEYWARDEN_POLICY_JSON, whose text is carried
+ * here because only src/lib/config/settings.ts reads the environment.
+ */
+export type PolicySource = { kind: "file"; path: string } | { kind: "inline"; json: string };
+
 export interface AppSettings {
   cloud: CloudEndpoints;
   emulator?: EmulatorSettings;
   /** Client id of a user-assigned managed identity for DefaultAzureCredential, if any. */
   managedIdentityClientId?: string;
   /** Where the policy document comes from (a file path, or inline JSON in an app setting). */
-  policySource: { kind: "file"; path: string } | { kind: "inline" };
+  policySource: PolicySource;
   /** NCRONTAB schedules (Azure Functions timer syntax, six fields). */
   schedules: { scan: string; rotation: string };
   retry: RetrySettings;

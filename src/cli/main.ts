@@ -1,0 +1,21 @@
+/** Entry point: `tsx src/cli/main.ts <command>` (and bin/keywarden.js). Binds runCli to the real process. */
+import { readFile, writeFile } from "node:fs/promises";
+import { runCli } from "./runCli.js";
+
+const exitCode = await runCli(
+  process.argv.slice(2),
+  {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+    readFile: (path) => readFile(path, "utf8"),
+    writeFile: (path, contents) => writeFile(path, contents, "utf8"),
+  },
+  {
+    collect: async (config) => {
+      const { collectFromAzure } = await import("./wiring.js");
+      return collectFromAzure(config);
+    },
+  },
+);
+process.exitCode = exitCode;

@@ -1,0 +1,357 @@
+import { readFileSync } from "node:fs";
+import { ConfigError, type ConfigIssue } from "./errors.js";
+import { ncrontabProblem } from "./ncrontab.js";
+import { closestName } from "./suggest.js";
+import type { AppSettings, CloudEndpoints, CloudName, EmulatorSettings, PolicySource, RetrySettings } from "./types.js";
+
+/**
+ * App settings: the only place in KeyWarden that reads environment variables. Everything is validated at
+ * once and every problem is reported together in one ConfigError, so nothing starts half-configured.
+ */
+
+/** Every app setting KeyWarden reads. local.settings.sample.json lists exactly these (a test checks it). */
+export const APP_SETTING_NAMES = [
+  "KEYWARDEN_CLOUD",
+  "KEYWARDEN_ARM_ENDPOINT",
+  "KEYWARDEN_ARM_AUDIENCE",
+  "KEYWARDEN_AUTHORITY_HOST",
+  "KEYWARDEN_MANAGED_HSM_DNS_SUFFIX",
+  "KEYWARDEN_EMULATOR_ENDPOINT",
+  "KEYWARDEN_EMULATOR_CA_FILE",
+  "KEYWARDEN_EMULATOR_CA_PEM",
+  "KEYWARDEN_EMULATOR_PRINCIPAL_ID",
+  "KEYWARDEN_MANAGED_IDENTITY_CLIENT_ID",
+  "KEYWARDEN_POLICY_FILE",
+  "KEYWARDEN_POLICY_JSON",
+  "KEYWARDEN_SCAN_SCHEDULE",
+  "KEYWARDEN_ROTATION_SCHEDULE",
+  "KEYWARDEN_MAX_RETRIES",
+  "KEYWARDEN_RETRY_DELAY_MS",
+  "KEYWARDEN_MAX_RETRY_DELAY_MS",
+  "KEYWARDEN_LRO_POLL_INTERVAL_MS",
+] as const;
+
+export type AppSettingName = (typeof APP_SETTING_NAMES)[number];
+
+const SETTING_PREFIX = "KEYWARDEN_";
+
+/** Settings whose values are secrets or key material: never echoed in messages. */
+const SECRET_SETTINGS: ReadonlySet<AppSettingName> = new Set(["KEYWARDEN_EMULATOR_CA_PEM", "KEYWARDEN_POLICY_JSON"]);
+
+export const CLOUD_NAMES: readonly CloudName[] = ["AzurePublicCloud", "AzureChinaCloud", "AzureUSGovernment", "Custom", "Emulator"];
+
+/** Alternative spellings operators use (the Azure CLI says "AzureCloud"). */
+const CLOUD_ALIASES: Readonly<Record<string, CloudName>> = { azurecloud: "AzurePublicCloud", public: "AzurePublicCloud" };
+
+/** Endpoints of the sovereign clouds KeyWarden knows. */
+export const KNOWN_CLOUDS: Readonly<Record<"AzurePublicCloud" | "AzureChinaCloud" | "AzureUSGovernment", CloudEndpoints>> = {
+  AzurePublicCloud: {
+    name: "AzurePublicCloud",
+    resourceManager: "https://management.azure.com",
+    resourceManagerAudience: "https://management.azure.com",
+    authorityHost: "https://login.microsoftonline.com",
+    managedHsmDnsSuffix: "managedhsm.azure.net",
+  },
+  AzureChinaCloud: {
+    name: "AzureChinaCloud",
+    resourceManager: "https://management.chinacloudapi.cn",
+    resourceManagerAudience: "https://management.chinacloudapi.cn",
+    authorityHost: "https://login.chinacloudapi.cn",
+    managedHsmDnsSuffix: "managedhsm.azure.cn",
+  },
+  AzureUSGovernment: {
+    name: "AzureUSGovernment",
+    resourceManager: "https://management.usgovcloudapi.net",
+    resourceManagerAudience: "https://management.usgovcloudapi.net",
+    authorityHost: "https://login.microsoftonline.us",
+    managedHsmDnsSuffix: "managedhsm.usgovcloudapi.net",
+  },
+};
+
+export const SETTING_DEFAULTS = {
+  scanSchedule: "0 0 * * * *",
+  rotationSchedule: "0 30 2 * * *",
+  maxRetries: 3,
+  // The Azure SDK pipeline's own defaults (core-rest-pipeline exponential retry).
+  retryDelayInMs: 1_000,
+  maxRetryDelayInMs: 64_000,
+  lroPollIntervalMs: 2_000,
+} as const;
+
+const INTEGER_RANGES = {
+  KEYWARDEN_MAX_RETRIES: { min: 0, max: 10 },
+  KEYWARDEN_RETRY_DELAY_MS: { min: 0, max: 60_000 },
+  KEYWARDEN_MAX_RETRY_DELAY_MS: { min: 0, max: 600_000 },
+  KEYWARDEN_LRO_POLL_INTERVAL_MS: { min: 0, max: 60_000 },
+} as const satisfies Partial<Record<AppSettingName, { min: number; max: number }>>;
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DNS_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
+
+/** Reads a UTF-8 text file synchronously (the emulator CA). Injected in tests and by loadConfig. */
+export type ReadTextFileSync = (path: string) => string;
+
+const readTextFileSync: ReadTextFileSync = (path) => readFileSync(path, "utf8");
+
+/**
+ * Reads and validates every KEYWARDEN_* app setting. Throws one ConfigError listing each problem as
+ * `KEYWARDEN_X: reason`.
+ */
+export function loadAppSettings(env: NodeJS.ProcessEnv = process.env, readFile: ReadTextFileSync = readTextFileSync): AppSettings {
+  const reader = new SettingsReader(env);
+  reader.rejectUnknownSettings();
+
+  const cloudName = readCloudName(reader);
+  const emulator = readEmulatorSettings(reader, cloudName, readFile);
+  const cloud = readCloudEndpoints(reader, cloudName, emulator?.endpoint);
+  const managedIdentityClientId = reader.optional("KEYWARDEN_MANAGED_IDENTITY_CLIENT_ID", (value) =>
+    GUID.test(value) ? value.toLowerCase() : reader.fail("KEYWARDEN_MANAGED_IDENTITY_CLIENT_ID", "is not a GUID (the client id of a user-assigned managed identity)"),
+  );
+  const policySource = readPolicySource(reader);
+  const schedules = {
+    scan: reader.optional("KEYWARDEN_SCAN_SCHEDULE", (value) => schedule(reader, "KEYWARDEN_SCAN_SCHEDULE", value)) ?? SETTING_DEFAULTS.scanSchedule,
+    rotation:
+      reader.optional("KEYWARDEN_ROTATION_SCHEDULE", (value) => schedule(reader, "KEYWARDEN_ROTATION_SCHEDULE", value)) ??
+      SETTING_DEFAULTS.rotationSchedule,
+  };
+  const retry = readRetrySettings(reader);
+  const lroPollIntervalMs = reader.integer("KEYWARDEN_LRO_POLL_INTERVAL_MS") ?? SETTING_DEFAULTS.lroPollIntervalMs;
+
+  if (reader.issues.length > 0 || cloud === undefined || policySource === undefined) {
+    throw new ConfigError("Invalid app settings", reader.issues);
+  }
+  const settings: AppSettings = { cloud, policySource, schedules, retry, lroPollIntervalMs };
+  if (emulator !== undefined) settings.emulator = emulator;
+  if (managedIdentityClientId !== undefined) settings.managedIdentityClientId = managedIdentityClientId;
+  return settings;
+}
+
+/**
+ * Files loadAppSettings will read for these settings (the emulator CA), so that an async caller can read
+ * them first and hand loadAppSettings a synchronous reader over the results.
+ */
+export function appSettingFilePaths(env: NodeJS.ProcessEnv = process.env): string[] {
+  const caFile = new SettingsReader(env).value("KEYWARDEN_EMULATOR_CA_FILE");
+  return caFile === undefined ? [] : [caFile];
+}
+
+/** Collects problems while reading; a blank value counts as unset (the portal leaves blanks behind). */
+class SettingsReader {
+  readonly issues: ConfigIssue[] = [];
+
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
+
+  value(name: AppSettingName): string | undefined {
+    const raw = this.env[name];
+    if (raw === undefined || raw.trim() === "") return undefined;
+    // Key material keeps its exact text; everything else is a name, number or URL.
+    return SECRET_SETTINGS.has(name) ? raw : raw.trim();
+  }
+
+  isSet(name: AppSettingName): boolean {
+    return this.value(name) !== undefined;
+  }
+
+  /** Records a problem and returns undefined, so validators can `return reader.fail(...)`. */
+  fail(path: string, message: string): undefined {
+    this.issues.push({ path, message });
+    return undefined;
+  }
+
+  optional<T>(name: AppSettingName, parse: (value: string) => T | undefined): T | undefined {
+    const value = this.value(name);
+    return value === undefined ? undefined : parse(value);
+  }
+
+  required<T>(name: AppSettingName, why: string, parse: (value: string) => T | undefined): T | undefined {
+    const value = this.value(name);
+    return value === undefined ? this.fail(name, `is required ${why}`) : parse(value);
+  }
+
+  integer(name: keyof typeof INTEGER_RANGES): number | undefined {
+    const { min, max } = INTEGER_RANGES[name];
+    return this.optional(name, (value) => {
+      const parsed = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+      return parsed >= min && parsed <= max ? parsed : this.fail(name, `"${value}" is not a whole number from ${min} to ${max}`);
+    });
+  }
+
+  httpsUrl(name: AppSettingName, value: string, options: { originOnly: boolean }): string | undefined {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      return this.fail(name, `"${value}" is not a URL (expected e.g. https://management.azure.com)`);
+    }
+    if (url.protocol !== "https:") return this.fail(name, `"${value}" must use https`);
+    // Reporting the URL back would leak an embedded password, so say only what is wrong.
+    if (url.username !== "" || url.password !== "") return this.fail(name, "must not contain credentials");
+    if (url.search !== "" || url.hash !== "") return this.fail(name, `"${value}" must not have a query or fragment`);
+    if (options.originOnly && url.pathname !== "/") return this.fail(name, `"${value}" must be an origin (https://host:port) without a path`);
+    return `${url.origin}${url.pathname}`.replace(/\/+$/, "");
+  }
+
+  rejectUnknownSettings(): void {
+    const known: readonly string[] = APP_SETTING_NAMES;
+    for (const name of Object.keys(this.env).sort()) {
+      if (!name.toUpperCase().startsWith(SETTING_PREFIX) || known.includes(name)) continue;
+      // Compare without the shared prefix, or every name would look close to every other.
+      const suffix = closestName(
+        name.slice(SETTING_PREFIX.length),
+        APP_SETTING_NAMES.map((known) => known.slice(SETTING_PREFIX.length)),
+      );
+      this.fail(name, `is not a KeyWarden setting${suffix === undefined ? "" : ` (did you mean ${SETTING_PREFIX}${suffix}?)`}`);
+    }
+  }
+}
+
+function readCloudName(reader: SettingsReader): CloudName {
+  return (
+    reader.optional("KEYWARDEN_CLOUD", (value) => {
+      const lower = value.toLowerCase();
+      const name = CLOUD_NAMES.find((candidate) => candidate.toLowerCase() === lower) ?? CLOUD_ALIASES[lower];
+      return name ?? reader.fail("KEYWARDEN_CLOUD", `"${value}" is not a cloud KeyWarden knows; use one of ${CLOUD_NAMES.join(", ")}`);
+    }) ?? "AzurePublicCloud"
+  );
+}
+
+function readCloudEndpoints(reader: SettingsReader, cloudName: CloudName, emulatorEndpoint: string | undefined): CloudEndpoints | undefined {
+  const armEndpoint = reader.optional("KEYWARDEN_ARM_ENDPOINT", (value) => reader.httpsUrl("KEYWARDEN_ARM_ENDPOINT", value, { originOnly: false }));
+  const armAudience = reader.optional("KEYWARDEN_ARM_AUDIENCE", (value) => reader.httpsUrl("KEYWARDEN_ARM_AUDIENCE", value, { originOnly: false }));
+  const authorityHost = reader.optional("KEYWARDEN_AUTHORITY_HOST", (value) =>
+    reader.httpsUrl("KEYWARDEN_AUTHORITY_HOST", value, { originOnly: false }),
+  );
+  const dnsSuffix = reader.optional("KEYWARDEN_MANAGED_HSM_DNS_SUFFIX", (value) => {
+    const suffix = value.replace(/^\./, "").toLowerCase();
+    return DNS_NAME.test(suffix)
+      ? suffix
+      : reader.fail("KEYWARDEN_MANAGED_HSM_DNS_SUFFIX", `"${value}" is not a DNS suffix (expected e.g. managedhsm.azure.net)`);
+  });
+
+  if (cloudName === "Custom") {
+    const why = "when KEYWARDEN_CLOUD=Custom";
+    if (!reader.isSet("KEYWARDEN_ARM_ENDPOINT")) reader.fail("KEYWARDEN_ARM_ENDPOINT", `is required ${why}`);
+    if (!reader.isSet("KEYWARDEN_AUTHORITY_HOST")) reader.fail("KEYWARDEN_AUTHORITY_HOST", `is required ${why}`);
+    if (!reader.isSet("KEYWARDEN_MANAGED_HSM_DNS_SUFFIX")) reader.fail("KEYWARDEN_MANAGED_HSM_DNS_SUFFIX", `is required ${why}`);
+    if (armEndpoint === undefined || authorityHost === undefined || dnsSuffix === undefined) return undefined;
+    return {
+      name: "Custom",
+      resourceManager: armEndpoint,
+      resourceManagerAudience: armAudience ?? armEndpoint,
+      authorityHost,
+      managedHsmDnsSuffix: dnsSuffix,
+    };
+  }
+
+  let base: CloudEndpoints;
+  if (cloudName === "Emulator") {
+    // ARM is served by the emulator; the data-plane names stay public-cloud so the real challenge resource
+    // (https://managedhsm.azure.net) matches the host, and tokens are minted locally.
+    if (reader.isSet("KEYWARDEN_ARM_ENDPOINT")) {
+      reader.fail("KEYWARDEN_ARM_ENDPOINT", "is not used when KEYWARDEN_CLOUD=Emulator: ARM is served at KEYWARDEN_EMULATOR_ENDPOINT");
+    }
+    if (emulatorEndpoint === undefined) return undefined;
+    base = { ...KNOWN_CLOUDS.AzurePublicCloud, name: "Emulator", resourceManager: emulatorEndpoint };
+  } else {
+    base = KNOWN_CLOUDS[cloudName];
+  }
+  return {
+    name: base.name,
+    resourceManager: armEndpoint ?? base.resourceManager,
+    resourceManagerAudience: armAudience ?? base.resourceManagerAudience,
+    authorityHost: authorityHost ?? base.authorityHost,
+    managedHsmDnsSuffix: dnsSuffix ?? base.managedHsmDnsSuffix,
+  };
+}
+
+const EMULATOR_SETTINGS = [
+  "KEYWARDEN_EMULATOR_ENDPOINT",
+  "KEYWARDEN_EMULATOR_CA_FILE",
+  "KEYWARDEN_EMULATOR_CA_PEM",
+  "KEYWARDEN_EMULATOR_PRINCIPAL_ID",
+] as const satisfies readonly AppSettingName[];
+
+function readEmulatorSettings(reader: SettingsReader, cloudName: CloudName, readFile: ReadTextFileSync): EmulatorSettings | undefined {
+  if (cloudName !== "Emulator") {
+    for (const name of EMULATOR_SETTINGS) {
+      if (reader.isSet(name)) reader.fail(name, `is only used when KEYWARDEN_CLOUD=Emulator (the cloud is ${cloudName})`);
+    }
+    return undefined;
+  }
+  const why = "when KEYWARDEN_CLOUD=Emulator";
+  const endpoint = reader.required("KEYWARDEN_EMULATOR_ENDPOINT", why, (value) =>
+    reader.httpsUrl("KEYWARDEN_EMULATOR_ENDPOINT", value, { originOnly: true }),
+  );
+  const principalId = reader.required("KEYWARDEN_EMULATOR_PRINCIPAL_ID", why, (value) =>
+    GUID.test(value)
+      ? value.toLowerCase()
+      : reader.fail("KEYWARDEN_EMULATOR_PRINCIPAL_ID", `"${value}" is not a GUID (the object id the emulator's token carries)`),
+  );
+
+  let caPem: string | undefined;
+  const caFile = reader.value("KEYWARDEN_EMULATOR_CA_FILE");
+  const inlinePem = reader.value("KEYWARDEN_EMULATOR_CA_PEM");
+  if (caFile !== undefined && inlinePem !== undefined) {
+    reader.fail("KEYWARDEN_EMULATOR_CA_FILE", "set either KEYWARDEN_EMULATOR_CA_FILE or KEYWARDEN_EMULATOR_CA_PEM, not both");
+  } else if (caFile !== undefined) {
+    try {
+      caPem = certificatePem(reader, "KEYWARDEN_EMULATOR_CA_FILE", readFile(caFile), `"${caFile}"`);
+    } catch (error) {
+      reader.fail("KEYWARDEN_EMULATOR_CA_FILE", `cannot read "${caFile}" (${describeFileError(error)})`);
+    }
+  } else if (inlinePem !== undefined) {
+    caPem = certificatePem(reader, "KEYWARDEN_EMULATOR_CA_PEM", inlinePem, "the value");
+  } else {
+    reader.fail("KEYWARDEN_EMULATOR_CA_FILE", `is required ${why} (or KEYWARDEN_EMULATOR_CA_PEM): the emulator's CA is trusted explicitly, never by disabling TLS checks`);
+  }
+
+  if (endpoint === undefined || principalId === undefined || caPem === undefined) return undefined;
+  return { endpoint, caPem, principalId };
+}
+
+function certificatePem(reader: SettingsReader, name: AppSettingName, text: string, what: string): string | undefined {
+  // Never quote the content: say only what is missing.
+  return /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.test(text)
+    ? text
+    : reader.fail(name, `${what} does not contain a PEM certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)`);
+}
+
+function describeFileError(error: unknown): string {
+  if (typeof error === "object" && error !== null && "code" in error && typeof error.code === "string") return error.code;
+  return error instanceof Error ? error.message : String(error);
+}
+
+function readPolicySource(reader: SettingsReader): PolicySource | undefined {
+  const path = reader.value("KEYWARDEN_POLICY_FILE");
+  const json = reader.value("KEYWARDEN_POLICY_JSON");
+  if (path !== undefined && json !== undefined) {
+    return reader.fail("KEYWARDEN_POLICY_FILE", "set either KEYWARDEN_POLICY_FILE or KEYWARDEN_POLICY_JSON, not both");
+  }
+  if (path !== undefined) return { kind: "file", path };
+  if (json !== undefined) return { kind: "inline", json };
+  return reader.fail(
+    "KEYWARDEN_POLICY_FILE",
+    "is required: set KEYWARDEN_POLICY_FILE (path to the policy JSON) or KEYWARDEN_POLICY_JSON (the policy JSON itself)",
+  );
+}
+
+function schedule(reader: SettingsReader, name: AppSettingName, value: string): string | undefined {
+  const problem = ncrontabProblem(value);
+  return problem === undefined ? value.split(/\s+/).join(" ") : reader.fail(name, problem);
+}
+
+function readRetrySettings(reader: SettingsReader): RetrySettings {
+  const retry: RetrySettings = {
+    maxRetries: reader.integer("KEYWARDEN_MAX_RETRIES") ?? SETTING_DEFAULTS.maxRetries,
+    retryDelayInMs: reader.integer("KEYWARDEN_RETRY_DELAY_MS") ?? SETTING_DEFAULTS.retryDelayInMs,
+    maxRetryDelayInMs: reader.integer("KEYWARDEN_MAX_RETRY_DELAY_MS") ?? SETTING_DEFAULTS.maxRetryDelayInMs,
+  };
+  if (retry.maxRetryDelayInMs < retry.retryDelayInMs) {
+    const explicit = reader.isSet("KEYWARDEN_MAX_RETRY_DELAY_MS") ? "KEYWARDEN_MAX_RETRY_DELAY_MS" : "KEYWARDEN_RETRY_DELAY_MS";
+    reader.fail(
+      explicit,
+      `the maximum retry delay (${retry.maxRetryDelayInMs} ms) is shorter than the initial retry delay (${retry.retryDelayInMs} ms)`,
+    );
+  }
+  return retry;
+}

@@ -1,0 +1,126 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { renderInventory, UNKNOWN } from "../../src/lib/inventory/render.js";
+import type { EstateSnapshot } from "../../src/lib/inventory/snapshot.js";
+
+const fixture = (): EstateSnapshot =>
+  JSON.parse(readFileSync(new URL("../fixtures/snapshot-contoso.json", import.meta.url), "utf8")) as EstateSnapshot;
+
+/** The lines of one section, from its title to the next blank line. */
+function sectionLines(text: string, title: string): string[] {
+  const lines = text.split("\n");
+  const start = lines.indexOf(title);
+  expect(start, `section "${title}"`).toBeGreaterThanOrEqual(0);
+  const end = lines.indexOf("", start);
+  return lines.slice(start + 1, end < 0 ? undefined : end);
+}
+
+const row = (lines: string[], ...cells: string[]): string | undefined =>
+  lines.find((line) => cells.every((cell) => line.includes(cell)));
+
+describe("renderInventory", () => {
+  const text = renderInventory(fixture());
+
+  it("summarises the snapshot", () => {
+    expect(text.startsWith("KeyWarden estate snapshot\n")).toBe(true);
+    expect(text).toContain("Collected at       2025-06-01 08:00Z");
+    expect(text).toContain("Collection errors  1 (listed at the end)");
+  });
+
+  it("shows the HSM's properties, regions, private endpoints and diagnostic settings", () => {
+    const hsm = sectionLines(text, "Managed HSM Contoso-PROD-HSM");
+    expect(row(hsm, "Purge protection", "enabled")).toBeDefined();
+    expect(row(hsm, "Soft delete", "enabled, retention 90 days")).toBeDefined();
+    expect(row(hsm, "Public network access", "Disabled")).toBeDefined();
+
+    const regions = sectionLines(text, "Regions");
+    expect(row(regions, "southindia", "yes", "Succeeded")).toBeDefined();
+    expect(row(regions, "centralindia", "no", "Succeeded")).toBeDefined();
+
+    const endpoints = sectionLines(text, "Private endpoints");
+    expect(row(endpoints, "pe-contoso-hsm-southindia", "southindia", "Approved")).toBeDefined();
+    // The endpoint whose region could not be read says so instead of leaving a blank.
+    expect(row(endpoints, "pe-contoso-hsm-centralindia", UNKNOWN, "Approved")).toBeDefined();
+
+    expect(row(sectionLines(text, "Diagnostic settings"), "hsm-audit", "law-contoso-security", "audit")).toBeDefined();
+  });
+
+  it("lists one row per key version with the current one marked", () => {
+    const keys = sectionLines(text, "Keys (one row per version)");
+    expect(keys[0]).toMatch(/^ {2}KEY +TYPE +VERSION +ENABLED +CREATED +EXPIRES +CURRENT$/);
+    expect(keys.filter((line) => line.includes("Contoso-SQLMI-CMK"))).toHaveLength(2);
+    expect(row(keys, "Contoso-SQLMI-CMK", "RSA-HSM 3072", "3f9a2c7d", "yes", "2025-05-12 08:00Z", "2026-05-12 08:00Z")?.trimEnd().endsWith("yes")).toBe(true);
+    expect(row(keys, "Contoso-SQLMI-CMK", "7c1e0f4b", "2024-11-13 08:00Z")?.trimEnd().endsWith("yes")).toBe(false);
+    expect(row(sectionLines(text, "Rotation policies"), "Contoso-DISK-CMK", "P1Y", "Rotate P180D after create")).toBeDefined();
+  });
+
+  it("shows role assignments with names from the policy when given", () => {
+    const plain = sectionLines(text, "Role assignments");
+    expect(row(plain, "a1000000-0000-4000-8000-000000000002", "Managed HSM Crypto User", "/")).toBeDefined();
+    expect(row(plain, "b2000000-0000-4000-8000-000000000001", "Managed HSM Crypto Service Encryption User", "/keys/Contoso-SQLMI-CMK")).toBeDefined();
+
+    const named = renderInventory(fixture(), { principalNames: new Map([["a1000000-0000-4000-8000-000000000001", "Security officers"]]) });
+    expect(row(sectionLines(named, "Role assignments"), "a1000000-0000-4000-8000-000000000001 (Security officers)", "Managed HSM Administrator")).toBeDefined();
+  });
+
+  it("shows every kind of consumer", () => {
+    expect(row(sectionLines(text, "SQL managed instances"), "contoso-sqlmi-01", "AzureKeyVault", "Contoso-SQLMI-CMK (contoso-prod-hsm)", "3f9a2c7d", "off")).toBeDefined();
+    const des = sectionLines(text, "Disk encryption sets");
+    expect(row(des, "des-contoso-centralindia", "centralindia", "Contoso-DISK-CMK", "a4d2e8f0", "on")).toBeDefined();
+    const disks = sectionLines(text, "Disks and virtual machines");
+    expect(row(disks, "contoso-dc-ci-01", "contoso-dc-ci-01-datadisk-0", "data (lun 0)", "EncryptionAtRestWithCustomerKey", "des-contoso-centralindia")).toBeDefined();
+    const storage = sectionLines(text, "Storage accounts");
+    expect(row(storage, "contosoprodcmkst01", "Contoso-STORAGE-CMK", "versionless", "5e6f7a8b")).toBeDefined();
+    expect(row(storage, "contosologsst01", "Microsoft.Storage", "platform-managed")).toBeDefined();
+  });
+
+  it("lists every collection error with part, resource, code and message", () => {
+    const errors = text.slice(text.indexOf("Collection errors\n=================")).split("\n");
+    expect(errors).toContain("  1. part       managedHsm.privateEndpoint");
+    expect(errors.some((line) => line.includes("resource   /subscriptions/") && line.endsWith("privateEndpoints/pe-contoso-hsm-centralindia"))).toBe(true);
+    expect(errors).toContain("     operation  privateEndpoints.get");
+    expect(errors).toContain("     code       403 AuthorizationFailed");
+    expect(errors.some((line) => line.startsWith("     message    The client 'a1000000-0000-4000-8000-000000000003'"))).toBe(true);
+  });
+
+  it("prints unknown parts as unknown, never as blank or none", () => {
+    const snapshot = fixture();
+    const [hsm] = snapshot.managedHsms;
+    if (hsm === undefined) throw new Error("fixture has no HSM");
+    hsm.properties = null;
+    hsm.regions = null;
+    hsm.keys = null;
+    hsm.roleAssignments = null;
+    snapshot.consumers.storageAccounts = null;
+    snapshot.consumers.disks = null;
+    const [mi] = snapshot.consumers.sqlManagedInstances ?? [];
+    if (mi !== undefined) mi.encryptionProtector = null;
+
+    const rendered = renderInventory(snapshot);
+    expect(rendered).toMatch(/^ {2}Properties +unknown \(see collection errors\)$/m);
+    for (const title of ["Regions", "Keys (one row per version)", "Rotation policies", "Role assignments", "Storage accounts"]) {
+      expect(sectionLines(rendered, title), title).toEqual([`  ${UNKNOWN}`]);
+    }
+    expect(row(sectionLines(rendered, "SQL managed instances"), "contoso-sqlmi-01", UNKNOWN)).toBeDefined();
+    expect(sectionLines(rendered, "Disks and virtual machines")).toContain(`  disks: ${UNKNOWN}`);
+  });
+
+  it("tells an empty list from an unknown one", () => {
+    const snapshot = fixture();
+    snapshot.consumers.storageAccounts = [];
+    snapshot.errors = [];
+    const rendered = renderInventory(snapshot);
+    expect(sectionLines(rendered, "Storage accounts")).toEqual(["  none"]);
+    expect(rendered.endsWith("Collection errors\n=================\n  none\n")).toBe(true);
+  });
+
+  it("keeps control characters from Azure out of the terminal", () => {
+    const snapshot = fixture();
+    const [error] = snapshot.errors;
+    if (error === undefined) throw new Error("fixture has no error");
+    error.message = "first line\nsecond \u001b[31mline";
+    const rendered = renderInventory(snapshot);
+    expect(rendered).not.toContain("\u001b");
+    expect(rendered).toContain("message    first line second [31mline");
+  });
+});
