@@ -1,4 +1,4 @@
-import { ComputeManagementClient } from "@azure/arm-compute";
+import type { ComputeManagementClient } from "@azure/arm-compute";
 import type { DiskEncryptionSetConsumer, DiskSnapshot, VirtualMachineSnapshot } from "../inventory/snapshot.js";
 import { parseKeyReference } from "../inventory/keyReference.js";
 import { requireResourceId } from "../resourceId.js";

@@ -14,7 +14,9 @@ export function createEmulatorCredential(principalId: string, tenantId?: string)
   const token = createEmulatorToken(principalId, tenantId);
   return {
     async getToken(): Promise<AccessToken> {
-      // Far in the future so the SDKs' token refreshers never ask again during a run.
+      // Far in the future so the SDKs' token refreshers never ask again during a run. Token lifetimes are
+      // wall-clock time (the SDK compares them with Date.now()), so the injected Clock does not apply.
+      // eslint-disable-next-line no-restricted-properties
       return { token, expiresOnTimestamp: Date.now() + 24 * 3600_000, tokenType: "Bearer" };
     },
   };

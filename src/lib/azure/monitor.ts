@@ -1,4 +1,4 @@
-import { MonitorClient } from "@azure/arm-monitor";
+import type { MonitorClient } from "@azure/arm-monitor";
 import type { DiagnosticSettingSnapshot } from "../inventory/snapshot.js";
 import { call } from "./errors.js";
 import { defined } from "./managedHsms.js";

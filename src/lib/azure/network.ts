@@ -1,4 +1,4 @@
-import { NetworkManagementClient } from "@azure/arm-network";
+import type { NetworkManagementClient } from "@azure/arm-network";
 import { call } from "./errors.js";
 import { requireResourceId } from "../resourceId.js";
 

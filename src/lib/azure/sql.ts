@@ -1,4 +1,4 @@
-import { SqlManagementClient } from "@azure/arm-sql";
+import type { SqlManagementClient } from "@azure/arm-sql";
 import type { SqlManagedInstanceConsumer } from "../inventory/snapshot.js";
 import { parseKeyReference } from "../inventory/keyReference.js";
 import { requireResourceId } from "../resourceId.js";

@@ -1,4 +1,4 @@
-import { StorageManagementClient } from "@azure/arm-storage";
+import type { StorageManagementClient } from "@azure/arm-storage";
 import type { StorageAccountConsumer } from "../inventory/snapshot.js";
 import { parseKeyReference, storageKeyUrl } from "../inventory/keyReference.js";
 import { requireResourceId } from "../resourceId.js";

@@ -1,5 +1,6 @@
 import type { AzureClients } from "../azure/clients.js";
-import { AzureRequestError, toAzureRequestError } from "../azure/errors.js";
+import type { AzureRequestError} from "../azure/errors.js";
+import { toAzureRequestError } from "../azure/errors.js";
 import type { Clock } from "../clock.js";
 import type { AppSettings, KeyWardenConfig, ManagedHsmPolicy } from "../config/types.js";
 import { hsmHost } from "./keyReference.js";

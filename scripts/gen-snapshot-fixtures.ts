@@ -1,0 +1,41 @@
+/**
+ * Writes test/fixtures/snapshots/<fixture>.json: the estate snapshot of each emulator fixture,
+ * collected through the real SDK clients at a fixed time. The controls' tests run on these, so they
+ * judge data shaped exactly as the collector produces it. The emulator's port is removed from HSM
+ * URLs so the snapshots read like Azure's. Regenerate after changing a fixture or the collector:
+ * `npx tsx scripts/gen-snapshot-fixtures.ts`.
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startEmulator } from "../emulator/index.js";
+import { createAzureClients } from "../src/lib/azure/clients.js";
+import { fixedClock } from "../src/lib/clock.js";
+import { loadConfig } from "../src/lib/config/load.js";
+import { collectEstate } from "../src/lib/inventory/collect.js";
+
+export const SNAPSHOT_TIME = "2026-11-28T00:00:00.000Z";
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+for (const fixture of ["contoso-reference", "contoso-drifted"]) {
+  const emulator = await startEmulator({ fixture, now: new Date(SNAPSHOT_TIME) });
+  try {
+    const config = await loadConfig({
+      env: {
+        KEYWARDEN_CLOUD: "Emulator",
+        KEYWARDEN_EMULATOR_ENDPOINT: emulator.endpoint,
+        KEYWARDEN_EMULATOR_CA_PEM: emulator.caPem,
+        KEYWARDEN_EMULATOR_PRINCIPAL_ID: "a1000000-0000-4000-8000-000000000003",
+        KEYWARDEN_POLICY_FILE: join(root, "examples", "contoso.policy.json"),
+      },
+      readFile: (p) => readFile(p, "utf8"),
+    });
+    const snapshot = await collectEstate(config, createAzureClients(config.settings), fixedClock(SNAPSHOT_TIME));
+    const json = JSON.stringify(snapshot, null, 2).replaceAll(`.managedhsm.azure.net:${emulator.port}`, ".managedhsm.azure.net");
+    const out = join(root, "test", "fixtures", "snapshots", `${fixture}.json`);
+    await writeFile(out, `${json}\n`);
+    console.log(`wrote ${out} (${snapshot.errors.length} collection errors)`);
+  } finally {
+    await emulator.close();
+  }
+}

@@ -1,0 +1,98 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createAzureClients } from "../../src/lib/azure/clients.js";
+import { AzureRequestError } from "../../src/lib/azure/errors.js";
+import type { EstateSnapshot } from "../../src/lib/inventory/snapshot.js";
+import { startTestEmulator, type TestEmulator } from "../support/emulator.js";
+
+/** The estate snapshot read through the real SDK clients from the emulator. */
+describe("inventory against the emulator (real SDK clients)", () => {
+  let t: TestEmulator;
+  beforeAll(async () => {
+    t = await startTestEmulator("contoso-reference");
+  });
+  afterAll(() => t.close());
+  afterEach(async () => {
+    await t.control("DELETE", "/_emulator/faults");
+    await t.control("POST", "/_emulator/config", { pageSize: 25 });
+    t.exchanges.length = 0;
+  });
+
+  it("reads the whole Contoso reference estate", async () => {
+    const s = await t.collect();
+    expect(s.errors).toEqual([]);
+    const hsm = s.managedHsms[0]!;
+    expect(hsm.properties).toMatchObject({ enablePurgeProtection: true, enableSoftDelete: true, publicNetworkAccess: "Disabled", securityDomainActivationStatus: "Active" });
+    expect(hsm.regions?.map((r) => [r.name, r.isPrimary])).toEqual([["southindia", true], ["centralindia", false]]);
+    expect(hsm.privateEndpointConnections?.map((c) => [c.status, c.privateEndpointLocation]).sort()).toEqual([["Approved", "centralindia"], ["Approved", "southindia"]]);
+    expect(hsm.diagnosticSettings?.[0]?.logs).toContainEqual({ category: "AuditEvent", enabled: true });
+    expect(hsm.keys?.map((k) => [k.name, k.keyType, k.keySize, k.versions?.length]).sort()).toEqual([
+      ["Contoso-DISK-CMK", "RSA-HSM", 3072, 2],
+      ["Contoso-SQLMI-CMK", "RSA-HSM", 3072, 2],
+      ["Contoso-STORAGE-CMK", "RSA-HSM", 3072, 2],
+    ]);
+    expect(hsm.keys?.every((k) => k.rotationPolicy?.lifetimeActions.some((a) => a.action === "Rotate"))).toBe(true);
+    expect(hsm.roleAssignments).toHaveLength(8);
+    expect(hsm.roleAssignments?.find((a) => a.scope === "/keys/Contoso-SQLMI-CMK")?.roleName).toBe("Managed HSM Crypto Service Encryption User");
+
+    const c = s.consumers;
+    expect(c.sqlManagedInstances?.map((m) => m.name)).toEqual(["contoso-sqlmi-01"]);
+    expect(c.sqlManagedInstances?.[0]?.encryptionProtector?.keyReference?.keyName).toBe("Contoso-SQLMI-CMK");
+    expect(c.diskEncryptionSets?.map((d) => d.location).sort()).toEqual(["centralindia", "southindia"]);
+    expect(c.virtualMachines).toHaveLength(2);
+    expect(c.disks).toHaveLength(4);
+    // contosologsst01 uses Microsoft-managed keys: discovered, then left out as not a consumer of our HSM.
+    expect(c.storageAccounts?.map((a) => [a.name, a.keyVersion ?? "versionless"])).toEqual([["contosoprodcmkst01", "versionless"]]);
+  });
+
+  it("goes through the Key Vault challenge: an unauthenticated first request, a 401, then the bearer retry", async () => {
+    await t.collect();
+    const dataPlane = t.exchanges.filter((e) => e.host.includes(".managedhsm.azure.net"));
+    const challenged = dataPlane.filter((e) => e.status === 401);
+    expect(challenged.length).toBeGreaterThan(0);
+    expect(String(challenged[0]!.responseHeaders["www-authenticate"])).toMatch(/^Bearer authorization="https:\/\/login\.microsoftonline\.com\/[^"]+", resource="https:\/\/managedhsm\.azure\.net"$/);
+    expect(dataPlane.filter((e) => e.status === 200).length).toBeGreaterThan(challenged.length);
+  });
+
+  it("pages through every list when the service answers one item per page", async () => {
+    const whole = await t.collect();
+    await t.control("POST", "/_emulator/config", { pageSize: 1 });
+    t.exchanges.length = 0;
+    const paged = await t.collect();
+    expect(comparable(paged)).toEqual(comparable(whole));
+    const followUps = t.exchanges.filter((e) => e.query["page"] !== undefined || e.query["$skiptoken"] !== undefined || /[?&](page|\$skiptoken|skip)/i.test(e.path));
+    expect(followUps.length).toBeGreaterThan(5);
+  });
+
+  it("records a 403 from the HSM's local RBAC as collection errors, and still reads ARM", async () => {
+    const s = await t.collect({ KEYWARDEN_EMULATOR_PRINCIPAL_ID: "c3000000-0000-4000-8000-00000000dead" });
+    const hsm = s.managedHsms[0]!;
+    expect(hsm.keys).toBeNull();
+    expect(hsm.roleAssignments).toBeNull();
+    expect(hsm.properties).not.toBeNull();
+    const keyList = s.errors.find((e) => e.part === "keys");
+    expect(keyList).toMatchObject({ statusCode: 403, code: "Forbidden", operation: "keys.listPropertiesOfKeys" });
+    expect(s.errors.filter((e) => e.part === "rbac.roleAssignments").every((e) => e.statusCode === 403)).toBe(true);
+  });
+
+  it("answers a missing key with 404 KeyNotFound, as Azure does", async () => {
+    const config = await t.config();
+    const clients = createAzureClients(config.settings);
+    const error = await clients.hsmKeys(t.emulator.hsmUri("Contoso-PROD-HSM")).getKey("No-Such-Key").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AzureRequestError);
+    expect(error).toMatchObject({ statusCode: 404, code: "KeyNotFound", operation: "keys.getKey" });
+  });
+
+  it("records a failed consumer listing instead of reporting no consumers", async () => {
+    await t.control("POST", "/_emulator/faults", { operationId: "DiskEncryptionSets_List", status: 500, code: "InternalServerError", message: "injected" });
+    const s = await t.collect();
+    expect(s.consumers.diskEncryptionSets).toBeNull();
+    expect(s.consumers.disks).toBeNull();
+    expect(s.errors).toContainEqual(expect.objectContaining({ part: "consumers.diskEncryptionSets", statusCode: 500, code: "InternalServerError", operation: "diskEncryptionSets.list" }));
+    expect(s.consumers.storageAccounts).toHaveLength(1);
+    expect(s.managedHsms[0]!.keys).toHaveLength(3);
+  });
+});
+
+function comparable(s: EstateSnapshot): unknown {
+  return { ...s, collectedAt: undefined };
+}

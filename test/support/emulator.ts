@@ -1,0 +1,61 @@
+import { readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startEmulator, type EmulatorHandle, type EmulatorOptions, type Exchange } from "../../emulator/index.js";
+import { call } from "../../emulator/test-support.js";
+import { createAzureClients } from "../../src/lib/azure/clients.js";
+import { fixedClock } from "../../src/lib/clock.js";
+import { loadConfig } from "../../src/lib/config/load.js";
+import type { KeyWardenConfig } from "../../src/lib/config/types.js";
+import { collectEstate } from "../../src/lib/inventory/collect.js";
+import type { EstateSnapshot } from "../../src/lib/inventory/snapshot.js";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const CONTOSO_POLICY_FILE = join(root, "examples", "contoso.policy.json");
+/** KeyWarden's identity in the Contoso fixtures (Crypto Auditor at "/", Crypto User at "/keys"). */
+export const KEYWARDEN_PRINCIPAL_ID = "a1000000-0000-4000-8000-000000000003";
+
+export interface TestEmulator {
+  emulator: EmulatorHandle;
+  exchanges: Exchange[];
+  /** App settings (as environment variables) that point KeyWarden at this emulator. */
+  env(overrides?: Record<string, string>): NodeJS.ProcessEnv;
+  config(overrides?: Record<string, string>): Promise<KeyWardenConfig>;
+  collect(overrides?: Record<string, string>): Promise<EstateSnapshot>;
+  /** POST/GET/DELETE a /_emulator/* control endpoint; throws unless 2xx. */
+  control(method: string, path: string, body?: unknown): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** Starts the emulator with a fixture and records every exchange. Retries are off so faults show at once. */
+export async function startTestEmulator(fixture = "contoso-reference", options: Omit<EmulatorOptions, "fixture" | "onExchange"> = {}): Promise<TestEmulator> {
+  const exchanges: Exchange[] = [];
+  const emulator = await startEmulator({ ...options, fixture, onExchange: (e) => exchanges.push(e) });
+  const env = (overrides: Record<string, string> = {}): NodeJS.ProcessEnv => ({
+    KEYWARDEN_CLOUD: "Emulator",
+    KEYWARDEN_EMULATOR_ENDPOINT: emulator.endpoint,
+    KEYWARDEN_EMULATOR_CA_PEM: emulator.caPem,
+    KEYWARDEN_EMULATOR_PRINCIPAL_ID: KEYWARDEN_PRINCIPAL_ID,
+    KEYWARDEN_POLICY_FILE: CONTOSO_POLICY_FILE,
+    KEYWARDEN_MAX_RETRIES: "0",
+    KEYWARDEN_LRO_POLL_INTERVAL_MS: "0",
+    ...overrides,
+  });
+  const config = (overrides?: Record<string, string>) => loadConfig({ env: env(overrides), readFile: (p) => readFile(p, "utf8") });
+  return {
+    emulator,
+    exchanges,
+    env,
+    config,
+    async collect(overrides) {
+      const c = await config(overrides);
+      return collectEstate(c, createAzureClients(c.settings), fixedClock(new Date()));
+    },
+    async control(method, path, body) {
+      const res = await call(emulator, method, path, { body, token: null });
+      if (res.status < 200 || res.status > 299) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body;
+    },
+    close: () => emulator.close(),
+  };
+}

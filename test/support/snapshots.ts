@@ -1,0 +1,37 @@
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parsePolicyDocument } from "../../src/lib/config/load.js";
+import type { PolicyDocument } from "../../src/lib/config/types.js";
+import type { CheckContext } from "../../src/lib/compliance/types.js";
+import type { EstateSnapshot } from "../../src/lib/inventory/snapshot.js";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+export type SnapshotFixture = "contoso-reference" | "contoso-drifted";
+
+/**
+ * A fresh, mutable copy of a snapshot collected from an emulator fixture (see
+ * scripts/gen-snapshot-fixtures.ts). Tests change what they need and leave the rest real.
+ */
+export function loadSnapshot(name: SnapshotFixture = "contoso-reference"): EstateSnapshot {
+  return JSON.parse(readFileSync(join(root, "test", "fixtures", "snapshots", `${name}.json`), "utf8")) as EstateSnapshot;
+}
+
+/** The Contoso policy document (examples/contoso.policy.json), validated. */
+export function contosoPolicy(): PolicyDocument {
+  const text = readFileSync(join(root, "examples", "contoso.policy.json"), "utf8");
+  return parsePolicyDocument(JSON.parse(text), "examples/contoso.policy.json");
+}
+
+/** A check context at the snapshot's own time (or `now`). */
+export function contextFor(snapshot: EstateSnapshot, options: { policy?: PolicyDocument; now?: string } = {}): CheckContext {
+  return { snapshot, policy: options.policy ?? contosoPolicy(), now: new Date(options.now ?? snapshot.collectedAt) };
+}
+
+/** The HSM of the Contoso estate, for tests that edit it. */
+export function contosoHsm(snapshot: EstateSnapshot) {
+  const hsm = snapshot.managedHsms[0];
+  if (!hsm) throw new Error("snapshot has no managed HSM");
+  return hsm;
+}
