@@ -8,28 +8,33 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const host = { hsm: "`<hsm>.managedhsm.azure.net`", arm: "ARM (`127.0.0.1`)", control: "control (`127.0.0.1`, no auth)" } as const;
 const esc = (s: string): string => s.replace(/\|/g, "\\|");
 
-const lines = [
-  "<!-- generated — do not edit. Source: emulator/routes.ts; regenerate with `npm run gen:operations`. -->",
-  "# Operations served by the KeyWarden Azure emulator",
-  "",
-  "Generated — do not edit. Anything not listed answers `501 NotImplemented` (a known path with another method answers `405`).",
-  "",
-  "| operationId | host | method | path template | api-versions | spec file |",
-  "|---|---|---|---|---|---|",
-  ...ROUTES.map((r) =>
-    [
-      "",
-      `\`${r.operationId}\``,
-      host[r.host],
-      r.method,
-      `\`${esc(r.template)}\``,
-      r.apiVersions === "none" ? "–" : r.apiVersions === "any" ? "any" : r.apiVersions.map((v) => `\`${v}\``).join(", "),
-      r.specFile ? `\`${r.specFile}\`` : "–",
-      "",
-    ].join(" | ").trim(),
-  ),
-  "",
-];
+export function renderOperations(): string {
+  const lines = [
+    "<!-- generated — do not edit. Source: emulator/routes.ts; regenerate with `npm run gen:operations`. -->",
+    "# Operations served by the KeyWarden Azure emulator",
+    "",
+    "Generated — do not edit. Anything not listed answers `501 NotImplemented` (a known path with another method answers `405`).",
+    "",
+    "| operationId | host | method | path template | api-versions | spec file |",
+    "|---|---|---|---|---|---|",
+    ...ROUTES.map((r) =>
+      [
+        "",
+        `\`${r.operationId}\``,
+        host[r.host],
+        r.method,
+        `\`${esc(r.template)}\``,
+        r.apiVersions === "none" ? "–" : r.apiVersions === "any" ? "any" : r.apiVersions.map((v) => `\`${v}\``).join(", "),
+        r.specFile ? `\`${r.specFile}\`` : "–",
+        "",
+      ].join(" | ").trim(),
+    ),
+    "",
+  ];
+  return lines.join("\n");
+}
 
-await writeFile(join(root, "emulator", "OPERATIONS.md"), lines.join("\n"));
-console.log(`wrote emulator/OPERATIONS.md (${ROUTES.length} routes)`);
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await writeFile(join(root, "emulator", "OPERATIONS.md"), renderOperations());
+  console.log(`wrote emulator/OPERATIONS.md (${ROUTES.length} routes)`);
+}

@@ -7,9 +7,12 @@ interface WireIdentity {
   userAssignedIdentities?: Record<string, { principalId?: string; clientId?: string } | undefined>;
 }
 
-/** Managed identities look alike across the ARM SDKs; map any of them. */
-export function mapIdentity(identity: WireIdentity | undefined): ManagedIdentitySnapshot | null {
-  if (!identity) return null;
+/**
+ * Managed identities look alike across the ARM SDKs; map any of them. ARM leaves `identity` out of a
+ * resource that has none, which is knowledge (type "None"), not a failed read.
+ */
+export function mapIdentity(identity: WireIdentity | undefined): ManagedIdentitySnapshot {
+  if (!identity) return { type: "None", userAssignedIdentities: [] };
   const out: ManagedIdentitySnapshot = {
     type: identity.type ?? "None",
     userAssignedIdentities: Object.entries(identity.userAssignedIdentities ?? {}).map(([resourceId, v]) => ({

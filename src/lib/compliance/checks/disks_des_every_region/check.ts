@@ -1,0 +1,36 @@
+import { configuredKeysFor, keyBinding, sameRegion } from "../../query/consumers.js";
+import { errorsFor, resultsFor } from "../../result.js";
+import type { CheckContext, ControlResult } from "../../types.js";
+import { metadata } from "./metadata.js";
+
+/** One result per configured disk key and required region (the HSM's primary and extended regions). */
+export function check(ctx: CheckContext): ControlResult[] {
+  const r = resultsFor(metadata, ctx);
+  const desList = ctx.snapshot.consumers.diskEncryptionSets;
+
+  return configuredKeysFor(ctx, "diskEncryptionSet").flatMap((pair) => {
+    const { primary, extended } = pair.policy.regions;
+    const regions = [primary, ...extended].filter((region, i, all) => all.findIndex((other) => sameRegion(other, region)) === i);
+    return regions.map((region) => {
+      // A region is not an ARM resource of its own: the result is about the key in that region.
+      const resource = { id: `${pair.keyResource.id}#${region}`, name: `${pair.keyPolicy.name} in ${region}` };
+      const expected = { region, diskEncryptionSetBoundTo: pair.keyResource.id };
+      if (desList === null) {
+        return r.unknown({ resource, message: `The disk encryption sets could not be listed, so whether ${region} has one for ${pair.keyPolicy.name} is unknown.`, expected, errors: errorsFor(ctx, "consumers.diskEncryptionSets") });
+      }
+      const inRegion = desList.filter((des) => sameRegion(des.location, region));
+      const bindings = inRegion.map((des) => ({ des, binding: keyBinding(ctx, des.keyReference, "diskEncryptionSet") }));
+      const bound = bindings.filter(({ binding }) => binding.status === "bound" && binding.pair.keyResource.id === pair.keyResource.id);
+      const observed = { region, diskEncryptionSets: inRegion.map((des) => ({ name: des.name, key: des.activeKeyUrl ?? null })) };
+      const subject = { resource, observed, expected };
+      if (bound.length > 0) {
+        return r.pass({ ...subject, message: `${region} has ${bound.map(({ des }) => des.name).join(", ")} bound to ${pair.keyPolicy.name}.` });
+      }
+      if (bindings.some(({ binding }) => binding.status === "unknown")) {
+        const errors = bindings.flatMap(({ binding }) => (binding.status === "unknown" ? binding.errors : []));
+        return r.unknown({ ...subject, message: `The DES in ${region} could not be matched to ${pair.keyPolicy.name}: the configured HSM was not read.`, errors });
+      }
+      return r.fail({ ...subject, message: `No disk encryption set bound to ${pair.keyPolicy.name} exists in ${region}; create one there before disks in that region need it.` });
+    });
+  });
+}

@@ -1,0 +1,59 @@
+import type { DiskEncryptionSetConsumer, DiskSnapshot, VirtualMachineSnapshot } from "../../../inventory/snapshot.js";
+import { sameResourceId } from "../../../inventory/snapshot.js";
+import { configuredKeyEvidence, keyBinding, sameRegion, unreadListResults, type Results } from "../../query/consumers.js";
+import { errorsFor, resultsFor } from "../../result.js";
+import type { CheckContext, ControlResult, EvidenceValue } from "../../types.js";
+import { metadata } from "./metadata.js";
+
+/** Disk encryption types that go through a DES (customer key alone, or double encryption). */
+const CUSTOMER_KEY_TYPES = ["EncryptionAtRestWithCustomerKey", "EncryptionAtRestWithPlatformAndCustomerKeys"];
+
+/** One result per disk of each in-scope VM (the VMs with any disk behind one of our DES). */
+export function check(ctx: CheckContext): ControlResult[] {
+  const r = resultsFor(metadata, ctx);
+  const { virtualMachines } = ctx.snapshot.consumers;
+  const expected = { encryptionType: CUSTOMER_KEY_TYPES, diskEncryptionSet: "a DES in the disk's region bound to the configured disk key", key: configuredKeyEvidence(ctx, "diskEncryptionSet") };
+  // Which VMs are in scope depends on the DES list too, so either failure leaves them unknown.
+  if (virtualMachines === null) return unreadListResults(ctx, r, ["consumers.virtualMachines", "consumers.diskEncryptionSets"], "in-scope virtual machines", expected);
+  return virtualMachines.flatMap((vm) => vm.disks.map((vmDisk) => checkDisk(ctx, r, vm, vmDisk, expected)));
+}
+
+function checkDisk(ctx: CheckContext, r: Results, vm: VirtualMachineSnapshot, vmDisk: VirtualMachineSnapshot["disks"][number], expected: EvidenceValue): ControlResult {
+  const label = vmDisk.role === "os" ? `${vm.name} OS disk` : `${vm.name} data disk LUN ${vmDisk.lun ?? "?"}`;
+  const resource = { id: vmDisk.diskId ?? `${vm.resourceId}#${vmDisk.role}${vmDisk.lun ?? ""}`, name: vmDisk.name ?? label };
+  const { disks, diskEncryptionSets } = ctx.snapshot.consumers;
+  if (disks === null || diskEncryptionSets === null) {
+    const errors = errorsFor(ctx, ["consumers.disks", "consumers.diskEncryptionSets"]);
+    return r.unknown({ resource, message: `The ${disks === null ? "disks" : "disk encryption sets"} could not be listed, so the encryption of ${label} is unknown.`, expected, errors });
+  }
+  if (!vmDisk.diskId) return r.fail({ resource, observed: { managedDisk: false }, expected, message: `${label} is not a managed disk, so it cannot be encrypted through a DES.` });
+  const disk = disks.find((d) => sameResourceId(d.resourceId, vmDisk.diskId));
+  if (!disk) return r.unknown({ resource, message: `${label} (${vmDisk.diskId}) was not in the collected disk list, so its encryption is unknown.`, expected, errors: [] });
+
+  const des = diskEncryptionSets.find((d) => sameResourceId(d.resourceId, disk.diskEncryptionSetId));
+  const observed = {
+    location: disk.location,
+    encryptionType: disk.encryptionType ?? null,
+    diskEncryptionSetId: disk.diskEncryptionSetId ?? null,
+    diskEncryptionSetLocation: des?.location ?? null,
+    key: des?.activeKeyUrl ?? null,
+  };
+  const subject = { resource, observed, expected };
+  const binding = des ? keyBinding(ctx, des.keyReference, "diskEncryptionSet") : undefined;
+  if (binding?.status === "unknown") {
+    return r.unknown({ ...subject, message: `The DES of ${disk.name} could not be matched to the configured disk key: the configured HSM was not read.`, errors: binding.errors });
+  }
+  const problem = diskProblem(disk, des, binding?.status === "bound");
+  return problem
+    ? r.fail({ ...subject, message: `${disk.name} (${vm.name}) ${problem}.` })
+    : r.pass({ ...subject, message: `${disk.name} (${vm.name}) is encrypted through ${des?.name} in ${disk.location}, bound to the configured disk key.` });
+}
+
+function diskProblem(disk: DiskSnapshot, des: DiskEncryptionSetConsumer | undefined, bound: boolean): string | undefined {
+  if (!CUSTOMER_KEY_TYPES.some((t) => t.toLowerCase() === disk.encryptionType?.toLowerCase())) return `is encrypted with ${disk.encryptionType ?? "no reported encryption type"}, not a customer-managed key`;
+  if (!disk.diskEncryptionSetId) return "has no disk encryption set";
+  if (!des) return `uses ${disk.diskEncryptionSetId}, which is not a DES bound to our HSM`;
+  if (!bound) return `uses ${des.name}, which is not bound to the configured disk key`;
+  if (!sameRegion(des.location, disk.location)) return `is in ${disk.location} but uses ${des.name} from ${des.location}; use the DES of its own region`;
+  return undefined;
+}

@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { contextFor, contosoHsm, loadSnapshot } from "../../../../../test/support/snapshots.js";
+import { check } from "./check.js";
+
+describe("hsm_public_network_access_disabled", () => {
+  it("passes on the reference and drifted estates", () => {
+    for (const fixture of ["contoso-reference", "contoso-drifted"] as const) {
+      const results = check(contextFor(loadSnapshot(fixture)));
+      expect(results.map((r) => r.status)).toEqual(["PASS"]);
+      expect(results[0]?.evidence.observed).toEqual({ publicNetworkAccess: "Disabled", networkAclsDefaultAction: "Deny" });
+    }
+  });
+
+  it("fails on publicNetworkAccess Enabled even though the firewall denies (which Azure Policy 19ea9d63 would pass)", () => {
+    const snapshot = loadSnapshot();
+    contosoHsm(snapshot).properties!.publicNetworkAccess = "Enabled";
+    const [result] = check(contextFor(snapshot));
+    expect(result?.status).toBe("FAIL");
+    expect(result?.message).toContain("publicNetworkAccess is Enabled");
+    expect(result?.message).not.toContain("firewall");
+    expect(result?.evidence).toMatchObject({ observed: { publicNetworkAccess: "Enabled", networkAclsDefaultAction: "Deny" }, expected: { publicNetworkAccess: "Disabled", networkAclsDefaultAction: "Deny" } });
+  });
+
+  it("fails on a firewall that allows by default, and names only that", () => {
+    const snapshot = loadSnapshot();
+    contosoHsm(snapshot).properties!.networkAcls!.defaultAction = "Allow";
+    const [result] = check(contextFor(snapshot));
+    expect(result?.status).toBe("FAIL");
+    expect(result?.message).toContain("firewall default action is Allow");
+    expect(result?.message).not.toContain("publicNetworkAccess");
+  });
+
+  it("fails when the firewall is not reported at all (Azure's default is Allow)", () => {
+    const snapshot = loadSnapshot();
+    delete contosoHsm(snapshot).properties!.networkAcls;
+    const [result] = check(contextFor(snapshot));
+    expect(result?.status).toBe("FAIL");
+    expect(result?.evidence.observed).toEqual({ publicNetworkAccess: "Disabled", networkAclsDefaultAction: null });
+  });
+
+  it("is UNKNOWN when the HSM could not be read", () => {
+    const snapshot = loadSnapshot();
+    const hsm = contosoHsm(snapshot);
+    hsm.properties = null;
+    snapshot.errors.push({ part: "managedHsm", resourceId: hsm.resourceId, operation: "managedHsms.get", statusCode: 403, code: "AuthorizationFailed", message: "denied" });
+    const [result] = check(contextFor(snapshot));
+    expect(result?.status).toBe("UNKNOWN");
+    expect(result?.evidence.collectionErrors?.[0]?.code).toBe("AuthorizationFailed");
+  });
+});

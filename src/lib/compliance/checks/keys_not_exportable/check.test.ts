@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { contextFor, contosoHsm, loadSnapshot } from "../../../../../test/support/snapshots.js";
+import { check } from "./check.js";
+
+describe("keys_not_exportable", () => {
+  it("passes on the reference estate", () => {
+    const results = check(contextFor(loadSnapshot()));
+    expect(results.map((r) => r.status)).toEqual(["PASS", "PASS", "PASS"]);
+    expect(results[0]?.evidence.observed).toEqual({ exportable: false, hasReleasePolicy: false });
+  });
+
+  it("fails an exportable key with a release policy", () => {
+    const snapshot = loadSnapshot();
+    const key = contosoHsm(snapshot).keys!.find((k) => k.name === "Contoso-DISK-CMK")!;
+    key.exportable = true;
+    key.hasReleasePolicy = true;
+    const results = check(contextFor(snapshot));
+    expect(results.map((r) => r.status)).toEqual(["PASS", "FAIL", "PASS"]);
+    expect(results[1]?.message).toContain("is exportable and has a release policy");
+  });
+
+  it("is UNKNOWN when the HSM's keys could not be listed", () => {
+    const snapshot = loadSnapshot();
+    const hsm = contosoHsm(snapshot);
+    hsm.keys = null;
+    snapshot.errors.push({ part: "keys", resourceId: `${hsm.hsmUri!.replace(/\/$/, "")}/keys`, operation: "keys.listPropertiesOfKeys", statusCode: 403, code: "Forbidden", message: "denied" });
+    expect(check(contextFor(snapshot)).every((r) => r.status === "UNKNOWN" && r.evidence.collectionErrors?.length === 1)).toBe(true);
+  });
+});

@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { contextFor, contosoHsm, loadSnapshot } from "../../../../../test/support/snapshots.js";
+import type { EstateSnapshot } from "../../../inventory/snapshot.js";
+import { check } from "./check.js";
+
+function withDiskVersions(count: number): EstateSnapshot {
+  const snapshot = loadSnapshot();
+  const key = contosoHsm(snapshot).keys!.find((k) => k.name === "Contoso-DISK-CMK")!;
+  const template = key.versions![0]!;
+  key.versions = Array.from({ length: count }, (_, i) => ({ ...template, version: `v${i}`, id: `${key.id}/v${i}` }));
+  return snapshot;
+}
+
+describe("keys_version_headroom", () => {
+  it("passes on the reference estate", () => {
+    const results = check(contextFor(loadSnapshot()));
+    expect(results.map((r) => r.status)).toEqual(["PASS", "PASS", "PASS"]);
+    expect(results[0]?.evidence).toMatchObject({ observed: { versions: 2, remaining: 98 }, expected: { versionsBelow: 90, maxKeyVersions: 100 } });
+  });
+
+  it("fails within the headroom, and critical at the cap", () => {
+    expect(check(contextFor(withDiskVersions(89)))[1]?.status).toBe("PASS");
+    expect(check(contextFor(withDiskVersions(90)))[1]).toMatchObject({ status: "FAIL", severity: "high" });
+    expect(check(contextFor(withDiskVersions(100)))[1]).toMatchObject({ status: "FAIL", severity: "critical" });
+  });
+
+  it("is UNKNOWN when the versions could not be listed", () => {
+    const snapshot = loadSnapshot();
+    contosoHsm(snapshot).keys!.find((k) => k.name === "Contoso-DISK-CMK")!.versions = null;
+    snapshot.errors.push({
+      part: "key.versions",
+      resourceId: "https://contoso-prod-hsm.managedhsm.azure.net/keys/Contoso-DISK-CMK",
+      operation: "keys.listPropertiesOfKeyVersions",
+      statusCode: 429,
+      code: "Throttled",
+      message: "slow down",
+    });
+    const result = check(contextFor(snapshot))[1];
+    expect(result?.status).toBe("UNKNOWN");
+    expect(result?.evidence.collectionErrors?.[0]?.code).toBe("Throttled");
+  });
+});

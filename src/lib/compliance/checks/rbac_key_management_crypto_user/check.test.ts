@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { contextFor, contosoHsm, loadSnapshot } from "../../../../../test/support/snapshots.js";
+import { check } from "./check.js";
+
+const KEY_MANAGEMENT_TEAM = "a1000000-0000-4000-8000-000000000002";
+
+describe("rbac_key_management_crypto_user", () => {
+  it("passes every key-management principal of the reference estate (at \"/\" and at \"/keys\")", () => {
+    const results = check(contextFor(loadSnapshot()));
+    expect(results.map((r) => r.status)).toEqual(["PASS", "PASS"]);
+    expect(results[1]?.evidence.observed).toContainEqual({ scope: "/keys", role: "Managed HSM Crypto User" });
+  });
+
+  it("fails exactly the drifted key-management team, calling out the Crypto Officer confusion", () => {
+    const results = check(contextFor(loadSnapshot("contoso-drifted")));
+    const failed = results.filter((r) => r.status === "FAIL");
+    expect(failed).toHaveLength(1);
+    expect(failed[0]?.resourceId).toMatch(new RegExp(`/principals/${KEY_MANAGEMENT_TEAM}$`));
+    expect(failed[0]?.message).toContain("Crypto Officer instead of Crypto User");
+    expect(failed[0]?.message).toContain("cannot create or rotate keys");
+    expect(failed[0]?.evidence.observed).toEqual([{ scope: "/", role: "Managed HSM Crypto Officer" }]);
+  });
+
+  it("fails a principal holding Crypto User only at a key scope", () => {
+    const snapshot = loadSnapshot();
+    contosoHsm(snapshot).roleAssignments!.find((a) => a.principalId === KEY_MANAGEMENT_TEAM)!.scope = "/keys/Contoso-SQLMI-CMK";
+    const [result] = check(contextFor(snapshot));
+    expect(result?.status).toBe("FAIL");
+    expect(result?.message).toContain("only at key scope");
+  });
+
+  it("fails a principal with no role at all", () => {
+    const snapshot = loadSnapshot();
+    const hsm = contosoHsm(snapshot);
+    hsm.roleAssignments = hsm.roleAssignments!.filter((a) => a.principalId !== KEY_MANAGEMENT_TEAM);
+    const [result] = check(contextFor(snapshot));
+    expect(result?.status).toBe("FAIL");
+    expect(result?.message).toContain("no Crypto User role");
+  });
+
+  it("is UNKNOWN when the role assignments could not be read", () => {
+    const snapshot = loadSnapshot();
+    const hsm = contosoHsm(snapshot);
+    hsm.roleAssignments = null;
+    snapshot.errors.push({ part: "rbac.roleAssignments", resourceId: `${hsm.hsmUri!.replace(/\/$/, "")}/keys`, operation: "roleAssignments.list", statusCode: 403, code: "Forbidden", message: "denied" });
+    const results = check(contextFor(snapshot));
+    expect(results.map((r) => r.status)).toEqual(["UNKNOWN", "UNKNOWN"]);
+    expect(results[0]?.evidence.collectionErrors?.[0]?.code).toBe("Forbidden");
+  });
+});

@@ -1,0 +1,66 @@
+import type { ManagedHsmPolicy } from "../../../config/types.js";
+import type { ManagedHsmSnapshot } from "../../../inventory/snapshot.js";
+import { hsmPairs } from "../../query.js";
+import {
+  assignmentDataActions,
+  assignmentsOf,
+  consumerIdentities,
+  describeGrants,
+  expectedPrincipals,
+  grantsEvidence,
+  hsmConsumers,
+  isKeyDataAction,
+  isScopeOfKeys,
+  keyScope,
+  normalScope,
+  principalResource,
+  rbacErrors,
+  type HsmConsumers,
+} from "../../query/rbac.js";
+import { resultsFor } from "../../result.js";
+import type { CheckContext, ControlResult } from "../../types.js";
+import { metadata } from "./metadata.js";
+
+const EXPECTED = "a key-management, administrator or other expected principal of the policy, or a consumer identity at its own key's scope";
+
+export function check(ctx: CheckContext): ControlResult[] {
+  const r = resultsFor(metadata, ctx);
+  return hsmPairs(ctx).flatMap(({ policy, hsm, resource }) => {
+    if (hsm.roleAssignments === null) {
+      return [r.unknown({ resource, message: `The role assignments of ${policy.name} could not be read, so who has key access is unknown.`, expected: EXPECTED, errors: rbacErrors(ctx, hsm, ["rbac.roleAssignments"]) })];
+    }
+    const consumers = hsmConsumers(ctx, hsm, resource);
+    // Principals whose roles reach keys, or whose roles could not be resolved (they might).
+    const candidates = hsm.roleAssignments.filter((a) => assignmentDataActions(hsm, a)?.some(isKeyDataAction) ?? true);
+    const principalIds = [...new Map(candidates.map((a) => [a.principalId.toLowerCase(), a.principalId])).values()];
+    return principalIds.map((principalId) => judge(ctx, r, policy, hsm, consumers, principalId));
+  });
+}
+
+function judge(ctx: CheckContext, r: ReturnType<typeof resultsFor>, policy: ManagedHsmPolicy, hsm: ManagedHsmSnapshot, consumers: HsmConsumers, principalId: string): ControlResult {
+  const identity = consumerIdentities(consumers.consumers).find((i) => i.principalId.toLowerCase() === principalId.toLowerCase());
+  const consumerKeys = identity?.keyNames ?? [];
+  const resource = principalResource(policy, principalId, identity?.resource.name);
+  const held = assignmentsOf(hsm, principalId).map((a) => ({ assignment: a, actions: assignmentDataActions(hsm, a) }));
+  const keyGrants = held.filter((h) => h.actions?.some(isKeyDataAction)).map((h) => h.assignment);
+  const unresolved = held.filter((h) => h.actions === null).map((h) => h.assignment);
+  const observed = { keyAccess: grantsEvidence(hsm, keyGrants), unresolvedRoles: grantsEvidence(hsm, unresolved), consumerOfKeys: consumerKeys };
+  const expected = { expectedPrincipal: EXPECTED, consumerScopes: consumerKeys.map(keyScope) };
+
+  const asPolicy = expectedPrincipals(policy).find((p) => p.principalId.toLowerCase() === principalId.toLowerCase());
+  if (asPolicy) return r.pass({ resource, message: `${resource.name} has key access as a ${asPolicy.role} principal the policy expects.`, observed, expected });
+
+  const stray = keyGrants.filter((a) => !isScopeOfKeys(a.scope, consumerKeys));
+  const reachesAllKeys = stray.some((a) => !normalScope(a.scope).startsWith("/keys/"));
+  if (stray.length > 0 && (reachesAllKeys || consumers.gaps.length === 0)) {
+    const role = consumerKeys.length > 0 ? `the consumer identity of ${consumerKeys.join(", ")} only` : "not a principal the policy expects nor a consumer identity";
+    return r.fail({ resource, message: `${resource.name} holds ${describeGrants(hsm, stray)}, but it is ${role}: remove the access or add it to the policy.`, observed, expected });
+  }
+  if (stray.length > 0) {
+    return r.unknown({ resource, message: `${resource.name} holds ${describeGrants(hsm, stray)} and may be the identity of a consumer that could not be read.`, observed, expected, errors: consumers.gaps.flatMap((g) => g.errors) });
+  }
+  if (unresolved.length > 0) {
+    return r.unknown({ resource, message: `${resource.name} holds ${describeGrants(hsm, unresolved)}, whose definition could not be read, so its key access is unknown.`, observed, expected, errors: rbacErrors(ctx, hsm, ["rbac.roleDefinitions"]) });
+  }
+  return r.pass({ resource, message: `${resource.name} has key access only as the consumer identity of ${consumerKeys.join(", ")}, at its key scope.`, observed, expected });
+}

@@ -1,0 +1,126 @@
+import type { ConsumerKind } from "../../config/types.js";
+import type { CollectionError, KeyReference, SnapshotPart } from "../../inventory/snapshot.js";
+import { hsmHost } from "../../inventory/keyReference.js";
+import { findVersion, keyPairs, type KeyPair } from "../query.js";
+import { errorsFor, type ResourceRef, type resultsFor } from "../result.js";
+import type { CheckContext, ControlResult, EvidenceValue } from "../types.js";
+
+/** Shared lookups for the consumer controls (sql_, disks_, storage_). */
+
+export type Results = ReturnType<typeof resultsFor>;
+
+/** What a consumer result is about, and the evidence it carries whatever the outcome. */
+export interface Subject {
+  resource: ResourceRef;
+  observed: EvidenceValue;
+  expected: EvidenceValue;
+}
+
+/** The configured keys a kind of consumer should use: those whose policy `consumers` lists the kind. */
+export function configuredKeysFor(ctx: CheckContext, kind: ConsumerKind): KeyPair[] {
+  return keyPairs(ctx).filter((pair) => pair.keyPolicy.consumers.includes(kind));
+}
+
+/** The versionless URL(s) of those keys, as evidence: one URL, a list when several, null when none is configured. */
+export function configuredKeyEvidence(ctx: CheckContext, kind: ConsumerKind): EvidenceValue {
+  const urls = configuredKeysFor(ctx, kind).map((pair) => pair.keyResource.id);
+  return urls.length === 0 ? null : urls.length === 1 ? (urls[0] as string) : urls;
+}
+
+export type KeyBinding =
+  /** The reference names this configured key (any version). */
+  | { status: "bound"; pair: KeyPair }
+  /** It names no configured key for its kind (another key, another HSM, or no key at all). */
+  | { status: "elsewhere" }
+  /** A configured HSM's data-plane URI is unknown, so the reference cannot be matched. */
+  | { status: "unknown"; errors: CollectionError[] };
+
+/** Which configured key of `kind` a consumer's key reference points at (host and key name, case-insensitive). */
+export function keyBinding(ctx: CheckContext, ref: KeyReference | null, kind: ConsumerKind): KeyBinding {
+  const pairs = configuredKeysFor(ctx, kind);
+  const pair = ref ? pairs.find((p) => p.hsm.hsmUri !== undefined && refersTo(ref, p.hsm.hsmUri, p.keyPolicy.name)) : undefined;
+  if (pair) return { status: "bound", pair };
+  const unread = pairs.filter((p) => p.hsm.hsmUri === undefined);
+  if (ref && unread.length > 0) return { status: "unknown", errors: unread.flatMap((p) => errorsFor(ctx, "managedHsm", p.hsm.resourceId)) };
+  return { status: "elsewhere" };
+}
+
+function refersTo(ref: KeyReference, hsmUri: string, keyName: string): boolean {
+  return ref.host === hsmHost(hsmUri) && ref.keyName.toLowerCase() === keyName.toLowerCase();
+}
+
+export type LatestVersion =
+  /** `createdOn` is when the latest version was created, when the HSM reported it. */
+  | { status: "known"; version: string; id: string; createdOn?: string }
+  | { status: "unknown"; errors: CollectionError[] }
+  /** The HSM's key list was read and the configured key is not in it. */
+  | { status: "absent" };
+
+/** The latest version of a configured key: the key's currentVersion (what a versionless reference resolves to). */
+export function latestVersion(ctx: CheckContext, pair: KeyPair): LatestVersion {
+  const { key, keyResource } = pair;
+  if (key === undefined) return { status: "absent" };
+  if (key === null || !key.currentVersion) return { status: "unknown", errors: errorsFor(ctx, ["keys", "key"], keyResource.id) };
+  const found = findVersion(key, key.currentVersion);
+  const createdOn = found?.createdOn ?? key.createdOn;
+  return { status: "known", version: key.currentVersion, id: found?.id ?? `${key.id}/${key.currentVersion}`, ...(createdOn ? { createdOn } : {}) };
+}
+
+/** Version ids compare case-insensitively; a missing version is never the latest. */
+export function isVersion(version: string | null | undefined, latest: { version: string }): boolean {
+  return !!version && version.toLowerCase() === latest.version.toLowerCase();
+}
+
+/** Evidence for "the latest version": its versioned id when known. */
+export function latestEvidence(latest: LatestVersion | undefined): string {
+  return latest?.status === "known" ? latest.id : "the latest version of the configured key";
+}
+
+/** FAIL (or UNKNOWN) for a consumer that is not on a configured key of its kind. */
+export function notOnConfiguredKey(r: Results, subject: Subject, binding: Exclude<KeyBinding, { status: "bound" }>, kindLabel: string): ControlResult {
+  const name = subject.resource.name;
+  return binding.status === "unknown"
+    ? r.unknown({ ...subject, message: `Whether ${name} uses the configured ${kindLabel} key is unknown: the configured HSM was not read.`, errors: binding.errors })
+    : r.fail({ ...subject, message: `${name} is not on the configured ${kindLabel} key, so it cannot be on its latest version; move it to that key.` });
+}
+
+/** FAIL (or UNKNOWN) for a consumer whose configured key's latest version is not known. */
+export function latestNotKnown(r: Results, subject: Subject, latest: Exclude<LatestVersion, { status: "known" }>, pair: KeyPair): ControlResult {
+  const name = subject.resource.name;
+  return latest.status === "unknown"
+    ? r.unknown({ ...subject, message: `Whether ${name} is on the latest version of ${keyLabel(pair)} is unknown: the key could not be read.`, errors: latest.errors })
+    : r.fail({ ...subject, message: `${name} uses ${keyLabel(pair)}, which does not exist in the HSM; restore or recreate it before its consumers lose access.` });
+}
+
+/** Readable label of a configured key: "<key> (<hsm>)". */
+export function keyLabel(pair: KeyPair): string {
+  return `${pair.keyPolicy.name} (${pair.policy.name})`;
+}
+
+/**
+ * A consumer list that could not be read leaves every searched subscription's consumers unknown (the
+ * collector merges the lists, so one failed subscription hides them all): one UNKNOWN per subscription.
+ */
+export function unreadListResults(ctx: CheckContext, r: Results, part: SnapshotPart | SnapshotPart[], what: string, expected: EvidenceValue): ControlResult[] {
+  const subscriptions = ctx.snapshot.subscriptions.length > 0 ? ctx.snapshot.subscriptions : ctx.policy.subscriptions;
+  return subscriptions.map((subscriptionId) => {
+    const scope = `/subscriptions/${subscriptionId}`;
+    const own = errorsFor(ctx, part, scope);
+    const message =
+      own.length > 0
+        ? `The ${what} of subscription ${subscriptionId} could not be read, so none of them could be checked.`
+        : `The ${what} of subscription ${subscriptionId} are unknown because another subscription's list failed and the lists are merged.`;
+    return r.unknown({ resource: { id: scope, name: `subscription ${subscriptionId}` }, message, expected, errors: own.length > 0 ? own : errorsFor(ctx, part) });
+  });
+}
+
+/** Azure region names compare without case or spaces ("South India" = "southindia"). */
+export function sameRegion(a: string | undefined, b: string | undefined): boolean {
+  const norm = (s: string) => s.replace(/\s+/g, "").toLowerCase();
+  return a !== undefined && b !== undefined && norm(a) === norm(b);
+}
+
+/** Hours from an ISO time to `now` (negative when it is in the future). */
+export function hoursSince(iso: string, now: Date): number {
+  return (now.getTime() - new Date(iso).getTime()) / 3_600_000;
+}

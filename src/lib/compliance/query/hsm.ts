@@ -1,0 +1,56 @@
+import type { ManagedHsmPolicy } from "../../config/types.js";
+import type { SnapshotPart } from "../../inventory/snapshot.js";
+import type { HsmPair } from "../query.js";
+import { errorsFor, type resultsFor } from "../result.js";
+import type { CheckContext, ControlResult, EvidenceValue } from "../types.js";
+
+/** Shared, pure lookups for the Managed HSM (hsm_) controls. */
+
+type Results = ReturnType<typeof resultsFor>;
+
+/**
+ * An Azure region's programmatic name. ARM returns "southindia", but some APIs and portals hand back
+ * the display form ("South India"); the policy schema only accepts the programmatic one.
+ */
+export function regionKey(name: string): string {
+  return name.replace(/\s+/g, "").toLowerCase();
+}
+
+export function sameRegion(a: string | null | undefined, b: string | null | undefined): boolean {
+  return typeof a === "string" && typeof b === "string" && regionKey(a) === regionKey(b);
+}
+
+/** The regions the policy requires the HSM to serve: the primary first, then the extended ones. */
+export function requiredRegions(policy: ManagedHsmPolicy): string[] {
+  return [policy.regions.primary, ...policy.regions.extended];
+}
+
+/** Azure enum values (Approved, Succeeded, Disabled, Deny, Active...) compared case-insensitively. */
+export function isAzureValue(actual: string | null | undefined, expected: string): boolean {
+  return typeof actual === "string" && actual.toLowerCase() === expected.toLowerCase();
+}
+
+/** The last segment of an ARM resource id (a readable name for evidence). */
+export function armName(resourceId: string | undefined): string | null {
+  return resourceId?.split("/").filter(Boolean).pop() ?? null;
+}
+
+/**
+ * The UNKNOWN result for an HSM whose `part` could not be read, carrying the collection errors about
+ * it. Also used when the HSM is missing from the snapshot altogether (then there may be no error).
+ */
+export function hsmPartUnknown(
+  ctx: CheckContext,
+  r: Results,
+  pair: HsmPair,
+  part: SnapshotPart,
+  what: string,
+  expected: EvidenceValue,
+): ControlResult {
+  return r.unknown({
+    resource: pair.resource,
+    message: `The ${what} of ${pair.resource.name} could not be read, so this control cannot be evaluated.`,
+    expected,
+    errors: errorsFor(ctx, part, pair.hsm.resourceId),
+  });
+}

@@ -1,0 +1,216 @@
+import type { ManagedHsmPolicy } from "../../config/types.js";
+import type { CollectionError, Consumer, ManagedHsmSnapshot, RoleAssignmentSnapshot, RoleDefinitionSnapshot, SnapshotPart } from "../../inventory/snapshot.js";
+import { hsmHost } from "../../inventory/keyReference.js";
+import { MANAGED_HSM_ROLES, WRAP_DATA_ACTIONS, roleDefinitionGuid } from "../../rbac/builtinRoles.js";
+import { consumerKeyReference, consumerPrincipalIds, roleDefinitionFor, roleLabel } from "../query.js";
+import { errorsFor, type ResourceRef } from "../result.js";
+import type { CheckContext, EvidenceValue } from "../types.js";
+
+/** Shared lookups over Managed HSM local RBAC for the rbac_ controls. */
+
+/**
+ * Managed HSM role assignment limits (azure-facts.md H8, includes/key-vault-limits.md): 50 at HSM scope
+ * ("/" and "/keys" together), 10 per key scope. Azure service limits, not policy choices.
+ */
+export const ROLE_ASSIGNMENT_LIMITS = { hsmScope: 50, keyScope: 10 } as const;
+/** A count this close to its limit (as a fraction of it) is reported before it blocks the next grant. */
+export const LIMIT_WARNING_FRACTION = 0.2;
+
+const KEYS_PREFIX = "microsoft.keyvault/managedhsm/keys/";
+
+/**
+ * Managed HSM data actions (learn.microsoft.com/azure/key-vault/managed-hsm/built-in-roles), used to
+ * expand wildcard dataActions such as ".../keys/*" so that notDataActions can be subtracted from them.
+ */
+const MANAGED_HSM_DATA_ACTIONS = [
+  ...["read/action", "write/action", "create", "delete", "rotate/action", "import/action", "release/action", "backup/action", "restore/action"],
+  ...["encrypt/action", "decrypt/action", "wrap/action", "unwrap/action", "sign/action", "verify/action", "derive/action", "export/action"],
+  ...["deletedKeys/read/action", "deletedKeys/recover/action", "deletedKeys/delete"],
+].map((a) => `Microsoft.KeyVault/managedHsm/keys/${a}`).concat(
+  [
+    ...["roleAssignments/read/action", "roleAssignments/write/action", "roleAssignments/delete/action"],
+    ...["roleDefinitions/read/action", "roleDefinitions/write/action", "roleDefinitions/delete/action"],
+    ...["securitydomain/download/action", "securitydomain/download/read", "securitydomain/upload/action", "securitydomain/upload/read", "securitydomain/transferkey/read"],
+    ...["backup/start/action", "backup/status/action", "restore/start/action", "restore/status/action", "settings/read/action", "settings/write/action", "rng/action"],
+  ].map((a) => `Microsoft.KeyVault/managedHsm/${a}`),
+);
+
+/** Normalised HSM RBAC scope: "/", "/keys" or "/keys/<name>", lower-cased, no trailing slash. */
+export function normalScope(scope: string): string {
+  return (scope.replace(/\/+$/, "") || "/").toLowerCase();
+}
+
+export function keyScope(keyName: string): string {
+  return `/keys/${keyName}`;
+}
+
+/** Is `scope` exactly the scope of one of `keyNames`? */
+export function isScopeOfKeys(scope: string, keyNames: readonly string[]): boolean {
+  return keyNames.some((k) => normalScope(scope) === normalScope(keyScope(k)));
+}
+
+function matches(pattern: string, action: string): boolean {
+  const regex = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, "\\$&")).join(".*")}$`, "i");
+  return regex.test(action);
+}
+
+/** Does the role grant `action`? Azure semantics: some permission allows it and that permission's notDataActions do not take it away. */
+export function roleGrants(definition: RoleDefinitionSnapshot, action: string): boolean {
+  return definition.permissions.some((p) => p.dataActions.some((d) => matches(d, action)) && !p.notDataActions.some((n) => matches(n, action)));
+}
+
+/** The data actions a role effectively grants (wildcards expanded over the known Managed HSM actions). */
+export function grantedDataActions(definition: RoleDefinitionSnapshot): string[] {
+  const literal = definition.permissions.flatMap((p) => p.dataActions.filter((d) => !d.includes("*")));
+  const candidates = new Map([...MANAGED_HSM_DATA_ACTIONS, ...literal].map((a) => [a.toLowerCase(), a]));
+  return [...candidates.values()].filter((a) => roleGrants(definition, a));
+}
+
+/**
+ * The data actions an assignment grants, or null when its role definition is unknown (definitions not
+ * read, or the role is not among them). The built-in Crypto Service Encryption User is read/wrap/unwrap
+ * by definition, so it is known without the definition list.
+ */
+export function assignmentDataActions(hsm: ManagedHsmSnapshot, assignment: RoleAssignmentSnapshot): string[] | null {
+  const definition = roleDefinitionFor(hsm, assignment);
+  if (definition) return grantedDataActions(definition);
+  return hasRole(assignment, "cryptoServiceEncryptionUser") ? [...WRAP_DATA_ACTIONS] : null;
+}
+
+export function hasRole(assignment: RoleAssignmentSnapshot, role: keyof typeof MANAGED_HSM_ROLES): boolean {
+  return roleDefinitionGuid(assignment.roleDefinitionId) === MANAGED_HSM_ROLES[role].guid;
+}
+
+export function isKeyDataAction(action: string): boolean {
+  return action.toLowerCase().startsWith(KEYS_PREFIX);
+}
+
+export function sameAction(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+export function assignmentsOf(hsm: ManagedHsmSnapshot, principalId: string): RoleAssignmentSnapshot[] {
+  return (hsm.roleAssignments ?? []).filter((a) => a.principalId.toLowerCase() === principalId.toLowerCase());
+}
+
+/** An assignment as evidence: where, and which role. */
+export function grantEvidence(hsm: ManagedHsmSnapshot, assignment: RoleAssignmentSnapshot): { scope: string; role: string } {
+  return { scope: assignment.scope, role: roleLabel(hsm, assignment) };
+}
+
+export function describeGrants(hsm: ManagedHsmSnapshot, assignments: readonly RoleAssignmentSnapshot[]): string {
+  return assignments.length === 0 ? "no role" : assignments.map((a) => `${roleLabel(hsm, a)} at "${a.scope}"`).join(", ");
+}
+
+/** Base URI of the HSM data plane (what RBAC collection errors are recorded against). */
+function dataPlaneBase(hsm: ManagedHsmSnapshot): string | undefined {
+  return hsm.hsmUri?.replace(/\/+$/, "");
+}
+
+/** Collection errors that left this HSM's role assignments and/or definitions unknown. */
+export function rbacErrors(ctx: CheckContext, hsm: ManagedHsmSnapshot, parts: SnapshotPart[] = ["rbac.roleAssignments", "rbac.roleDefinitions"]): CollectionError[] {
+  const base = dataPlaneBase(hsm);
+  return base === undefined ? errorsFor(ctx, [...parts, "managedHsm"], hsm.resourceId) : errorsFor(ctx, parts, base);
+}
+
+/**
+ * A principal as the subject of a result. Principals are directory objects, not ARM resources, so the id
+ * is qualified by the HSM; the name is the policy's display name, else `knownAs`, else the bare id.
+ */
+export function principalResource(policy: ManagedHsmPolicy, principalId: string, knownAs?: string): ResourceRef {
+  const ref = expectedPrincipals(policy).find((p) => p.principalId.toLowerCase() === principalId.toLowerCase());
+  const displayName = ref?.displayName ?? knownAs;
+  return { id: `${policy.resourceId}/principals/${principalId}`, name: `${displayName ? `${displayName} [${principalId}]` : principalId} on ${policy.name}` };
+}
+
+/** The roles the policy expects each named principal to play. */
+export function expectedPrincipals(policy: ManagedHsmPolicy): { principalId: string; displayName?: string; role: string }[] {
+  return [
+    ...policy.keyManagementPrincipals.map((p) => ({ ...p, role: "key management" })),
+    ...policy.administratorPrincipals.map((p) => ({ ...p, role: "administrator" })),
+    ...policy.otherExpectedPrincipals.map((p) => ({ ...p, role: "other expected principal" })),
+  ];
+}
+
+export interface ConsumerGap {
+  resource: ResourceRef;
+  message: string;
+  errors: CollectionError[];
+}
+
+export interface HsmConsumers {
+  /** Consumers whose key lives in this HSM. */
+  consumers: Consumer[];
+  /** Why that list may be incomplete (a consumer list or a SQL MI protector not read); empty when complete. */
+  gaps: ConsumerGap[];
+}
+
+const CONSUMER_LISTS = [
+  { list: "sqlManagedInstances", part: "consumers.sqlManagedInstances", label: "SQL managed instances" },
+  { list: "diskEncryptionSets", part: "consumers.diskEncryptionSets", label: "disk encryption sets" },
+  { list: "storageAccounts", part: "consumers.storageAccounts", label: "storage accounts" },
+] as const;
+
+/** The consumers of an HSM's keys, and what could not be read about them. */
+export function hsmConsumers(ctx: CheckContext, hsm: ManagedHsmSnapshot, hsmResource: ResourceRef): HsmConsumers {
+  const gaps: ConsumerGap[] = [];
+  for (const { list, part, label } of CONSUMER_LISTS) {
+    if (ctx.snapshot.consumers[list] === null) {
+      gaps.push({ resource: hsmResource, message: `The ${label} that may use ${hsmResource.name} could not be listed.`, errors: errorsFor(ctx, part) });
+    }
+  }
+  for (const mi of ctx.snapshot.consumers.sqlManagedInstances ?? []) {
+    if (mi.encryptionProtector === null) {
+      const errors = errorsFor(ctx, "consumers.sqlManagedInstance.encryptionProtector", mi.resourceId);
+      gaps.push({ resource: { id: mi.resourceId, name: mi.name }, message: `The TDE protector of ${mi.name} could not be read, so whether it uses ${hsmResource.name} is unknown.`, errors });
+    }
+  }
+  if (!hsm.hsmUri) {
+    gaps.push({ resource: hsmResource, message: `The data-plane URI of ${hsmResource.name} is unknown, so its consumers cannot be matched.`, errors: errorsFor(ctx, "managedHsm", hsm.resourceId) });
+    return { consumers: [], gaps };
+  }
+  const host = hsmHost(hsm.hsmUri);
+  const all: Consumer[] = [...(ctx.snapshot.consumers.sqlManagedInstances ?? []), ...(ctx.snapshot.consumers.diskEncryptionSets ?? []), ...(ctx.snapshot.consumers.storageAccounts ?? [])];
+  return { consumers: all.filter((c) => consumerKeyReference(c)?.host === host), gaps };
+}
+
+/** The name of the key a consumer uses (in the HSM it was matched to). */
+export function consumerKeyName(consumer: Consumer): string {
+  return consumerKeyReference(consumer)?.keyName ?? "";
+}
+
+export interface ConsumerIdentity {
+  principalId: string;
+  /** The identity's owner: the user-assigned identity, else the consumer its system-assigned identity belongs to. */
+  resource: ResourceRef;
+  consumers: Consumer[];
+  /** The keys its consumers use: the only scopes it needs. */
+  keyNames: string[];
+}
+
+/** Consumer identities, one per principal id (a user-assigned identity may serve several consumers). */
+export function consumerIdentities(consumers: readonly Consumer[]): ConsumerIdentity[] {
+  const byPrincipal = new Map<string, ConsumerIdentity>();
+  for (const consumer of consumers) {
+    for (const principalId of consumerPrincipalIds(consumer)) {
+      const id = principalId.toLowerCase();
+      const entry = byPrincipal.get(id) ?? { principalId, resource: identityOwner(consumer, principalId), consumers: [], keyNames: [] };
+      entry.consumers.push(consumer);
+      const keyName = consumerKeyName(consumer);
+      if (!entry.keyNames.some((k) => k.toLowerCase() === keyName.toLowerCase())) entry.keyNames.push(keyName);
+      byPrincipal.set(id, entry);
+    }
+  }
+  return [...byPrincipal.values()];
+}
+
+function identityOwner(consumer: Consumer, principalId: string): ResourceRef {
+  const uai = consumer.identity?.userAssignedIdentities.find((u) => u.principalId?.toLowerCase() === principalId.toLowerCase());
+  if (uai) return { id: uai.resourceId, name: `${uai.resourceId.split("/").pop() ?? uai.resourceId} (user-assigned identity)` };
+  return { id: consumer.resourceId, name: `${consumer.name} (system-assigned identity)` };
+}
+
+/** Evidence for a list of principals' grants. */
+export function grantsEvidence(hsm: ManagedHsmSnapshot, assignments: readonly RoleAssignmentSnapshot[]): EvidenceValue {
+  return assignments.map((a) => grantEvidence(hsm, a));
+}
