@@ -144,3 +144,15 @@ export function consumerPrincipalIds(consumer: Consumer): string[] {
   for (const u of chosen) if (u.principalId) ids.push(u.principalId);
   return ids;
 }
+
+/**
+ * An Azure region's programmatic name. ARM returns "southindia", but some APIs and portals hand back
+ * the display form ("South India"); the policy schema only accepts the programmatic one.
+ */
+export function regionKey(name: string): string {
+  return name.replace(/\s+/g, "").toLowerCase();
+}
+
+export function sameRegion(a: string | null | undefined, b: string | null | undefined): boolean {
+  return typeof a === "string" && typeof b === "string" && regionKey(a) === regionKey(b);
+}

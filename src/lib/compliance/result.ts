@@ -15,6 +15,9 @@ interface ResultInput {
   severity?: Severity;
 }
 
+/** The pass/fail/unknown builders of one control (what resultsFor returns). */
+export type Results = ReturnType<typeof resultsFor>;
+
 /** Builds the results of one control; every result carries the snapshot time as evidence time. */
 export function resultsFor(metadata: ControlMetadata, ctx: CheckContext) {
   const base = (status: ControlResult["status"], r: ResultInput, collectionErrors?: CollectionError[]): ControlResult => ({

@@ -2,12 +2,12 @@ import type { ConsumerKind } from "../../config/types.js";
 import type { CollectionError, KeyReference, SnapshotPart } from "../../inventory/snapshot.js";
 import { hsmHost } from "../../inventory/keyReference.js";
 import { findVersion, keyPairs, type KeyPair } from "../query.js";
-import { errorsFor, type ResourceRef, type resultsFor } from "../result.js";
+import { errorsFor, type ResourceRef, type Results } from "../result.js";
 import type { CheckContext, ControlResult, EvidenceValue } from "../types.js";
 
 /** Shared lookups for the consumer controls (sql_, disks_, storage_). */
 
-export type Results = ReturnType<typeof resultsFor>;
+export type { Results } from "../result.js";
 
 /** What a consumer result is about, and the evidence it carries whatever the outcome. */
 export interface Subject {
@@ -112,12 +112,6 @@ export function unreadListResults(ctx: CheckContext, r: Results, part: SnapshotP
         : `The ${what} of subscription ${subscriptionId} are unknown because another subscription's list failed and the lists are merged.`;
     return r.unknown({ resource: { id: scope, name: `subscription ${subscriptionId}` }, message, expected, errors: own.length > 0 ? own : errorsFor(ctx, part) });
   });
-}
-
-/** Azure region names compare without case or spaces ("South India" = "southindia"). */
-export function sameRegion(a: string | undefined, b: string | undefined): boolean {
-  const norm = (s: string) => s.replace(/\s+/g, "").toLowerCase();
-  return a !== undefined && b !== undefined && norm(a) === norm(b);
 }
 
 /** Hours from an ISO time to `now` (negative when it is in the future). */

@@ -1,24 +1,10 @@
 import type { ManagedHsmPolicy } from "../../config/types.js";
 import type { SnapshotPart } from "../../inventory/snapshot.js";
 import type { HsmPair } from "../query.js";
-import { errorsFor, type resultsFor } from "../result.js";
+import { errorsFor, type Results } from "../result.js";
 import type { CheckContext, ControlResult, EvidenceValue } from "../types.js";
 
 /** Shared, pure lookups for the Managed HSM (hsm_) controls. */
-
-type Results = ReturnType<typeof resultsFor>;
-
-/**
- * An Azure region's programmatic name. ARM returns "southindia", but some APIs and portals hand back
- * the display form ("South India"); the policy schema only accepts the programmatic one.
- */
-export function regionKey(name: string): string {
-  return name.replace(/\s+/g, "").toLowerCase();
-}
-
-export function sameRegion(a: string | null | undefined, b: string | null | undefined): boolean {
-  return typeof a === "string" && typeof b === "string" && regionKey(a) === regionKey(b);
-}
 
 /** The regions the policy requires the HSM to serve: the primary first, then the extended ones. */
 export function requiredRegions(policy: ManagedHsmPolicy): string[] {

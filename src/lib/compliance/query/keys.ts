@@ -1,11 +1,11 @@
 import type { KeySnapshot, KeyVersionSnapshot } from "../../inventory/snapshot.js";
 import { findVersion, keyPairs, type KeyPair } from "../query.js";
-import { errorsFor, resultsFor } from "../result.js";
+import { errorsFor, resultsFor, type Results } from "../result.js";
 import type { CheckContext, ControlMetadata, ControlResult, EvidenceValue } from "../types.js";
 
 /** Shared logic of the keys_ controls: per configured key, with the unknown/absent cases handled once. */
 
-export type Results = ReturnType<typeof resultsFor>;
+export type { Results } from "../result.js";
 
 /** A configured key that was read and exists. */
 export interface PresentKeyPair extends KeyPair {

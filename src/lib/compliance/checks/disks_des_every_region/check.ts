@@ -1,4 +1,5 @@
-import { configuredKeysFor, keyBinding, sameRegion } from "../../query/consumers.js";
+import { sameRegion } from "../../query.js";
+import { configuredKeysFor, keyBinding } from "../../query/consumers.js";
 import { errorsFor, resultsFor } from "../../result.js";
 import type { CheckContext, ControlResult } from "../../types.js";
 import { metadata } from "./metadata.js";

@@ -1,6 +1,7 @@
 import type { DiskEncryptionSetConsumer, DiskSnapshot, VirtualMachineSnapshot } from "../../../inventory/snapshot.js";
 import { sameResourceId } from "../../../inventory/snapshot.js";
-import { configuredKeyEvidence, keyBinding, sameRegion, unreadListResults, type Results } from "../../query/consumers.js";
+import { sameRegion } from "../../query.js";
+import { configuredKeyEvidence, keyBinding, unreadListResults, type Results } from "../../query/consumers.js";
 import { errorsFor, resultsFor } from "../../result.js";
 import type { CheckContext, ControlResult, EvidenceValue } from "../../types.js";
 import { metadata } from "./metadata.js";

@@ -1,4 +1,5 @@
-import { hsmPartUnknown, isAzureValue, sameRegion } from "../../query/hsm.js";
+import { sameRegion } from "../../query.js";
+import { hsmPartUnknown, isAzureValue } from "../../query/hsm.js";
 import { hsmPairs } from "../../query.js";
 import { resultsFor } from "../../result.js";
 import type { CheckContext, ControlResult } from "../../types.js";

@@ -1,5 +1,6 @@
 import type { PrivateEndpointConnectionSnapshot } from "../../../inventory/snapshot.js";
-import { armName, hsmPartUnknown, isAzureValue, requiredRegions, sameRegion } from "../../query/hsm.js";
+import { sameRegion } from "../../query.js";
+import { armName, hsmPartUnknown, isAzureValue, requiredRegions } from "../../query/hsm.js";
 import { hsmPairs } from "../../query.js";
 import { errorsFor, resultsFor } from "../../result.js";
 import type { CheckContext, ControlResult } from "../../types.js";
