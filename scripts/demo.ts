@@ -1,9 +1,11 @@
 /**
- * `npm start`: boots the built-in Azure emulator seeded with the Contoso reference estate and runs
- * `keywarden inventory` against it through the real Azure SDK clients. Nothing leaves the machine.
+ * `npm start`: boots the built-in Azure emulator seeded with the Contoso reference estate, runs
+ * `keywarden inventory` against it through the real Azure SDK clients, then loads the same estate
+ * with realistic drift and runs `keywarden scan` on it. Nothing leaves the machine.
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { startEmulator } from "../emulator/index.js";
+import { call } from "../emulator/test-support.js";
 import { runCli } from "../src/cli/runCli.js";
 import { collectFromAzure } from "../src/cli/wiring.js";
 
@@ -23,17 +25,22 @@ async function main(): Promise<number> {
       KEYWARDEN_EMULATOR_PRINCIPAL_ID: KEYWARDEN_PRINCIPAL_ID,
       KEYWARDEN_POLICY_FILE: POLICY_FILE,
     };
-    return await runCli(
-      ["inventory", ...process.argv.slice(2)],
-      {
-        stdout: (text) => process.stdout.write(text),
-        stderr: (text) => process.stderr.write(text),
-        env,
-        readFile: (path) => readFile(path, "utf8"),
-        writeFile: (path, contents) => writeFile(path, contents, "utf8"),
-      },
-      { collect: collectFromAzure },
-    );
+    const io = {
+      stdout: (text: string) => void process.stdout.write(text),
+      stderr: (text: string) => void process.stderr.write(text),
+      env,
+      readFile: (path: string) => readFile(path, "utf8"),
+      writeFile: (path: string, contents: string) => writeFile(path, contents, "utf8"),
+    };
+    const inventory = await runCli(["inventory", ...process.argv.slice(2)], io, { collect: collectFromAzure });
+    if (inventory !== 0) return inventory;
+
+    const loaded = await call(emulator, "POST", "/_emulator/fixture", { body: { name: "contoso-drifted" }, token: null });
+    if (loaded.status !== 200) throw new Error(`the emulator could not load the drifted estate: ${JSON.stringify(loaded.body)}`);
+    process.stderr.write(`\n\nThe same estate with drift planted (emulator/fixtures/contoso-drifted.json) — keywarden scan:\n\n`);
+    // Findings are the point of this demo, so they do not make `npm start` fail.
+    await runCli(["scan", "--format", "md", "--fail-on", "high"], io, { collect: collectFromAzure });
+    return 0;
   } finally {
     await emulator.close();
   }

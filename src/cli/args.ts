@@ -1,6 +1,6 @@
 import { UsageError } from "./usageError.js";
 
-export type CommandName = "inventory" | "validate" | "help";
+export type CommandName = "inventory" | "scan" | "validate" | "help";
 
 export interface ParsedArgs {
   command: CommandName;
@@ -13,11 +13,14 @@ interface OptionSpec {
   commands: readonly CommandName[];
 }
 
-const SETTINGS_COMMANDS: readonly CommandName[] = ["inventory", "validate"];
+const SETTINGS_COMMANDS: readonly CommandName[] = ["inventory", "scan", "validate"];
 
 export const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   json: { takesValue: false, commands: ["inventory"] },
-  out: { takesValue: true, commands: ["inventory"] },
+  out: { takesValue: true, commands: ["inventory", "scan"] },
+  format: { takesValue: true, commands: ["scan"] },
+  "fail-on": { takesValue: true, commands: ["scan"] },
+  "min-severity": { takesValue: true, commands: ["scan"] },
   policy: { takesValue: true, commands: SETTINGS_COMMANDS },
   cloud: { takesValue: true, commands: SETTINGS_COMMANDS },
   "arm-endpoint": { takesValue: true, commands: SETTINGS_COMMANDS },
@@ -26,7 +29,7 @@ export const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   "emulator-principal-id": { takesValue: true, commands: SETTINGS_COMMANDS },
 };
 
-const COMMANDS: readonly CommandName[] = ["inventory", "validate", "help"];
+const COMMANDS: readonly CommandName[] = ["inventory", "scan", "validate", "help"];
 
 /**
  * A deliberately small parser: `<command> [--name value | --name=value | --switch]...`. Anything it does not

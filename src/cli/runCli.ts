@@ -1,4 +1,10 @@
+import { systemClock, type Clock } from "../lib/clock.js";
+import { REGISTERED_CONTROLS } from "../lib/compliance/checks/index.js";
+import { evaluate } from "../lib/compliance/evaluate.js";
+import { loadControls } from "../lib/compliance/registry.js";
+import { atLeast, SEVERITIES } from "../lib/compliance/types.js";
 import { ConfigError } from "../lib/config/errors.js";
+import { REPORT_FORMATS, renderReport } from "../lib/report/formats.js";
 import { loadConfig } from "../lib/config/load.js";
 import { policyWarnings } from "../lib/config/policyWarnings.js";
 import type { KeyWardenConfig } from "../lib/config/types.js";
@@ -22,11 +28,15 @@ export interface CliIo {
 export interface CliDeps {
   /** Collects the estate snapshot (main.ts wires the Azure SDK clients; tests inject a fake). */
   collect(config: KeyWardenConfig): Promise<EstateSnapshot>;
+  /** Evaluation time for `scan` (default: the system clock). */
+  clock?: Clock;
 }
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
+/** `scan --fail-on`: a FAIL or UNKNOWN result at or above the threshold exists. */
+export const EXIT_FINDINGS = 3;
 
 /** Runs one command line and returns the process exit code. Never throws. */
 export async function runCli(argv: readonly string[], io: CliIo, deps: CliDeps): Promise<number> {
@@ -40,6 +50,8 @@ export async function runCli(argv: readonly string[], io: CliIo, deps: CliDeps):
         return await validate(args, io);
       case "inventory":
         return await inventory(args, io, deps);
+      case "scan":
+        return await scan(args, io, deps);
     }
   } catch (thrown) {
     const error = ensureError(thrown);
@@ -79,6 +91,44 @@ async function inventory(args: ParsedArgs, io: CliIo, deps: CliDeps): Promise<nu
     io.stderr(`${what} unknown (see "Collection errors").\n`);
   }
   return EXIT_OK;
+}
+
+async function scan(args: ParsedArgs, io: CliIo, deps: CliDeps): Promise<number> {
+  const format = choice(args, "format", REPORT_FORMATS, "md");
+  const minSeverity = choice(args, "min-severity", SEVERITIES, "info");
+  const failOn = args.options.has("fail-on") ? choice(args, "fail-on", SEVERITIES, "info") : undefined;
+  const config = await loadCliConfig(args, io);
+  const snapshot = await deps.collect(config);
+  const report = evaluate(snapshot, config.policy, loadControls(REGISTERED_CONTROLS), { now: (deps.clock ?? systemClock).now(), minSeverity });
+  const rendered = renderReport(report, format);
+
+  const out = args.options.get("out");
+  const s = report.summary.results;
+  const summary = `${s.FAIL} failed, ${s.UNKNOWN} unknown, ${s.PASS} passed (${report.controls.length} controls; snapshot ${report.snapshot.sha256.slice(0, 12)})\n`;
+  if (typeof out === "string") {
+    try {
+      await io.writeFile(out, rendered.body);
+    } catch (thrown) {
+      throw new Error(`cannot write the report to "${out}": ${ensureError(thrown).message}`, { cause: thrown });
+    }
+    io.stdout(summary);
+    io.stderr(`Wrote the compliance report (${format}) to ${out}\n`);
+  } else {
+    io.stdout(rendered.body.endsWith("\n") ? rendered.body : `${rendered.body}\n`);
+    io.stderr(summary);
+  }
+  if (failOn === undefined) return EXIT_OK;
+  const gating = report.controls.flatMap((c) => c.results).filter((r) => r.status !== "PASS" && atLeast(r.severity, failOn));
+  if (gating.length === 0) return EXIT_OK;
+  io.stderr(`${gating.length} result(s) at or above "${failOn}" failed or could not be checked (--fail-on ${failOn}).\n`);
+  return EXIT_FINDINGS;
+}
+
+function choice<T extends string>(args: ParsedArgs, name: string, allowed: readonly T[], fallback: T): T {
+  const value = args.options.get(name);
+  if (value === undefined) return fallback;
+  if (typeof value === "string" && (allowed as readonly string[]).includes(value)) return value as T;
+  throw new UsageError(`option "--${name}" must be one of ${allowed.join(", ")} (got "${String(value)}")`);
 }
 
 async function validate(args: ParsedArgs, io: CliIo): Promise<number> {

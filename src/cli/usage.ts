@@ -2,10 +2,11 @@ export const USAGE = `Usage: keywarden <command> [options]
 
 Commands:
   inventory   Collect the estate snapshot (Managed HSMs, keys, roles, consumers) and print it
+  scan        Collect the snapshot, run every compliance control over it and print the report
   validate    Check the app settings and the policy document, print a summary, and exit
   help        Show this help
 
-Options (inventory, validate):
+Options (inventory, scan, validate):
   --policy <file>                Policy document (KEYWARDEN_POLICY_FILE)
   --cloud <name>                 AzurePublicCloud | AzureChinaCloud | AzureUSGovernment | Custom | Emulator
   --arm-endpoint <url>           ARM endpoint (KEYWARDEN_ARM_ENDPOINT)
@@ -17,6 +18,13 @@ Options (inventory):
   --json                         Print the snapshot as JSON instead of tables
   --out <file>                   Also write the snapshot as JSON to <file>
 
+Options (scan):
+  --format <format>              json | md | html | sarif | csv (default md)
+  --out <file>                   Write the report to <file> and print only a summary
+  --min-severity <severity>      Leave out results below critical | high | medium | low | info (default info)
+  --fail-on <severity>           Exit 3 when a FAIL or UNKNOWN result at or above <severity> exists
+                                 (to gate a pipeline; data that could not be read does not pass a gate)
+
 Other settings come from KEYWARDEN_* environment variables; options override them.
-Exit codes: 0 done, 1 failed, 2 invalid command line or configuration.
+Exit codes: 0 done, 1 failed, 2 invalid command line or configuration, 3 findings at or above --fail-on.
 `;

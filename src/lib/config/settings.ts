@@ -127,6 +127,20 @@ export function loadAppSettings(env: NodeJS.ProcessEnv = process.env, readFile: 
 }
 
 /**
+ * Only the timer schedules, validated, with their defaults. Timer functions need them when they are
+ * registered, before (and whether or not) the rest of the configuration is loaded; a bad schedule
+ * still stops the app at start with a message naming the setting.
+ */
+export function loadSchedules(env: NodeJS.ProcessEnv = process.env): AppSettings["schedules"] {
+  const reader = new SettingsReader(env);
+  const scan = reader.optional("KEYWARDEN_SCAN_SCHEDULE", (value) => schedule(reader, "KEYWARDEN_SCAN_SCHEDULE", value)) ?? SETTING_DEFAULTS.scanSchedule;
+  const rotation =
+    reader.optional("KEYWARDEN_ROTATION_SCHEDULE", (value) => schedule(reader, "KEYWARDEN_ROTATION_SCHEDULE", value)) ?? SETTING_DEFAULTS.rotationSchedule;
+  if (reader.issues.length > 0) throw new ConfigError("Invalid app settings", reader.issues);
+  return { scan, rotation };
+}
+
+/**
  * Files loadAppSettings will read for these settings (the emulator CA), so that an async caller can read
  * them first and hand loadAppSettings a synchronous reader over the results.
  */

@@ -4,6 +4,7 @@ import {
   createPipelineFromOptions,
   createPipelineRequest,
   type HttpClient,
+  type HttpMethods,
   type Pipeline,
   RestError,
 } from "@azure/core-rest-pipeline";
@@ -59,15 +60,39 @@ export class ManagedHsmRbacClient {
     return this.listAll<WireRoleAssignment>(this.scopedUrl(scope, "roleAssignments", filter));
   }
 
+  /** One role assignment at exactly `scope`, by its name (a GUID). */
+  getRoleAssignment(scope: string, name: string): Promise<WireRoleAssignment> {
+    return this.sendJson<WireRoleAssignment>("GET", this.scopedUrl(scope, `roleAssignments/${encodeURIComponent(name)}`), [200]);
+  }
+
+  /**
+   * Assigns `roleDefinitionId` (the role definition's id, e.g. "Microsoft.KeyVault/providers/Microsoft.Authorization/
+   * roleDefinitions/<guid>") to `principalId` at `scope`. `name` is the new assignment's GUID. Managed HSM answers 201.
+   */
+  createRoleAssignment(scope: string, name: string, properties: { roleDefinitionId: string; principalId: string }): Promise<WireRoleAssignment> {
+    return this.sendJson<WireRoleAssignment>("PUT", this.scopedUrl(scope, `roleAssignments/${encodeURIComponent(name)}`), [201], { properties });
+  }
+
+  /** Deletes a role assignment at `scope`; Managed HSM answers 200 with the deleted assignment. */
+  deleteRoleAssignment(scope: string, name: string): Promise<WireRoleAssignment> {
+    return this.sendJson<WireRoleAssignment>("DELETE", this.scopedUrl(scope, `roleAssignments/${encodeURIComponent(name)}`), [200]);
+  }
+
   listRoleDefinitions(scope = "/"): Promise<WireRoleDefinition[]> {
     return this.listAll<WireRoleDefinition>(this.scopedUrl(scope, "roleDefinitions"));
   }
 
-  private scopedUrl(scope: string, collection: string, filter?: string): string {
+  /** One role definition by its name (a GUID); built-in and custom definitions live at scope "/". */
+  getRoleDefinition(name: string, scope = "/"): Promise<WireRoleDefinition> {
+    return this.sendJson<WireRoleDefinition>("GET", this.scopedUrl(scope, `roleDefinitions/${encodeURIComponent(name)}`), [200]);
+  }
+
+  /** `resource` is the path under Microsoft.Authorization: a collection, or a collection and an item name. */
+  private scopedUrl(scope: string, resource: string, filter?: string): string {
     const prefix = scope.replace(/\/+$/, "");
     const query = new URLSearchParams({ "api-version": RBAC_API_VERSION });
     if (filter) query.set("$filter", filter);
-    return `${this.baseUrl}${prefix}/providers/Microsoft.Authorization/${collection}?${query.toString()}`;
+    return `${this.baseUrl}${prefix}/providers/Microsoft.Authorization/${resource}?${query.toString()}`;
   }
 
   private async listAll<T>(firstUrl: string): Promise<T[]> {
@@ -87,17 +112,24 @@ export class ManagedHsmRbacClient {
     return items;
   }
 
-  private async getJson<T>(url: string): Promise<T> {
-    const request = createPipelineRequest({ url, method: "GET", headers: createHttpHeaders({ accept: "application/json" }) });
+  private getJson<T>(url: string): Promise<T> {
+    return this.sendJson<T>("GET", url, [200]);
+  }
+
+  /** Sends a request (JSON body if given) and parses the JSON answer; any status outside `expected` is a RestError. */
+  private async sendJson<T>(method: HttpMethods, url: string, expected: readonly number[], body?: unknown): Promise<T> {
+    const headers = createHttpHeaders({ accept: "application/json" });
+    if (body !== undefined) headers.set("content-type", "application/json");
+    const request = createPipelineRequest({ url, method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
     const response = await this.pipeline.sendRequest(this.httpClient, request);
     const text = response.bodyAsText ?? "";
-    if (response.status !== 200) {
+    if (!expected.includes(response.status)) {
       let code: string | undefined;
       let message = `Managed HSM answered ${response.status}`;
       try {
-        const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
-        code = body.error?.code;
-        if (body.error?.message) message = body.error.message;
+        const error = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
+        code = error?.code;
+        if (error?.message) message = error.message;
       } catch {
         // Not JSON: keep the status-only message.
       }

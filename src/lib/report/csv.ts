@@ -1,0 +1,60 @@
+import type { ComplianceReport } from "../compliance/evaluate.js";
+import type { ControlResult } from "../compliance/types.js";
+
+export const CSV_COLUMNS = [
+  "controlId",
+  "area",
+  "severity",
+  "status",
+  "resourceName",
+  "resourceId",
+  "message",
+  "observed",
+  "expected",
+  "observedAt",
+  "remediationCli",
+] as const;
+
+/**
+ * One row per result (PASS included: a spreadsheet is for the whole picture), RFC 4180: CRLF line
+ * ends, fields quoted when they hold a comma, quote, CR or LF, quotes doubled. Observed/expected are
+ * compact JSON. No byte-order mark.
+ */
+export function renderCsv(report: ComplianceReport): string {
+  const rows: string[][] = [[...CSV_COLUMNS]];
+  for (const outcome of report.controls) {
+    for (const result of outcome.results) {
+      rows.push(row(result, outcome.metadata.area, outcome.metadata.remediation.cli));
+    }
+  }
+  return rows.map((cells) => `${cells.map((cell) => quoteCsv(neutraliseFormula(cell))).join(",")}\r\n`).join("");
+}
+
+function row(result: ControlResult, area: string, cli: string): string[] {
+  const { evidence } = result;
+  return [
+    result.controlId,
+    area,
+    result.severity,
+    result.status,
+    result.resourceName,
+    result.resourceId,
+    result.message,
+    JSON.stringify(evidence.observed),
+    JSON.stringify(evidence.expected),
+    evidence.observedAt,
+    cli,
+  ];
+}
+
+/**
+ * Spreadsheets evaluate a cell that starts with = + - @ (and, in some, after a leading tab, CR or
+ * LF) as a formula; a leading apostrophe makes it text (OWASP "CSV injection").
+ */
+export function neutraliseFormula(cell: string): string {
+  return /^[=+\-@\t\r\n]/.test(cell) ? `'${cell}` : cell;
+}
+
+export function quoteCsv(cell: string): string {
+  return /[",\r\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
+}

@@ -1,0 +1,53 @@
+import { readFile } from "node:fs/promises";
+import { createAzureClients, type AzureClients } from "./azure/clients.js";
+import { systemClock, type Clock } from "./clock.js";
+import { REGISTERED_CONTROLS } from "./compliance/checks/index.js";
+import { loadControls } from "./compliance/registry.js";
+import type { Control } from "./compliance/types.js";
+import { loadConfig } from "./config/load.js";
+import type { KeyWardenConfig } from "./config/types.js";
+
+/** Everything a function invocation needs, built once per worker from the app settings. */
+export interface Runtime {
+  config: KeyWardenConfig;
+  clients: AzureClients;
+  clock: Clock;
+  controls: Control[];
+}
+
+export interface RuntimeOptions {
+  env?: NodeJS.ProcessEnv;
+  clock?: Clock;
+}
+
+export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+  const config = await loadConfig({ ...(options.env ? { env: options.env } : {}), readFile: (p) => readFile(p, "utf8") });
+  return {
+    config,
+    clients: createAzureClients(config.settings),
+    clock: options.clock ?? systemClock,
+    controls: loadControls(REGISTERED_CONTROLS),
+  };
+}
+
+let current: Promise<Runtime> | undefined;
+
+/**
+ * The worker's runtime, created on first use. A failed creation (bad settings) is not cached: the
+ * next invocation tries again and reports the same named problem instead of a stale one.
+ */
+export function getRuntime(): Promise<Runtime> {
+  if (!current) {
+    const pending = createRuntime();
+    current = pending;
+    pending.catch(() => {
+      if (current === pending) current = undefined;
+    });
+  }
+  return current;
+}
+
+/** Tests (and hosts) install a runtime of their own; `undefined` goes back to the lazy default. */
+export function setRuntime(runtime: Runtime | Promise<Runtime> | undefined): void {
+  current = runtime === undefined ? undefined : Promise.resolve(runtime);
+}

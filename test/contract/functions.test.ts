@@ -1,0 +1,69 @@
+import { HttpRequest, InvocationContext, type Timer } from "@azure/functions";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Alert, AlertSink } from "../../src/lib/alerts/alertSink.js";
+import type { ComplianceReport } from "../../src/lib/compliance/evaluate.js";
+import { createRuntime, setRuntime } from "../../src/lib/runtime.js";
+import { complianceReportHandler } from "../../src/functions/complianceReport.js";
+import { complianceScanHandler } from "../../src/functions/complianceScan.js";
+import { startTestEmulator, type TestEmulator } from "../support/emulator.js";
+
+/** The function handlers, called as the Functions host calls them, end to end against the emulator. */
+describe("compliance functions (drifted estate on the emulator)", () => {
+  let t: TestEmulator;
+  const logs: unknown[][] = [];
+  const context = () => new InvocationContext({ invocationId: "test", functionName: "complianceReport", logHandler: (level, ...args) => logs.push([level, ...args]) });
+  const get = (query: string) => complianceReportHandler(new HttpRequest({ method: "GET", url: `http://localhost:7071/api/compliance/report${query}` }), context());
+
+  beforeAll(async () => {
+    t = await startTestEmulator("contoso-drifted");
+    setRuntime(createRuntime({ env: t.env() }));
+  });
+  afterAll(async () => {
+    setRuntime(undefined);
+    await t.close();
+  });
+
+  it("serves the JSON report with the planted findings", async () => {
+    const res = await get("?format=json");
+    expect(res.status).toBe(200);
+    expect((res.headers as Record<string, string>)["content-type"]).toMatch(/^application\/json/);
+    const report = JSON.parse(String(res.body)) as ComplianceReport;
+    expect(report.schemaVersion).toBe(1);
+    expect(report.snapshot.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const failed = report.controls.flatMap((c) => c.results).filter((r) => r.status === "FAIL");
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.every((r) => r.evidence.observedAt === report.snapshot.collectedAt)).toBe(true);
+  });
+
+  it("keeps only results at or above minSeverity", async () => {
+    const report = JSON.parse(String((await get("?format=json&minSeverity=critical")).body)) as ComplianceReport;
+    expect(report.controls.flatMap((c) => c.results).every((r) => r.severity === "critical")).toBe(true);
+  });
+
+  it("serves HTML under a strict content security policy", async () => {
+    const res = await get("?format=html");
+    expect(res.status).toBe(200);
+    expect((res.headers as Record<string, string>)["content-security-policy"]).toBe("default-src 'none'; style-src 'unsafe-inline'");
+    expect(String(res.body)).toMatch(/^<!DOCTYPE html>/i);
+  });
+
+  it.each([
+    ["?format=xml", /Invalid format "xml"; valid formats: json, md, html, sarif, csv/],
+    ["?minSeverity=urgent", /Invalid minSeverity "urgent"; valid values: critical, high, medium, low, info/],
+    ["?format=json&colour=blue", /Unknown query parameter "colour"; valid parameters: format, minSeverity/],
+  ])("answers %s with 400 naming what is wrong", async (query, message) => {
+    const res = await get(query);
+    expect(res.status).toBe(400);
+    expect((res.jsonBody as { error: { message: string } }).error.message).toMatch(message);
+  });
+
+  it("timer: hands every finding of the scan to the alert sink", async () => {
+    const sent: Alert[] = [];
+    const sink: AlertSink = { send: async (alerts) => void sent.push(...alerts) };
+    const timer: Timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: "", next: "", lastUpdated: "" } };
+    await complianceScanHandler(timer, new InvocationContext({ functionName: "complianceScan", logHandler: (level, ...args) => logs.push([level, ...args]) }), sink);
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.every((a) => a.status === "FAIL" || a.status === "UNKNOWN")).toBe(true);
+    expect(logs.some(([, text]) => /Compliance scan of snapshot [0-9a-f]{12}: \d+ failed/.test(String(text)))).toBe(true);
+  });
+});

@@ -1,0 +1,110 @@
+import { describe, expect, it } from "vitest";
+import { CSV_COLUMNS, neutraliseFormula, renderCsv } from "../../../src/lib/report/csv.js";
+import { allResults, FORMULA_PAYLOADS, MARKDOWN_PAYLOADS, sampleReport, SCRIPT_PAYLOADS } from "./sampleReport.js";
+
+/**
+ * A strict RFC 4180 reader: records end in CRLF, a field is either bare (no quote, comma, CR or LF)
+ * or quoted with doubled quotes inside. Throws on anything else, so sloppy output fails the test.
+ */
+function parseCsv(text: string): string[][] {
+  const records: string[][] = [];
+  let record: string[] = [];
+  let i = 0;
+  while (i < text.length) {
+    let field = "";
+    if (text[i] === '"') {
+      i++;
+      for (;;) {
+        if (i >= text.length) throw new Error("unterminated quoted field");
+        if (text[i] === '"') {
+          if (text[i + 1] === '"') {
+            field += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        field += text[i];
+        i++;
+      }
+    } else {
+      while (i < text.length && text[i] !== "," && text[i] !== "\r" && text[i] !== "\n") {
+        if (text[i] === '"') throw new Error(`quote inside a bare field at ${i}`);
+        field += text[i];
+        i++;
+      }
+    }
+    record.push(field);
+    if (text[i] === ",") {
+      i++;
+    } else if (text.startsWith("\r\n", i)) {
+      records.push(record);
+      record = [];
+      i += 2;
+    } else {
+      throw new Error(`expected a comma or CRLF at ${i}, got ${JSON.stringify(text.slice(i, i + 10))}`);
+    }
+  }
+  if (record.length > 0) throw new Error("last record does not end with CRLF");
+  return records;
+}
+
+describe("renderCsv", () => {
+  const report = sampleReport();
+  const body = renderCsv(report);
+  const [header, ...rows] = parseCsv(body);
+
+  it("has a header and one row per result (PASS included), every row as wide as the header", () => {
+    expect(header).toEqual([...CSV_COLUMNS]);
+    expect(rows).toHaveLength(allResults(report).length);
+    for (const row of rows) expect(row).toHaveLength(CSV_COLUMNS.length);
+  });
+
+  it("parses back to the same cells, formula cells apart", () => {
+    const expected = report.controls.flatMap((o) =>
+      o.results.map((r) =>
+        [
+          r.controlId,
+          o.metadata.area,
+          r.severity,
+          r.status,
+          r.resourceName,
+          r.resourceId,
+          r.message,
+          JSON.stringify(r.evidence.observed),
+          JSON.stringify(r.evidence.expected),
+          r.evidence.observedAt,
+          o.metadata.remediation.cli,
+        ].map(neutraliseFormula),
+      ),
+    );
+    expect(rows).toEqual(expected);
+    // Commas, quotes, CR and LF survive quoting.
+    expect(rows.map((row) => row[6])).toContain(`${MARKDOWN_PAYLOADS.multiline} ${MARKDOWN_PAYLOADS.emphasis} ${MARKDOWN_PAYLOADS.link}`);
+    expect(rows.map((row) => row[4])).toContain(SCRIPT_PAYLOADS.scriptTag);
+  });
+
+  it("neutralises every cell a spreadsheet would evaluate", () => {
+    const cells = rows.flat();
+    for (const payload of Object.values(FORMULA_PAYLOADS)) {
+      expect(cells, payload).toContain(`'${payload}`);
+      expect(cells, payload).not.toContain(payload);
+    }
+    for (const cell of cells) expect(cell, cell).not.toMatch(/^[=+\-@\t\r\n]/);
+    // Negative numbers in evidence are JSON inside a cell that starts with `{` or `[`: left alone.
+    expect(cells.some((cell) => cell.includes('-1,"=1+1"'))).toBe(true);
+  });
+
+  it("leaves ordinary cells unchanged", () => {
+    expect(neutraliseFormula("cmk-sql")).toBe("cmk-sql");
+    expect(neutraliseFormula("a=b")).toBe("a=b");
+    expect(neutraliseFormula("-1")).toBe("'-1");
+  });
+
+  it("ends every record with CRLF and has no byte-order mark", () => {
+    expect(body.endsWith("\r\n")).toBe(true);
+    expect(body.charCodeAt(0)).not.toBe(0xfeff);
+    expect(body.split("\r\n")[0]).toBe(CSV_COLUMNS.join(","));
+  });
+});
