@@ -2,6 +2,7 @@ import type { AzureClients } from "../azure/clients.js";
 import type { AzureRequestError} from "../azure/errors.js";
 import { toAzureRequestError } from "../azure/errors.js";
 import type { Clock } from "../clock.js";
+import { mapWithConcurrency } from "../concurrency.js";
 import type { AppSettings, KeyWardenConfig, ManagedHsmPolicy } from "../config/types.js";
 import { hsmHost } from "./keyReference.js";
 import {
@@ -21,6 +22,9 @@ import {
   type VirtualMachineSnapshot,
   sameResourceId,
 } from "./snapshot.js";
+
+/** Calls in flight at once per fan-out (keys of an HSM, SQL instances, subscriptions). */
+const FAN_OUT = 8;
 
 /**
  * Reads the whole estate through the SDK adapters. A read that fails is recorded in `errors` and its
@@ -130,18 +134,16 @@ async function collectKeys(hsmUri: string, policy: ManagedHsmPolicy, clients: Az
   const listed = await attempt("keys", keysUrl, "keys.listPropertiesOfKeys", () => client.listKeyNames());
   const names = listed ?? policy.keys.map((k) => k.name);
 
-  const keys = await Promise.all(
-    names.map(async (name): Promise<KeySnapshot | null> => {
-      const keyUrl = `${keysUrl}/${name}`;
-      const [key, versions, rotationPolicy] = await Promise.all([
-        readKey(client, name, keyUrl, attempt),
-        attempt("key.versions", keyUrl, "keys.listPropertiesOfKeyVersions", () => client.listVersions(name)),
-        attempt("key.rotationPolicy", keyUrl, "keys.getKeyRotationPolicy", () => client.getRotationPolicy(name)),
-      ]);
-      if (key === "absent" || key === null) return null;
-      return { ...key, versions: versions && sortVersions(versions), rotationPolicy };
-    }),
-  );
+  const keys = await mapWithConcurrency(names, FAN_OUT, async (name): Promise<KeySnapshot | null> => {
+    const keyUrl = `${keysUrl}/${name}`;
+    const [key, versions, rotationPolicy] = await Promise.all([
+      readKey(client, name, keyUrl, attempt),
+      attempt("key.versions", keyUrl, "keys.listPropertiesOfKeyVersions", () => client.listVersions(name)),
+      attempt("key.rotationPolicy", keyUrl, "keys.getKeyRotationPolicy", () => client.getRotationPolicy(name)),
+    ]);
+    if (key === "absent" || key === null) return null;
+    return { ...key, versions: versions && sortVersions(versions), rotationPolicy };
+  });
   const found = keys.filter((k): k is KeySnapshot => k !== null);
   return listed === null ? null : found;
 }
@@ -225,19 +227,17 @@ function sameRoleDefinition(d: RoleDefinitionSnapshot, roleDefinitionId: string)
 async function collectConsumers(subscriptions: string[], hsmHosts: Set<string>, clients: AzureClients, attempt: Attempt): Promise<ConsumersSnapshot> {
   const ours = (host: string | undefined) => host !== undefined && hsmHosts.has(host);
 
-  const perSubscription = await Promise.all(
-    subscriptions.map(async (sub) => {
-      const scope = `/subscriptions/${sub}`;
-      const [sql, diskEncryptionSets, disks, virtualMachines, storageAccounts] = await Promise.all([
-        collectSqlManagedInstances(sub, ours, clients, attempt),
-        attempt("consumers.diskEncryptionSets", scope, "diskEncryptionSets.list", () => clients.compute.listDiskEncryptionSets(sub)),
-        attempt("consumers.disks", scope, "disks.list", () => clients.compute.listDisks(sub)),
-        attempt("consumers.virtualMachines", scope, "virtualMachines.listAll", () => clients.compute.listVirtualMachines(sub)),
-        attempt("consumers.storageAccounts", scope, "storageAccounts.list", () => clients.storage.listStorageAccounts(sub)),
-      ]);
-      return { sql, diskEncryptionSets, disks, virtualMachines, storageAccounts };
-    }),
-  );
+  const perSubscription = await mapWithConcurrency(subscriptions, FAN_OUT, async (sub) => {
+    const scope = `/subscriptions/${sub}`;
+    const [sql, diskEncryptionSets, disks, virtualMachines, storageAccounts] = await Promise.all([
+      collectSqlManagedInstances(sub, ours, clients, attempt),
+      attempt("consumers.diskEncryptionSets", scope, "diskEncryptionSets.list", () => clients.compute.listDiskEncryptionSets(sub)),
+      attempt("consumers.disks", scope, "disks.list", () => clients.compute.listDisks(sub)),
+      attempt("consumers.virtualMachines", scope, "virtualMachines.listAll", () => clients.compute.listVirtualMachines(sub)),
+      attempt("consumers.storageAccounts", scope, "storageAccounts.list", () => clients.storage.listStorageAccounts(sub)),
+    ]);
+    return { sql, diskEncryptionSets, disks, virtualMachines, storageAccounts };
+  });
 
   const merge = <T>(lists: (T[] | null)[]): T[] | null => (lists.some((l) => l === null) ? null : lists.flatMap((l) => l ?? []));
   const allDes = merge(perSubscription.map((s) => s.diskEncryptionSets));
@@ -267,17 +267,15 @@ async function collectSqlManagedInstances(
 ): Promise<SqlManagedInstanceConsumer[] | null> {
   const instances = await attempt("consumers.sqlManagedInstances", `/subscriptions/${sub}`, "managedInstances.list", () => clients.sql.listManagedInstances(sub));
   if (instances === null) return null;
-  const detailed = await Promise.all(
-    instances.map(async (mi): Promise<SqlManagedInstanceConsumer> => {
-      const [encryptionProtector, keys] = await Promise.all([
-        attempt("consumers.sqlManagedInstance.encryptionProtector", mi.resourceId, "managedInstanceEncryptionProtectors.get", () =>
-          clients.sql.getEncryptionProtector(mi.resourceId),
-        ),
-        attempt("consumers.sqlManagedInstance.keys", mi.resourceId, "managedInstanceKeys.listByInstance", () => clients.sql.listKeys(mi.resourceId)),
-      ]);
-      return { ...mi, encryptionProtector, keys };
-    }),
-  );
+  const detailed = await mapWithConcurrency(instances, FAN_OUT, async (mi): Promise<SqlManagedInstanceConsumer> => {
+    const [encryptionProtector, keys] = await Promise.all([
+      attempt("consumers.sqlManagedInstance.encryptionProtector", mi.resourceId, "managedInstanceEncryptionProtectors.get", () =>
+        clients.sql.getEncryptionProtector(mi.resourceId),
+      ),
+      attempt("consumers.sqlManagedInstance.keys", mi.resourceId, "managedInstanceKeys.listByInstance", () => clients.sql.listKeys(mi.resourceId)),
+    ]);
+    return { ...mi, encryptionProtector, keys };
+  });
   // An instance whose protector could not be read is kept: it may be ours, and dropping it would hide it.
   return detailed.filter((mi) => mi.encryptionProtector === null || ours(mi.encryptionProtector.keyReference?.host));
 }
