@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { contextFor, contosoHsm, loadSnapshot } from "../../../../../test/support/snapshots.js";
+import { contextFor, contosoHsm, contosoPolicy, loadSnapshot } from "../../../../../test/support/snapshots.js";
 import { check } from "./check.js";
 
 describe("keys_days_to_expiry", () => {
@@ -34,5 +34,19 @@ describe("keys_days_to_expiry", () => {
     const result = check(contextFor(snapshot))[2];
     expect(result?.status).toBe("UNKNOWN");
     expect(result?.evidence.collectionErrors?.[0]?.code).toBe("Forbidden");
+  });
+});
+
+describe("keys_days_to_expiry with a key's own notifyBefore", () => {
+  it("warns earlier when the key's notifyBefore is longer than the estate-wide threshold", () => {
+    const policy = contosoPolicy();
+    const snapshot = loadSnapshot();
+    const pol = structuredClone(policy) as typeof policy;
+    (pol.managedHsms[0]!.keys[0]!.rotation as { notifyBefore: { iso: string; days: number } }).notifyBefore = { iso: "P400D", days: 400 };
+    const results = check(contextFor(snapshot, { policy: pol }));
+    const first = results.find((r) => r.resourceName === pol.managedHsms[0]!.keys[0]!.name);
+    expect(first?.status).toBe("FAIL");
+    expect(first?.evidence.expected).toEqual({ daysLeftAbove: 400 });
+    expect(results.filter((r) => r.status === "PASS")).toHaveLength(2);
   });
 });

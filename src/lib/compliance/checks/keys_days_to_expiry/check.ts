@@ -3,11 +3,14 @@ import type { CheckContext, ControlResult } from "../../types.js";
 import { metadata } from "./metadata.js";
 
 export function check(ctx: CheckContext): ControlResult[] {
-  const { keyExpiryWarningDays, keyExpiryCriticalDays } = ctx.policy.thresholds;
-  const expected = { daysLeftAbove: keyExpiryWarningDays };
+  const { keyExpiryWarningDays: globalWarningDays, keyExpiryCriticalDays } = ctx.policy.thresholds;
+  // A key's own notifyBefore can ask for earlier warning than the estate-wide threshold; the earlier wins.
+  const warningDays = (pair: { keyPolicy: { rotation: { notifyBefore: { days: number } } } }) => Math.max(globalWarningDays, pair.keyPolicy.rotation.notifyBefore.days);
   return perConfiguredKey(ctx, metadata, {
-    expected: () => expected,
-    evaluate: ({ key, keyResource: resource }, r) => {
+    expected: (pair) => ({ daysLeftAbove: warningDays(pair) }),
+    evaluate: (pair, r, expected) => {
+      const { key, keyResource: resource } = pair;
+      const keyExpiryWarningDays = warningDays(pair);
       if (!key.expiresOn) {
         const observed = { expiresOn: null, daysLeft: null };
         return r.pass({ resource, message: `The current version of key ${resource.name} has no expiry date, so it cannot expire (keys_expiry_set reports that).`, observed, expected });
