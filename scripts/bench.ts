@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { startEmulator } from "../emulator/index.js";
+import { keywardenEnv } from "../emulator/keywardenEnv.js";
 import { call } from "../emulator/test-support.js";
 import { createAzureClients } from "../src/lib/azure/clients.js";
 import { systemClock } from "../src/lib/clock.js";
@@ -48,13 +49,7 @@ async function benchEstate(label: string, fixture: string | Json) {
   const emulator = await startEmulator({ fixture });
   try {
     const config = await loadConfig({
-      env: {
-        KEYWARDEN_CLOUD: "Emulator",
-        KEYWARDEN_EMULATOR_ENDPOINT: emulator.endpoint,
-        KEYWARDEN_EMULATOR_CA_PEM: emulator.caPem,
-        KEYWARDEN_EMULATOR_PRINCIPAL_ID: "a1000000-0000-4000-8000-000000000003",
-        KEYWARDEN_POLICY_FILE: join(root, "examples", "contoso.policy.json"),
-      },
+      env: keywardenEnv(emulator),
       readFile: (p) => readFile(p, "utf8"),
     });
     const controls = loadControls(REGISTERED_CONTROLS);

@@ -5,26 +5,17 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { startEmulator } from "../emulator/index.js";
+import { keywardenEnv } from "../emulator/keywardenEnv.js";
 import { call } from "../emulator/test-support.js";
 import { runCli } from "../src/cli/runCli.js";
 import { collectFromAzure } from "../src/cli/wiring.js";
 
-/** KeyWarden's own identity in the reference estate (Crypto Auditor at "/", Crypto User at "/keys"). */
-const KEYWARDEN_PRINCIPAL_ID = "a1000000-0000-4000-8000-000000000003";
-const POLICY_FILE = "examples/contoso.policy.json";
 
 async function main(): Promise<number> {
   const emulator = await startEmulator({ fixture: "contoso-reference" });
   try {
     process.stderr.write(`Azure emulator listening on ${emulator.endpoint} (Contoso reference estate)\n\n`);
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      KEYWARDEN_CLOUD: "Emulator",
-      KEYWARDEN_EMULATOR_ENDPOINT: emulator.endpoint,
-      KEYWARDEN_EMULATOR_CA_PEM: emulator.caPem,
-      KEYWARDEN_EMULATOR_PRINCIPAL_ID: KEYWARDEN_PRINCIPAL_ID,
-      KEYWARDEN_POLICY_FILE: POLICY_FILE,
-    };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...keywardenEnv(emulator) };
     const io = {
       stdout: (text: string) => void process.stdout.write(text),
       stderr: (text: string) => void process.stderr.write(text),

@@ -9,6 +9,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startEmulator } from "../emulator/index.js";
+import { keywardenEnv } from "../emulator/keywardenEnv.js";
 import { createAzureClients } from "../src/lib/azure/clients.js";
 import { fixedClock } from "../src/lib/clock.js";
 import { loadConfig } from "../src/lib/config/load.js";
@@ -21,13 +22,7 @@ for (const fixture of ["contoso-reference", "contoso-drifted"]) {
   const emulator = await startEmulator({ fixture, now: new Date(SNAPSHOT_TIME) });
   try {
     const config = await loadConfig({
-      env: {
-        KEYWARDEN_CLOUD: "Emulator",
-        KEYWARDEN_EMULATOR_ENDPOINT: emulator.endpoint,
-        KEYWARDEN_EMULATOR_CA_PEM: emulator.caPem,
-        KEYWARDEN_EMULATOR_PRINCIPAL_ID: "a1000000-0000-4000-8000-000000000003",
-        KEYWARDEN_POLICY_FILE: join(root, "examples", "contoso.policy.json"),
-      },
+      env: keywardenEnv(emulator),
       readFile: (p) => readFile(p, "utf8"),
     });
     const snapshot = await collectEstate(config, createAzureClients(config.settings), fixedClock(SNAPSHOT_TIME));

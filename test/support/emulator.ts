@@ -1,7 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { startEmulator, type EmulatorHandle, type EmulatorOptions, type Exchange } from "../../emulator/index.js";
+import { keywardenEnv } from "../../emulator/keywardenEnv.js";
 import { call } from "../../emulator/test-support.js";
 import { createAzureClients } from "../../src/lib/azure/clients.js";
 import { fixedClock } from "../../src/lib/clock.js";
@@ -10,10 +9,7 @@ import type { KeyWardenConfig } from "../../src/lib/config/types.js";
 import { collectEstate } from "../../src/lib/inventory/collect.js";
 import type { EstateSnapshot } from "../../src/lib/inventory/snapshot.js";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const CONTOSO_POLICY_FILE = join(root, "examples", "contoso.policy.json");
-/** KeyWarden's identity in the Contoso fixtures (Crypto Auditor at "/", Crypto User at "/keys"). */
-export const KEYWARDEN_PRINCIPAL_ID = "a1000000-0000-4000-8000-000000000003";
+export { CONTOSO_POLICY_FILE, KEYWARDEN_PRINCIPAL_ID } from "../../emulator/keywardenEnv.js";
 
 export interface TestEmulator {
   emulator: EmulatorHandle;
@@ -31,16 +27,8 @@ export interface TestEmulator {
 export async function startTestEmulator(fixture = "contoso-reference", options: Omit<EmulatorOptions, "fixture" | "onExchange"> = {}): Promise<TestEmulator> {
   const exchanges: Exchange[] = [];
   const emulator = await startEmulator({ ...options, fixture, onExchange: (e) => exchanges.push(e) });
-  const env = (overrides: Record<string, string> = {}): NodeJS.ProcessEnv => ({
-    KEYWARDEN_CLOUD: "Emulator",
-    KEYWARDEN_EMULATOR_ENDPOINT: emulator.endpoint,
-    KEYWARDEN_EMULATOR_CA_PEM: emulator.caPem,
-    KEYWARDEN_EMULATOR_PRINCIPAL_ID: KEYWARDEN_PRINCIPAL_ID,
-    KEYWARDEN_POLICY_FILE: CONTOSO_POLICY_FILE,
-    KEYWARDEN_MAX_RETRIES: "0",
-    KEYWARDEN_LRO_POLL_INTERVAL_MS: "0",
-    ...overrides,
-  });
+  const env = (overrides: Record<string, string> = {}): NodeJS.ProcessEnv =>
+    keywardenEnv(emulator, { KEYWARDEN_MAX_RETRIES: "0", KEYWARDEN_LRO_POLL_INTERVAL_MS: "0", ...overrides });
   const config = (overrides?: Record<string, string>) => loadConfig({ env: env(overrides), readFile: (p) => readFile(p, "utf8") });
   return {
     emulator,
