@@ -139,7 +139,12 @@ export function consumerPrincipalIds(consumer: Consumer): string[] {
       : consumer.kind === "sqlManagedInstance" && consumer.primaryUserAssignedIdentityId
         ? uai.filter((u) => sameResourceId(u.resourceId, consumer.primaryUserAssignedIdentityId))
         : uai;
-  const usesSystem = /systemassigned/i.test(identity.type) && !(consumer.kind === "storageAccount" && consumer.encryptionUserAssignedIdentity);
+  // A storage account's encryption identity, or a SQL MI's primary user-assigned identity, replaces the
+  // system-assigned one for key access.
+  const usesUserAssignedInstead =
+    (consumer.kind === "storageAccount" && consumer.encryptionUserAssignedIdentity !== undefined) ||
+    (consumer.kind === "sqlManagedInstance" && consumer.primaryUserAssignedIdentityId !== undefined);
+  const usesSystem = /systemassigned/i.test(identity.type) && !usesUserAssignedInstead;
   if (usesSystem && identity.principalId) ids.push(identity.principalId);
   for (const u of chosen) if (u.principalId) ids.push(u.principalId);
   return ids;
