@@ -96,3 +96,34 @@ describe("inventory against the emulator (real SDK clients)", () => {
 function comparable(s: EstateSnapshot): unknown {
   return { ...s, collectedAt: undefined };
 }
+
+describe("a consumer the policy expects, switched away from the HSM", () => {
+  let t: TestEmulator;
+  beforeAll(async () => {
+    t = await startTestEmulator("contoso-reference");
+  });
+  afterAll(() => t.close());
+
+  it("stays in the snapshot and fails its controls instead of silently leaving scope", async () => {
+    const { StorageManagementClient } = await import("@azure/arm-storage");
+    const { createEmulatorCredential } = await import("../../src/lib/azure/emulatorCredential.js");
+    const storage = new StorageManagementClient(createEmulatorCredential("a1000000-0000-4000-8000-000000000002"), "5f1c2b7e-9a41-4c0e-8d7b-2f6a1e3c9b10", {
+      endpoint: t.emulator.endpoint,
+      tlsOptions: { ca: t.emulator.caPem },
+      retryOptions: { maxRetries: 0 },
+    });
+    await storage.storageAccounts.update("rg-contoso-storage", "contosoprodcmkst01", { encryption: { keySource: "Microsoft.Storage" } });
+
+    const snapshot = await t.collect();
+    const account = snapshot.consumers.storageAccounts?.find((a) => a.name === "contosoprodcmkst01");
+    expect(account).toMatchObject({ keySource: "Microsoft.Storage", keyReference: null });
+
+    const { evaluate } = await import("../../src/lib/compliance/evaluate.js");
+    const { loadControls } = await import("../../src/lib/compliance/registry.js");
+    const { REGISTERED_CONTROLS } = await import("../../src/lib/compliance/checks/index.js");
+    const config = await t.config();
+    const report = evaluate(snapshot, config.policy, loadControls(REGISTERED_CONTROLS), { now: new Date(snapshot.collectedAt) });
+    const failed = report.controls.flatMap((c) => c.results).filter((r) => r.status === "FAIL").map((r) => `${r.controlId} ${r.resourceName}`);
+    expect(failed).toEqual(expect.arrayContaining(["keys_expected_consumers_bound contosoprodcmkst01", "storage_key_source_hsm contosoprodcmkst01"]));
+  });
+});

@@ -99,6 +99,7 @@ describe("policy document", () => {
       minKeySize: 3072,
       consumers: [],
       rotation: { rotateAfter: { iso: "P90D", days: 90 }, expireAfter: { iso: "P6M", days: 180 }, notifyBefore: { iso: "P30D", days: 30 } },
+      expectedConsumers: [],
     });
     expect(hsm?.keyManagementPrincipals).toEqual([]);
     expect(policy.thresholds.minRsaKeySize).toBe(3072);
@@ -230,7 +231,7 @@ describe("policy document", () => {
         doc.managedHsms[0].keys[0].rotaton = doc.managedHsms[0].keys[0].rotation;
       }),
     ).toEqual([
-      'managedHsms[0].keys[0]: unknown property "rotaton" (did you mean "rotation"?); allowed: name, keyType, minKeySize, consumers, rotation',
+      'managedHsms[0].keys[0]: unknown property "rotaton" (did you mean "rotation"?); allowed: name, keyType, minKeySize, consumers, rotation, expectedConsumers',
     ]);
     expect(problems((doc) => (doc.thresholds = { keyExpiryWarnDays: 10 }))[0]).toContain('thresholds: unknown property "keyExpiryWarnDays" (did you mean "keyExpiryWarningDays"?)');
     expect(problems((doc) => (doc.subscription = []))[0]).toContain('unknown property "subscription" (did you mean "subscriptions"?)');
@@ -312,5 +313,47 @@ describe("policy document", () => {
   it("accepts a byte-order mark", () => {
     const text = `\uFEFF${readFileSync(EXAMPLE_PATH, "utf8")}`;
     expect(parsePolicyJson(text, "bom.json").managedHsms).toHaveLength(1);
+  });
+});
+
+describe("expected consumers", () => {
+  const base = JSON.parse(readFileSync(new URL("../../examples/contoso.policy.json", import.meta.url), "utf8")) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const messages = (change: (doc: Record<string, any>) => void) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const doc = structuredClone(base);
+    change(doc);
+    try {
+      parsePolicyDocument(doc, "policy.json");
+      return [];
+    } catch (e) {
+      return (e as ConfigError).issues.map((i) => `${i.path}: ${i.message}`);
+    }
+  };
+  const storage = "/subscriptions/5f1c2b7e-9a41-4c0e-8d7b-2f6a1e3c9b10/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/other";
+
+  it("accepts the Contoso example's consumers", () => {
+    expect(messages(() => {})).toEqual([]);
+  });
+
+  it("rejects an id that is no consumer, one of another kind than the key's consumers, and duplicates", () => {
+    expect(
+      messages((doc) => {
+        doc.managedHsms[0].keys[0].expectedConsumers = ["/subscriptions/5f1c2b7e-9a41-4c0e-8d7b-2f6a1e3c9b10/resourceGroups/rg/providers/Microsoft.Web/sites/app", storage, storage.toUpperCase().replace("/SUBSCRIPTIONS", "/subscriptions")];
+      }),
+    ).toEqual([
+      expect.stringMatching(/^managedHsms\[0\]\.keys\[0\]\.expectedConsumers\[0\]: ".*Microsoft.Web\/sites\/app" is not the ARM id of a SQL managed instance, disk encryption set or storage account/),
+      expect.stringMatching(/^managedHsms\[0\]\.keys\[0\]\.expectedConsumers\[1\]: ".*other" is a storageAccount, but consumers does not list "storageAccount"$/),
+      expect.stringMatching(/^managedHsms\[0\]\.keys\[0\]\.expectedConsumers\[2\]: ".*OTHER" is a storageAccount, but consumers does not list "storageAccount"$/),
+      expect.stringMatching(/^managedHsms\[0\]\.keys\[0\]\.expectedConsumers\[2\]: duplicate expected consumer ".*OTHER" \(already at index 1\)$/),
+    ]);
+  });
+
+  it("rejects a consumer in a subscription that is not searched", () => {
+    expect(
+      messages((doc) => {
+        doc.managedHsms[0].keys[2].expectedConsumers = [storage.replace("5f1c2b7e-9a41-4c0e-8d7b-2f6a1e3c9b10", "00000000-0000-4000-8000-000000000000")];
+      }),
+    ).toEqual([
+      'managedHsms[0].keys[2].expectedConsumers[0]: "/subscriptions/00000000-0000-4000-8000-000000000000/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/other" is in subscription 00000000-0000-4000-8000-000000000000, which is not searched for consumers; add it to subscriptions',
+    ]);
   });
 });

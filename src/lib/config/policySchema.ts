@@ -60,6 +60,13 @@ const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 const KEY_NAME = /^[0-9a-zA-Z-]{1,127}$/;
 const REGION = /^[a-z][a-z0-9]*$/;
 /** ARM id of a Managed HSM; provider and type segments are case-insensitive, as ARM treats them. */
+/** ARM resource types of the consumers a policy may name, by consumer kind. */
+const CONSUMER_RESOURCE_TYPES: Readonly<Record<ConsumerKind, string>> = {
+  sqlManagedInstance: "Microsoft.Sql/managedInstances",
+  diskEncryptionSet: "Microsoft.Compute/diskEncryptionSets",
+  storageAccount: "Microsoft.Storage/storageAccounts",
+};
+const CONSUMER_ID = /^\/subscriptions\/([^/]+)\/resourceGroups\/[^/]+\/providers\/([^/]+\/[^/]+)\/[^/]+$/i;
 const MANAGED_HSM_ID = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.KeyVault\/managedHSMs\/([^/]+)$/i;
 const RESOURCE_GROUP = /^[-\w.()\p{L}\p{N}]{1,90}$/u;
 /** Managed HSM names: 3-24 letters, digits and hyphens, starting with a letter, ending with a letter or digit. */
@@ -180,7 +187,26 @@ const keySchema = strictObject({
     .default([])
     .describe("Kinds of Azure resources expected to use this key."),
   rotation: rotationSchema,
+  expectedConsumers: z
+    .array(z.string({ error: (issue) => `${quote(issue.input)} is not a resource id` }))
+    .default([])
+    .describe(
+      "ARM ids of the SQL managed instances, disk encryption sets and storage accounts that must use this key. They stay in the snapshot even when they no longer point at the HSM, so a consumer switched to another key or back to platform-managed keys is a finding rather than silently out of scope.",
+    ),
 }).superRefine((key, ctx) => {
+  for (const [index, id] of key.expectedConsumers.entries()) {
+    const kind = consumerKindOf(id);
+    if (kind === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["expectedConsumers", index],
+        message: `${quote(id)} is not the ARM id of a SQL managed instance, disk encryption set or storage account (/subscriptions/<guid>/resourceGroups/<group>/providers/${Object.values(CONSUMER_RESOURCE_TYPES).join("|")}/<name>)`,
+      });
+    } else if (!key.consumers.includes(kind)) {
+      ctx.addIssue({ code: "custom", path: ["expectedConsumers", index], message: `${quote(id)} is a ${kind}, but consumers does not list ${quote(kind)}` });
+    }
+  }
+  reportDuplicates(ctx, key.expectedConsumers, (id) => id.toLowerCase(), (index) => ["expectedConsumers", index], "expected consumer", (id) => id);
   const sizes: Record<KeyPolicy["keyType"], readonly number[]> = { "RSA-HSM": RSA_KEY_SIZES, "EC-HSM": EC_KEY_SIZES, "oct-HSM": OCT_KEY_SIZES };
   const allowed = sizes[key.keyType];
   if (key.minKeySize !== undefined && !allowed.includes(key.minKeySize)) {
@@ -281,6 +307,17 @@ export const policyDocumentSchema = strictObject({
     const { minRsaKeySize } = document.thresholds;
     for (const [hsmIndex, hsm] of document.managedHsms.entries()) {
       for (const [keyIndex, key] of hsm.keys.entries()) {
+        const searched = document.subscriptions ?? document.managedHsms.map((h) => MANAGED_HSM_ID.exec(h.resourceId)?.[1] ?? "");
+        for (const [index, id] of key.expectedConsumers.entries()) {
+          const subscription = CONSUMER_ID.exec(id)?.[1];
+          if (subscription !== undefined && !searched.some((s) => s.toLowerCase() === subscription.toLowerCase())) {
+            ctx.addIssue({
+              code: "custom",
+              path: ["managedHsms", hsmIndex, "keys", keyIndex, "expectedConsumers", index],
+              message: `${quote(id)} is in subscription ${subscription}, which is not searched for consumers; add it to subscriptions`,
+            });
+          }
+        }
         if (key.keyType !== "RSA-HSM") continue;
         const path = ["managedHsms", hsmIndex, "keys", keyIndex, "minKeySize"];
         const size = key.minKeySize ?? minRsaKeySize;
@@ -315,6 +352,7 @@ export const policyDocumentSchema = strictObject({
             minKeySize: key.minKeySize ?? defaultKeySize(key.keyType, document.thresholds.minRsaKeySize),
             consumers: [...key.consumers],
             rotation: { ...key.rotation },
+            expectedConsumers: [...key.expectedConsumers],
           }),
         ),
         keyManagementPrincipals: hsm.keyManagementPrincipals.map(principalRef),
@@ -327,6 +365,13 @@ export const policyDocumentSchema = strictObject({
   });
 
 export type PolicyDocumentInput = z.input<typeof policyDocumentSchema>;
+
+/** The consumer kind of an ARM resource id, or undefined when it is no consumer KeyWarden knows. */
+function consumerKindOf(resourceId: string): ConsumerKind | undefined {
+  const type = CONSUMER_ID.exec(resourceId)?.[2]?.toLowerCase();
+  if (type === undefined || !GUID.test(CONSUMER_ID.exec(resourceId)?.[1] ?? "")) return undefined;
+  return (Object.entries(CONSUMER_RESOURCE_TYPES) as [ConsumerKind, string][]).find(([, t]) => t.toLowerCase() === type)?.[0];
+}
 
 function defaultKeySize(keyType: KeyPolicy["keyType"], minRsaKeySize: number): number {
   switch (keyType) {

@@ -79,6 +79,11 @@ export interface KeyPolicy {
   /** Which kinds of consumers are expected to use this key. */
   consumers: ConsumerKind[];
   rotation: KeyRotationPolicy;
+  /**
+   * ARM ids of resources that must use this key. The collector keeps them in the snapshot even when
+   * they point elsewhere, so a switch to another key (or back to platform keys) is seen.
+   */
+  expectedConsumers: string[];
 }
 
 export interface PrincipalRef {

@@ -46,7 +46,8 @@ export async function collectEstate(config: KeyWardenConfig, clients: AzureClien
   const managedHsms = await Promise.all(config.policy.managedHsms.map((hsm) => collectManagedHsm(hsm, config.settings, clients, attempt)));
   const hosts = new Set(managedHsms.map((h) => (h.hsmUri ? hsmHost(h.hsmUri) : undefined)).filter((h): h is string => h !== undefined));
   const subscriptions = [...new Set(config.policy.subscriptions.map((s) => s.toLowerCase()))];
-  const consumers = await collectConsumers(subscriptions, hosts, clients, attempt);
+  const expected = new Set(config.policy.managedHsms.flatMap((h) => h.keys.flatMap((k) => k.expectedConsumers.map((id) => id.toLowerCase()))));
+  const consumers = await collectConsumers(subscriptions, { hsmHosts: hosts, expected }, clients, attempt);
 
   return {
     schemaVersion: SNAPSHOT_SCHEMA_VERSION,
@@ -220,12 +221,19 @@ function sameRoleDefinition(d: RoleDefinitionSnapshot, roleDefinitionId: string)
   return strip(d.id) === strip(roleDefinitionId) || d.name.toLowerCase() === roleDefinitionId.split("/").pop()?.toLowerCase();
 }
 
+interface ConsumerScope {
+  /** Hosts of our HSMs' data planes. */
+  hsmHosts: Set<string>;
+  /** Lower-cased ids of the consumers the policy names: kept whatever key they use now. */
+  expected: Set<string>;
+}
+
 /**
  * Consumers are discovered by listing each subscription (one call per resource type, not one GET
- * per resource) and kept when their key lives in one of our HSMs.
+ * per resource) and kept when their key lives in one of our HSMs, or when the policy expects them.
  */
-async function collectConsumers(subscriptions: string[], hsmHosts: Set<string>, clients: AzureClients, attempt: Attempt): Promise<ConsumersSnapshot> {
-  const ours = (host: string | undefined) => host !== undefined && hsmHosts.has(host);
+async function collectConsumers(subscriptions: string[], scope: ConsumerScope, clients: AzureClients, attempt: Attempt): Promise<ConsumersSnapshot> {
+  const ours = (host: string | undefined, resourceId: string) => (host !== undefined && scope.hsmHosts.has(host)) || scope.expected.has(resourceId.toLowerCase());
 
   const perSubscription = await mapWithConcurrency(subscriptions, FAN_OUT, async (sub) => {
     const scope = `/subscriptions/${sub}`;
@@ -245,10 +253,12 @@ async function collectConsumers(subscriptions: string[], hsmHosts: Set<string>, 
   const allVms = merge(perSubscription.map((s) => s.virtualMachines));
   const allStorage = merge(perSubscription.map((s) => s.storageAccounts));
 
-  const diskEncryptionSets = allDes?.filter((d) => ours(d.keyReference?.host)) ?? null;
+  const diskEncryptionSets = allDes?.filter((d) => ours(d.keyReference?.host, d.resourceId)) ?? null;
   const { disks, virtualMachines } = disksInScope(diskEncryptionSets, allDisks, allVms);
   const storageAccounts =
-    allStorage?.filter((s: StorageAccountConsumer) => s.keySource?.toLowerCase() === "microsoft.keyvault" && ours(s.keyReference?.host)) ?? null;
+    allStorage?.filter(
+      (s: StorageAccountConsumer) => (s.keySource?.toLowerCase() === "microsoft.keyvault" && ours(s.keyReference?.host, "")) || ours(undefined, s.resourceId),
+    ) ?? null;
 
   return {
     sqlManagedInstances: merge(perSubscription.map((s) => s.sql)),
@@ -261,7 +271,7 @@ async function collectConsumers(subscriptions: string[], hsmHosts: Set<string>, 
 
 async function collectSqlManagedInstances(
   sub: string,
-  ours: (host: string | undefined) => boolean,
+  ours: (host: string | undefined, resourceId: string) => boolean,
   clients: AzureClients,
   attempt: Attempt,
 ): Promise<SqlManagedInstanceConsumer[] | null> {
@@ -277,7 +287,7 @@ async function collectSqlManagedInstances(
     return { ...mi, encryptionProtector, keys };
   });
   // An instance whose protector could not be read is kept: it may be ours, and dropping it would hide it.
-  return detailed.filter((mi) => mi.encryptionProtector === null || ours(mi.encryptionProtector.keyReference?.host));
+  return detailed.filter((mi) => mi.encryptionProtector === null || ours(mi.encryptionProtector.keyReference?.host, mi.resourceId));
 }
 
 /** VMs with any disk behind one of our DES, and every disk of those VMs (so platform-key disks show up too). */
