@@ -82,6 +82,18 @@ describe("inventory against the emulator (real SDK clients)", () => {
     expect(error).toMatchObject({ statusCode: 404, code: "KeyNotFound", operation: "keys.getKey" });
   });
 
+  it("reads the HSM's data plane even when ARM cannot describe the HSM", async () => {
+    await t.control("POST", "/_emulator/faults", { operationId: "ManagedHsms_Get", status: 503, code: "ServiceUnavailable", message: "injected" });
+    const s = await t.collect();
+    const hsm = s.managedHsms[0]!;
+    expect(hsm.properties).toBeNull();
+    expect(s.errors).toEqual([expect.objectContaining({ part: "managedHsm", statusCode: 503, code: "ServiceUnavailable", operation: "managedHsms.get" })]);
+    // The data-plane URI is derived from the HSM's name, so keys and roles are still read.
+    expect(hsm.hsmUri).toBe(t.emulator.hsmUri("Contoso-PROD-HSM"));
+    expect(hsm.keys).toHaveLength(3);
+    expect(hsm.roleAssignments).toHaveLength(8);
+  });
+
   it("records a failed consumer listing instead of reporting no consumers", async () => {
     await t.control("POST", "/_emulator/faults", { operationId: "DiskEncryptionSets_List", status: 500, code: "InternalServerError", message: "injected" });
     const s = await t.collect();
