@@ -35,3 +35,10 @@ export function contosoHsm(snapshot: EstateSnapshot) {
   if (!hsm) throw new Error("snapshot has no managed HSM");
   return hsm;
 }
+
+/** Makes the Contoso HSM's ARM description unreadable (403), as the collector records it. */
+export function hsmUnreadable(snapshot: EstateSnapshot): void {
+  const hsm = contosoHsm(snapshot);
+  hsm.properties = null;
+  snapshot.errors.push({ part: "managedHsm", resourceId: hsm.resourceId, operation: "managedHsms.get", statusCode: 403, code: "AuthorizationFailed", message: "denied" });
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { contextFor, contosoHsm, loadSnapshot } from "../../../../../test/support/snapshots.js";
+import { contextFor, contosoHsm, loadSnapshot, hsmUnreadable } from "../../../../../test/support/snapshots.js";
 import { check } from "./check.js";
 
 describe("hsm_public_network_access_disabled", () => {
@@ -40,9 +40,7 @@ describe("hsm_public_network_access_disabled", () => {
 
   it("is UNKNOWN when the HSM could not be read", () => {
     const snapshot = loadSnapshot();
-    const hsm = contosoHsm(snapshot);
-    hsm.properties = null;
-    snapshot.errors.push({ part: "managedHsm", resourceId: hsm.resourceId, operation: "managedHsms.get", statusCode: 403, code: "AuthorizationFailed", message: "denied" });
+    hsmUnreadable(snapshot);
     const [result] = check(contextFor(snapshot));
     expect(result?.status).toBe("UNKNOWN");
     expect(result?.evidence.collectionErrors?.[0]?.code).toBe("AuthorizationFailed");

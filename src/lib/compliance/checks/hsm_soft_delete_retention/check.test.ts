@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { contextFor, contosoHsm, contosoPolicy, loadSnapshot } from "../../../../../test/support/snapshots.js";
+import { contextFor, contosoHsm, contosoPolicy, loadSnapshot, hsmUnreadable } from "../../../../../test/support/snapshots.js";
 import { check } from "./check.js";
 
 describe("hsm_soft_delete_retention", () => {
@@ -45,9 +45,7 @@ describe("hsm_soft_delete_retention", () => {
 
   it("is UNKNOWN when the HSM could not be read", () => {
     const snapshot = loadSnapshot();
-    const hsm = contosoHsm(snapshot);
-    hsm.properties = null;
-    snapshot.errors.push({ part: "managedHsm", resourceId: hsm.resourceId, operation: "managedHsms.get", statusCode: 403, code: "AuthorizationFailed", message: "denied" });
+    hsmUnreadable(snapshot);
     const [result] = check(contextFor(snapshot));
     expect(result?.status).toBe("UNKNOWN");
     expect(result?.evidence.collectionErrors?.[0]?.code).toBe("AuthorizationFailed");
