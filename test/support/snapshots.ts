@@ -42,3 +42,11 @@ export function hsmUnreadable(snapshot: EstateSnapshot): void {
   hsm.properties = null;
   snapshot.errors.push({ part: "managedHsm", resourceId: hsm.resourceId, operation: "managedHsms.get", statusCode: 403, code: "AuthorizationFailed", message: "denied" });
 }
+
+/** Makes the Contoso HSM's role assignments unreadable (403 at `scope`), as the collector records it. */
+export function roleAssignmentsUnreadable(snapshot: EstateSnapshot, scope = "/"): void {
+  const hsm = contosoHsm(snapshot);
+  hsm.roleAssignments = null;
+  const base = (hsm.hsmUri ?? "").replace(/\/$/, "");
+  snapshot.errors.push({ part: "rbac.roleAssignments", resourceId: `${base}${scope}`, operation: "roleAssignments.list", statusCode: 403, code: "Forbidden", message: "denied" });
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { contextFor, contosoHsm, loadSnapshot } from "../../../../../test/support/snapshots.js";
+import { contextFor, contosoHsm, loadSnapshot, roleAssignmentsUnreadable } from "../../../../../test/support/snapshots.js";
 import type { EstateSnapshot } from "../../../inventory/snapshot.js";
 import { check } from "./check.js";
 
@@ -74,9 +74,7 @@ describe("rbac_consumer_identity_can_wrap", () => {
 
   it("is UNKNOWN when the role assignments could not be read", () => {
     const snapshot = loadSnapshot();
-    const hsm = contosoHsm(snapshot);
-    hsm.roleAssignments = null;
-    snapshot.errors.push({ part: "rbac.roleAssignments", resourceId: `${hsm.hsmUri!.replace(/\/$/, "")}/keys`, operation: "roleAssignments.list", statusCode: 403, code: "Forbidden", message: "denied" });
+    roleAssignmentsUnreadable(snapshot, "/keys");
     const results = check(contextFor(snapshot));
     expect(results.map((r) => r.status)).toEqual(["UNKNOWN", "UNKNOWN", "UNKNOWN", "UNKNOWN"]);
     expect(results[0]?.evidence.collectionErrors?.[0]?.code).toBe("Forbidden");

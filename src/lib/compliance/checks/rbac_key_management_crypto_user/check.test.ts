@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { contextFor, contosoHsm, loadSnapshot } from "../../../../../test/support/snapshots.js";
+import { contextFor, contosoHsm, loadSnapshot, roleAssignmentsUnreadable } from "../../../../../test/support/snapshots.js";
 import { check } from "./check.js";
 
 const KEY_MANAGEMENT_TEAM = "a1000000-0000-4000-8000-000000000002";
@@ -40,9 +40,7 @@ describe("rbac_key_management_crypto_user", () => {
 
   it("is UNKNOWN when the role assignments could not be read", () => {
     const snapshot = loadSnapshot();
-    const hsm = contosoHsm(snapshot);
-    hsm.roleAssignments = null;
-    snapshot.errors.push({ part: "rbac.roleAssignments", resourceId: `${hsm.hsmUri!.replace(/\/$/, "")}/keys`, operation: "roleAssignments.list", statusCode: 403, code: "Forbidden", message: "denied" });
+    roleAssignmentsUnreadable(snapshot, "/keys");
     const results = check(contextFor(snapshot));
     expect(results.map((r) => r.status)).toEqual(["UNKNOWN", "UNKNOWN"]);
     expect(results[0]?.evidence.collectionErrors?.[0]?.code).toBe("Forbidden");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { contextFor, contosoHsm, loadSnapshot } from "../../../../../test/support/snapshots.js";
+import { contextFor, contosoHsm, loadSnapshot, roleAssignmentsUnreadable } from "../../../../../test/support/snapshots.js";
 import type { EstateSnapshot } from "../../../inventory/snapshot.js";
 import { MANAGED_HSM_ROLES } from "../../../rbac/builtinRoles.js";
 import { check } from "./check.js";
@@ -70,9 +70,7 @@ describe("rbac_unexpected_principals", () => {
 
   it("is UNKNOWN when the role assignments could not be read", () => {
     const snapshot = loadSnapshot();
-    const hsm = contosoHsm(snapshot);
-    hsm.roleAssignments = null;
-    snapshot.errors.push({ part: "rbac.roleAssignments", resourceId: `${hsm.hsmUri!.replace(/\/$/, "")}/`, operation: "roleAssignments.list", statusCode: 403, code: "Forbidden", message: "denied" });
+    roleAssignmentsUnreadable(snapshot);
     const results = check(contextFor(snapshot));
     expect(results.map((r) => r.status)).toEqual(["UNKNOWN"]);
     expect(results[0]?.evidence.collectionErrors?.[0]?.code).toBe("Forbidden");
