@@ -26,6 +26,28 @@ export default tseslint.config(
     },
   },
   {
+    // The house's layers: adapters map to the estate contract, never to the collector; compliance is pure.
+    files: ["src/lib/azure/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ group: ["**/inventory/*", "**/compliance/*", "**/scan/*"], message: "src/lib/azure imports src/lib/estate only." }] }],
+    },
+  },
+  {
+    files: ["src/lib/compliance/**/*.ts", "src/lib/estate/**/*.ts"],
+    ignores: ["**/*.test.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["@azure/*"], message: "Import Azure SDKs only in src/lib/azure." },
+            { group: ["**/inventory/*", "**/azure/*", "**/scan/*", "**/runtime.js"], message: "Controls are pure functions of (snapshot, policy, now): no collector, adapters or runtime." },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Time is injected; nothing in src/lib reads the wall clock directly.
     files: ["src/lib/**/*.ts"],
     ignores: ["src/lib/clock.ts"],

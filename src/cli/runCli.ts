@@ -1,6 +1,5 @@
 import { systemClock, type Clock } from "../lib/clock.js";
 import { REGISTERED_CONTROLS } from "../lib/compliance/checks/index.js";
-import { evaluate } from "../lib/compliance/evaluate.js";
 import { loadControls } from "../lib/compliance/registry.js";
 import { atLeast, SEVERITIES } from "../lib/compliance/types.js";
 import { ConfigError } from "../lib/config/errors.js";
@@ -10,7 +9,8 @@ import { policyWarnings } from "../lib/config/policyWarnings.js";
 import type { KeyWardenConfig } from "../lib/config/types.js";
 import { ensureError } from "../lib/errors.js";
 import { renderInventory } from "../lib/inventory/render.js";
-import type { EstateSnapshot } from "../lib/inventory/snapshot.js";
+import { runScan } from "../lib/scan/runScan.js";
+import type { EstateSnapshot } from "../lib/estate/snapshot.js";
 import { parseArgs, type ParsedArgs } from "./args.js";
 import { USAGE } from "./usage.js";
 import { UsageError } from "./usageError.js";
@@ -98,8 +98,7 @@ async function scan(args: ParsedArgs, io: CliIo, deps: CliDeps): Promise<number>
   const minSeverity = choice(args, "min-severity", SEVERITIES, "info");
   const failOn = args.options.has("fail-on") ? choice(args, "fail-on", SEVERITIES, "info") : undefined;
   const config = await loadCliConfig(args, io);
-  const snapshot = await deps.collect(config);
-  const report = evaluate(snapshot, config.policy, loadControls(REGISTERED_CONTROLS), { now: (deps.clock ?? systemClock).now(), minSeverity });
+  const { report } = await runScan({ config, collect: deps.collect, controls: loadControls(REGISTERED_CONTROLS), clock: deps.clock ?? systemClock }, { minSeverity });
   const rendered = renderReport(report, format);
 
   const out = args.options.get("out");

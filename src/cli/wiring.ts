@@ -6,7 +6,7 @@ import { createAzureClients } from "../lib/azure/clients.js";
 import { systemClock } from "../lib/clock.js";
 import type { KeyWardenConfig } from "../lib/config/types.js";
 import { collectEstate } from "../lib/inventory/collect.js";
-import type { EstateSnapshot } from "../lib/inventory/snapshot.js";
+import type { EstateSnapshot } from "../lib/estate/snapshot.js";
 
 export function collectFromAzure(config: KeyWardenConfig): Promise<EstateSnapshot> {
   return collectEstate(config, createAzureClients(config.settings), systemClock);

@@ -1,6 +1,7 @@
 import { app, type InvocationContext, type Timer } from "@azure/functions";
 import { alertsFrom, createLoggingAlertSink, type AlertSink } from "../lib/alerts/alertSink.js";
-import { runComplianceScan } from "../lib/compliance/scan.js";
+import { runScan } from "../lib/scan/runScan.js";
+import { scanDepsOf } from "../lib/scan/runtimeScan.js";
 import { loadSchedules } from "../lib/config/settings.js";
 import { getRuntime } from "../lib/runtime.js";
 
@@ -10,7 +11,7 @@ import { getRuntime } from "../lib/runtime.js";
  */
 export async function complianceScanHandler(timer: Timer, context: InvocationContext, sink: AlertSink = createLoggingAlertSink(context)): Promise<void> {
   if (timer.isPastDue) context.warn("Compliance scan is running late (the timer is past due).");
-  const { report } = await runComplianceScan(await getRuntime());
+  const { report } = await runScan(scanDepsOf(await getRuntime()));
   const alerts = alertsFrom(report.controls);
   const s = report.summary.results;
   context.log(

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createAzureClients } from "../../src/lib/azure/clients.js";
 import { AzureRequestError } from "../../src/lib/azure/errors.js";
-import type { EstateSnapshot } from "../../src/lib/inventory/snapshot.js";
+import type { EstateSnapshot } from "../../src/lib/estate/snapshot.js";
 import { startTestEmulator, type TestEmulator } from "../support/emulator.js";
 
 /** The estate snapshot read through the real SDK clients from the emulator. */
@@ -97,9 +97,18 @@ describe("inventory against the emulator (real SDK clients)", () => {
   it("records a failed consumer listing instead of reporting no consumers", async () => {
     await t.control("POST", "/_emulator/faults", { operationId: "DiskEncryptionSets_List", status: 500, code: "InternalServerError", message: "injected" });
     const s = await t.collect();
-    expect(s.consumers.diskEncryptionSets).toBeNull();
-    expect(s.consumers.disks).toBeNull();
-    expect(s.errors).toContainEqual(expect.objectContaining({ part: "consumers.diskEncryptionSets", statusCode: 500, code: "InternalServerError", operation: "diskEncryptionSets.list" }));
+    // Without the DES list, which VMs and disks are ours is unknown: none are listed, and the error says why.
+    expect(s.consumers.diskEncryptionSets).toEqual([]);
+    expect(s.consumers.disks).toEqual([]);
+    expect(s.errors).toContainEqual(
+      expect.objectContaining({
+        part: "consumers.diskEncryptionSets",
+        about: { kind: "subscription", subscription: s.subscriptions[0] },
+        statusCode: 500,
+        code: "InternalServerError",
+        operation: "diskEncryptionSets.list",
+      }),
+    );
     expect(s.consumers.storageAccounts).toHaveLength(1);
     expect(s.managedHsms[0]!.keys).toHaveLength(3);
   });

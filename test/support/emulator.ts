@@ -7,7 +7,7 @@ import { fixedClock } from "../../src/lib/clock.js";
 import { loadConfig } from "../../src/lib/config/load.js";
 import type { KeyWardenConfig } from "../../src/lib/config/types.js";
 import { collectEstate } from "../../src/lib/inventory/collect.js";
-import type { EstateSnapshot } from "../../src/lib/inventory/snapshot.js";
+import type { EstateSnapshot } from "../../src/lib/estate/snapshot.js";
 
 export { CONTOSO_POLICY_FILE, KEYWARDEN_PRINCIPAL_ID } from "../../emulator/keywardenEnv.js";
 

@@ -4,7 +4,9 @@ import { fileURLToPath } from "node:url";
 import { parsePolicyDocument } from "../../src/lib/config/load.js";
 import type { PolicyDocument } from "../../src/lib/config/types.js";
 import type { CheckContext } from "../../src/lib/compliance/types.js";
-import type { EstateSnapshot } from "../../src/lib/inventory/snapshot.js";
+import { deriveAbout } from "../../src/lib/estate/migrate.js";
+import { readSnapshot } from "../../src/lib/estate/readSnapshot.js";
+import type { CollectionError, EstateSnapshot } from "../../src/lib/estate/snapshot.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -15,7 +17,16 @@ export type SnapshotFixture = "contoso-reference" | "contoso-drifted";
  * scripts/gen-snapshot-fixtures.ts). Tests change what they need and leave the rest real.
  */
 export function loadSnapshot(name: SnapshotFixture = "contoso-reference"): EstateSnapshot {
-  return JSON.parse(readFileSync(join(root, "test", "fixtures", "snapshots", `${name}.json`), "utf8")) as EstateSnapshot;
+  const file = join(root, "test", "fixtures", "snapshots", `${name}.json`);
+  return readSnapshot(readFileSync(file, "utf8"), file);
+}
+
+/**
+ * Records a collection error as the collector would, with `about` derived from its part and id (so a
+ * test names the failed read the way Azure's error does: by the id it was about).
+ */
+export function pushError(snapshot: EstateSnapshot, error: Omit<CollectionError, "about">): void {
+  snapshot.errors.push({ ...error, about: deriveAbout(snapshot.managedHsms, error.part, error.resourceId) });
 }
 
 /** The Contoso policy document (examples/contoso.policy.json), validated. */
@@ -40,7 +51,7 @@ export function contosoHsm(snapshot: EstateSnapshot) {
 export function hsmUnreadable(snapshot: EstateSnapshot): void {
   const hsm = contosoHsm(snapshot);
   hsm.properties = null;
-  snapshot.errors.push({ part: "managedHsm", resourceId: hsm.resourceId, operation: "managedHsms.get", statusCode: 403, code: "AuthorizationFailed", message: "denied" });
+  pushError(snapshot, { part: "managedHsm", resourceId: hsm.resourceId, operation: "managedHsms.get", statusCode: 403, code: "AuthorizationFailed", message: "denied" });
 }
 
 /** Makes the Contoso HSM's role assignments unreadable (403 at `scope`), as the collector records it. */
@@ -48,5 +59,5 @@ export function roleAssignmentsUnreadable(snapshot: EstateSnapshot, scope = "/")
   const hsm = contosoHsm(snapshot);
   hsm.roleAssignments = null;
   const base = (hsm.hsmUri ?? "").replace(/\/$/, "");
-  snapshot.errors.push({ part: "rbac.roleAssignments", resourceId: `${base}${scope}`, operation: "roleAssignments.list", statusCode: 403, code: "Forbidden", message: "denied" });
+  pushError(snapshot, { part: "rbac.roleAssignments", resourceId: `${base}${scope}`, operation: "roleAssignments.list", statusCode: 403, code: "Forbidden", message: "denied" });
 }

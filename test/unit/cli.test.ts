@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parseArgs } from "../../src/cli/args.js";
 import { cliEnvironment, runCli, type CliDeps } from "../../src/cli/runCli.js";
 import type { KeyWardenConfig } from "../../src/lib/config/types.js";
-import type { EstateSnapshot } from "../../src/lib/inventory/snapshot.js";
+import type { EstateSnapshot } from "../../src/lib/estate/snapshot.js";
 
 const POLICY = readFileSync(new URL("../../examples/contoso.policy.json", import.meta.url), "utf8");
 const SNAPSHOT = JSON.parse(readFileSync(new URL("../fixtures/snapshot-contoso.json", import.meta.url), "utf8")) as EstateSnapshot;

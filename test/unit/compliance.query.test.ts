@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { consumerPrincipalIds } from "../../src/lib/compliance/query.js";
-import type { SqlManagedInstanceConsumer, StorageAccountConsumer } from "../../src/lib/inventory/snapshot.js";
+import type { SqlManagedInstanceConsumer, StorageAccountConsumer } from "../../src/lib/estate/snapshot.js";
 import { loadSnapshot } from "../support/snapshots.js";
 
 const UAMI = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/cmk";

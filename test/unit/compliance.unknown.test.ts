@@ -4,8 +4,8 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { REGISTERED_CONTROLS } from "../../src/lib/compliance/checks/index.js";
 import { loadControls } from "../../src/lib/compliance/registry.js";
-import type { CollectionError, EstateSnapshot } from "../../src/lib/inventory/snapshot.js";
-import { contextFor, loadSnapshot } from "../support/snapshots.js";
+import type { CollectionError, EstateSnapshot } from "../../src/lib/estate/snapshot.js";
+import { contextFor, loadSnapshot, pushError } from "../support/snapshots.js";
 
 const controls = loadControls(REGISTERED_CONTROLS);
 const checksDir = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "src", "lib", "compliance", "checks");
@@ -13,9 +13,9 @@ const checksDir = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "src
 /** The Contoso snapshot as if every read had failed (403 everywhere), with the errors recorded. */
 function nothingReadable(): EstateSnapshot {
   const s = loadSnapshot();
-  const errors: CollectionError[] = [];
+  s.errors = [];
   const fail = (part: CollectionError["part"], resourceId: string) =>
-    errors.push({ part, resourceId, operation: "test", statusCode: 403, code: "AuthorizationFailed", message: "denied" });
+    pushError(s, { part, resourceId, operation: "test", statusCode: 403, code: "AuthorizationFailed", message: "denied" });
   for (const hsm of s.managedHsms) {
     Object.assign(hsm, { properties: null, regions: null, privateEndpointConnections: null, diagnosticSettings: null, keys: null, roleDefinitions: null, roleAssignments: null });
     for (const part of ["managedHsm", "managedHsm.regions", "managedHsm.privateEndpointConnections", "managedHsm.diagnosticSettings"] as const) fail(part, hsm.resourceId);
@@ -25,9 +25,8 @@ function nothingReadable(): EstateSnapshot {
     fail("rbac.roleAssignments", `${base}/`);
   }
   const sub = `/subscriptions/${s.subscriptions[0]}`;
-  s.consumers = { sqlManagedInstances: null, diskEncryptionSets: null, disks: null, virtualMachines: null, storageAccounts: null };
+  s.consumers = { sqlManagedInstances: [], diskEncryptionSets: [], disks: [], virtualMachines: [], storageAccounts: [] };
   for (const part of ["consumers.sqlManagedInstances", "consumers.diskEncryptionSets", "consumers.disks", "consumers.virtualMachines", "consumers.storageAccounts"] as const) fail(part, sub);
-  s.errors = errors;
   return s;
 }
 

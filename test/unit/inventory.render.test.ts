@@ -1,10 +1,14 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { renderInventory, UNKNOWN } from "../../src/lib/inventory/render.js";
-import type { EstateSnapshot } from "../../src/lib/inventory/snapshot.js";
+import type { EstateSnapshot } from "../../src/lib/estate/snapshot.js";
+import { pushError } from "../support/snapshots.js";
+import { readSnapshot } from "../../src/lib/estate/readSnapshot.js";
 
-const fixture = (): EstateSnapshot =>
-  JSON.parse(readFileSync(new URL("../fixtures/snapshot-contoso.json", import.meta.url), "utf8")) as EstateSnapshot;
+const fixture = (): EstateSnapshot => {
+  const file = new URL("../fixtures/snapshot-contoso.json", import.meta.url);
+  return readSnapshot(readFileSync(file, "utf8"), file.pathname);
+};
 
 /** The lines of one section, from its title to the next blank line. */
 function sectionLines(text: string, title: string): string[] {
@@ -91,18 +95,22 @@ describe("renderInventory", () => {
     hsm.regions = null;
     hsm.keys = null;
     hsm.roleAssignments = null;
-    snapshot.consumers.storageAccounts = null;
-    snapshot.consumers.disks = null;
+    const sub = snapshot.subscriptions[0] ?? "";
+    snapshot.consumers.storageAccounts = [];
+    snapshot.consumers.disks = [];
+    pushError(snapshot, { part: "consumers.storageAccounts", resourceId: `/subscriptions/${sub}`, operation: "storageAccounts.list", statusCode: 403, message: "denied" });
+    pushError(snapshot, { part: "consumers.disks", resourceId: `/subscriptions/${sub}`, operation: "disks.list", statusCode: 403, message: "denied" });
     const [mi] = snapshot.consumers.sqlManagedInstances ?? [];
     if (mi !== undefined) mi.encryptionProtector = null;
 
     const rendered = renderInventory(snapshot);
     expect(rendered).toMatch(/^ {2}Properties +unknown \(see collection errors\)$/m);
-    for (const title of ["Regions", "Keys (one row per version)", "Rotation policies", "Role assignments", "Storage accounts"]) {
+    for (const title of ["Regions", "Keys (one row per version)", "Rotation policies", "Role assignments"]) {
       expect(sectionLines(rendered, title), title).toEqual([`  ${UNKNOWN}`]);
     }
+    expect(sectionLines(rendered, "Storage accounts")).toEqual([`  subscription ${sub}: ${UNKNOWN}`]);
     expect(row(sectionLines(rendered, "SQL managed instances"), "contoso-sqlmi-01", UNKNOWN)).toBeDefined();
-    expect(sectionLines(rendered, "Disks and virtual machines")).toContain(`  disks: ${UNKNOWN}`);
+    expect(sectionLines(rendered, "Disks and virtual machines")).toContain(`  subscription ${sub}: ${UNKNOWN}`);
   });
 
   it("tells an empty list from an unknown one", () => {

@@ -9,6 +9,7 @@ import { ComputeArm } from "./compute.js";
 import { createCredential } from "./credential.js";
 import { ManagedHsmKeys } from "./keyvault/keys.js";
 import { ManagedHsmRbacClient } from "./keyvault/rbacClient.js";
+import { ManagedHsmRoles } from "./keyvault/roles.js";
 import { createKeyVaultManagementClient, ManagedHsmsArm } from "./managedHsms.js";
 import { DiagnosticSettingsArm } from "./monitor.js";
 import { PrivateEndpointsArm } from "./network.js";
@@ -29,8 +30,10 @@ export interface AzureClients {
   storage: StorageArm;
   /** Keys of one Managed HSM (its data-plane URI). */
   hsmKeys(hsmUri: string): ManagedHsmKeys;
-  /** Local RBAC of one Managed HSM. */
+  /** Local RBAC of one Managed HSM (wire types; reads and writes). */
   hsmRbac(hsmUri: string): ManagedHsmRbacClient;
+  /** Local RBAC of one Managed HSM, read in the estate's types. */
+  hsmRoles(hsmUri: string): ManagedHsmRoles;
 }
 
 export function createAzureClients(settings: AppSettings, credential: TokenCredential = createCredential(settings)): AzureClients {
@@ -67,6 +70,7 @@ export function createAzureClients(settings: AppSettings, credential: TokenCrede
     };
   };
 
+  const hsmRbac = perHsm((uri) => new ManagedHsmRbacClient(uri, credential, dataPlane));
   return {
     managedHsms: new ManagedHsmsArm(perSubscription((s) => createKeyVaultManagementClient(credential, s, endpoint, audience, arm))),
     privateEndpoints: new PrivateEndpointsArm(perSubscription((s) => new NetworkManagementClient(credential, s, coreClientOptions))),
@@ -75,6 +79,7 @@ export function createAzureClients(settings: AppSettings, credential: TokenCrede
     compute: new ComputeArm(perSubscription((s) => new ComputeManagementClient(credential, s, modularOptions))),
     storage: new StorageArm(perSubscription((s) => new StorageManagementClient(credential, s, modularOptions))),
     hsmKeys: perHsm((uri) => new ManagedHsmKeys(uri, credential, dataPlane)),
-    hsmRbac: perHsm((uri) => new ManagedHsmRbacClient(uri, credential, dataPlane)),
+    hsmRbac,
+    hsmRoles: perHsm((uri) => new ManagedHsmRoles(hsmRbac(uri))),
   };
 }

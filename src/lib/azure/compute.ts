@@ -1,7 +1,7 @@
 import type { ComputeManagementClient } from "@azure/arm-compute";
-import type { DiskEncryptionSetConsumer, DiskSnapshot, VirtualMachineSnapshot } from "../inventory/snapshot.js";
-import { parseKeyReference } from "../inventory/keyReference.js";
-import { requireResourceId } from "../resourceId.js";
+import type { DiskEncryptionSetConsumer, DiskSnapshot, VirtualMachineSnapshot } from "../estate/snapshot.js";
+import { parseKeyReference } from "../estate/keyReference.js";
+import { requireResourceId } from "../estate/resourceId.js";
 import { collectPages } from "./errors.js";
 import { mapIdentity } from "./identity.js";
 import { defined } from "./managedHsms.js";

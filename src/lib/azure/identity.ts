@@ -1,4 +1,4 @@
-import type { ManagedIdentitySnapshot } from "../inventory/snapshot.js";
+import type { ManagedIdentitySnapshot } from "../estate/snapshot.js";
 
 interface WireIdentity {
   type?: string;

@@ -1,9 +1,9 @@
 import { KeyVaultManagementClient, type ManagedHsm } from "@azure/arm-keyvault";
 import type { TokenCredential } from "@azure/core-auth";
-import type { ManagedHsmProperties, ManagedHsmRegion, PrivateEndpointConnectionSnapshot } from "../inventory/snapshot.js";
+import type { ManagedHsmProperties, ManagedHsmRegion, PrivateEndpointConnectionSnapshot } from "../estate/snapshot.js";
 import type { CommonClientOptions } from "./pipelineOptions.js";
 import { call, collectPages } from "./errors.js";
-import { requireResourceId } from "../resourceId.js";
+import { requireResourceId } from "../estate/resourceId.js";
 
 export interface ManagedHsmResource {
   location?: string;

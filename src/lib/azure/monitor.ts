@@ -1,8 +1,8 @@
 import type { MonitorClient } from "@azure/arm-monitor";
-import type { DiagnosticSettingSnapshot } from "../inventory/snapshot.js";
+import type { DiagnosticSettingSnapshot } from "../estate/snapshot.js";
 import { call } from "./errors.js";
 import { defined } from "./managedHsms.js";
-import { requireResourceId } from "../resourceId.js";
+import { requireResourceId } from "../estate/resourceId.js";
 
 /** Microsoft.Insights/diagnosticSettings through @azure/arm-monitor. */
 export class DiagnosticSettingsArm {

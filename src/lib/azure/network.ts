@@ -1,6 +1,6 @@
 import type { NetworkManagementClient } from "@azure/arm-network";
 import { call } from "./errors.js";
-import { requireResourceId } from "../resourceId.js";
+import { requireResourceId } from "../estate/resourceId.js";
 
 /** Microsoft.Network/privateEndpoints through @azure/arm-network: we need each endpoint's region. */
 export class PrivateEndpointsArm {

@@ -1,7 +1,7 @@
 import type { SqlManagementClient } from "@azure/arm-sql";
-import type { SqlManagedInstanceConsumer } from "../inventory/snapshot.js";
-import { parseKeyReference } from "../inventory/keyReference.js";
-import { requireResourceId } from "../resourceId.js";
+import type { SqlManagedInstanceConsumer } from "../estate/snapshot.js";
+import { parseKeyReference } from "../estate/keyReference.js";
+import { requireResourceId } from "../estate/resourceId.js";
 import { call, collectPages } from "./errors.js";
 import { mapIdentity } from "./identity.js";
 import { defined } from "./managedHsms.js";

@@ -1,7 +1,7 @@
 import type { StorageManagementClient } from "@azure/arm-storage";
-import type { StorageAccountConsumer } from "../inventory/snapshot.js";
-import { parseKeyReference, storageKeyUrl } from "../inventory/keyReference.js";
-import { requireResourceId } from "../resourceId.js";
+import type { StorageAccountConsumer } from "../estate/snapshot.js";
+import { parseKeyReference, storageKeyUrl } from "../estate/keyReference.js";
+import { requireResourceId } from "../estate/resourceId.js";
 import { collectPages } from "./errors.js";
 import { mapIdentity } from "./identity.js";
 import { defined } from "./managedHsms.js";

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { PolicyDocument } from "../config/types.js";
 import { ensureError } from "../errors.js";
-import type { CollectionError, EstateSnapshot } from "../inventory/snapshot.js";
+import type { CollectionError, EstateSnapshot } from "../estate/snapshot.js";
 import {
   AREAS,
   SEVERITIES,

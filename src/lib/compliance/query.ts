@@ -6,11 +6,13 @@ import type {
   ManagedHsmSnapshot,
   RoleAssignmentSnapshot,
   RoleDefinitionSnapshot,
-} from "../inventory/snapshot.js";
-import { sameResourceId } from "../inventory/snapshot.js";
-import { hsmHost } from "../inventory/keyReference.js";
+} from "../estate/snapshot.js";
+import { sameResourceId } from "../estate/resourceId.js";
+import { hsmHost } from "../estate/keyReference.js";
+import { hsmRef, keyRef } from "../estate/partRef.js";
+import type { PartRef } from "../estate/snapshot.js";
 import { roleDefinitionGuid } from "../rbac/builtinRoles.js";
-import type { ResourceRef } from "./result.js";
+import { errorsFor, type ResourceRef } from "./result.js";
 import type { CheckContext } from "./types.js";
 
 /** Shared, pure lookups over the snapshot for the controls. */
@@ -20,12 +22,14 @@ export interface HsmPair {
   /** The collected HSM (always present: the collector records one per configured HSM). */
   hsm: ManagedHsmSnapshot;
   resource: ResourceRef;
+  /** What collection errors about this HSM name. */
+  about: PartRef;
 }
 
 export function hsmPairs(ctx: CheckContext): HsmPair[] {
   return ctx.policy.managedHsms.map((policy) => {
     const hsm = ctx.snapshot.managedHsms.find((h) => sameResourceId(h.resourceId, policy.resourceId)) ?? emptyHsm(policy);
-    return { policy, hsm, resource: { id: policy.resourceId, name: policy.name } };
+    return { policy, hsm, resource: { id: policy.resourceId, name: policy.name }, about: hsmRef(policy.resourceId) };
   });
 }
 
@@ -53,6 +57,8 @@ export interface KeyPair extends HsmPair {
    */
   key: KeySnapshot | undefined | null;
   keyResource: ResourceRef;
+  /** What collection errors about this key name. */
+  keyAbout: PartRef;
 }
 
 /** Every configured key of every configured HSM, with what was collected about it. */
@@ -60,9 +66,10 @@ export function keyPairs(ctx: CheckContext): KeyPair[] {
   return hsmPairs(ctx).flatMap((pair) =>
     pair.policy.keys.map((keyPolicy) => {
       const found = pair.hsm.keys?.find((k) => k.name.toLowerCase() === keyPolicy.name.toLowerCase());
-      const readErrors = ctx.snapshot.errors.some((e) => (e.part === "key" || e.part === "keys") && e.resourceId.toLowerCase().startsWith(keysUrl(pair.hsm).toLowerCase()));
+      const keyAbout = keyRef(pair.policy.resourceId, keyPolicy.name);
+      const readErrors = errorsFor(ctx, ["key", "keys"], keyAbout).length > 0;
       const key = found ?? (pair.hsm.keys === null || readErrors ? null : undefined);
-      return { ...pair, keyPolicy, key, keyResource: { id: `${keysUrl(pair.hsm)}/${keyPolicy.name}`, name: keyPolicy.name } };
+      return { ...pair, keyPolicy, key, keyResource: { id: `${keysUrl(pair.hsm)}/${keyPolicy.name}`, name: keyPolicy.name }, keyAbout };
     }),
   );
 }

@@ -1,4 +1,5 @@
-import type { CollectionError, SnapshotPart } from "../inventory/snapshot.js";
+import { refersTo } from "../estate/partRef.js";
+import type { CollectionError, PartRef, SnapshotPart } from "../estate/snapshot.js";
 import type { CheckContext, ControlMetadata, ControlResult, EvidenceValue, Severity } from "./types.js";
 
 export interface ResourceRef {
@@ -44,16 +45,10 @@ export function resultsFor(metadata: ControlMetadata, ctx: CheckContext) {
 }
 
 /**
- * Collection errors that left `parts` unknown, optionally only those about `resourceId` (compared
- * case-insensitively, and matching errors about a parent scope of it too).
+ * Collection errors that left `parts` unknown, optionally only those that bear on `about` (the same
+ * thing, a part of it, or what contains it: see `refersTo`).
  */
-export function errorsFor(ctx: CheckContext, parts: SnapshotPart | SnapshotPart[], resourceId?: string): CollectionError[] {
+export function errorsFor(ctx: CheckContext, parts: SnapshotPart | SnapshotPart[], about?: PartRef): CollectionError[] {
   const wanted = new Set(Array.isArray(parts) ? parts : [parts]);
-  const id = resourceId?.toLowerCase();
-  return ctx.snapshot.errors.filter((e) => {
-    if (!wanted.has(e.part)) return false;
-    if (id === undefined) return true;
-    const errorId = e.resourceId.toLowerCase();
-    return errorId === id || id.startsWith(`${errorId}/`) || errorId.startsWith(`${id}/`);
-  });
+  return ctx.snapshot.errors.filter((e) => wanted.has(e.part) && (about === undefined || refersTo(e.about, about)));
 }

@@ -1,5 +1,5 @@
 import type { PolicyDocument } from "../config/types.js";
-import type { CollectionError, EstateSnapshot } from "../inventory/snapshot.js";
+import type { CollectionError, EstateSnapshot } from "../estate/snapshot.js";
 
 export const SEVERITIES = ["critical", "high", "medium", "low", "info"] as const;
 export type Severity = (typeof SEVERITIES)[number];

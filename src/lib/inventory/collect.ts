@@ -1,10 +1,12 @@
 import type { AzureClients } from "../azure/clients.js";
-import type { AzureRequestError} from "../azure/errors.js";
+import type { AzureRequestError } from "../azure/errors.js";
 import { toAzureRequestError } from "../azure/errors.js";
 import type { Clock } from "../clock.js";
 import { mapWithConcurrency } from "../concurrency.js";
 import type { AppSettings, KeyWardenConfig, ManagedHsmPolicy } from "../config/types.js";
-import { hsmHost } from "./keyReference.js";
+import { hsmHost } from "../estate/keyReference.js";
+import { consumerRef, hsmRef, keyRef, privateEndpointRef, rbacScopeRef, subscriptionRef } from "../estate/partRef.js";
+import { resourceKey } from "../estate/resourceId.js";
 import {
   SNAPSHOT_SCHEMA_VERSION,
   type CollectionError,
@@ -14,31 +16,30 @@ import {
   type EstateSnapshot,
   type KeySnapshot,
   type ManagedHsmSnapshot,
+  type PartRef,
   type RoleAssignmentSnapshot,
   type RoleDefinitionSnapshot,
   type SnapshotPart,
   type SqlManagedInstanceConsumer,
-  type StorageAccountConsumer,
   type VirtualMachineSnapshot,
-  sameResourceId,
-} from "./snapshot.js";
+} from "../estate/snapshot.js";
 
 /** Calls in flight at once per fan-out (keys of an HSM, SQL instances, subscriptions). */
 const FAN_OUT = 8;
 
 /**
  * Reads the whole estate through the SDK adapters. A read that fails is recorded in `errors` and its
- * part left `null` (unknown); collection always goes on with the rest.
+ * part left `null` (unknown), or, for a subscription's consumer list, left out with an error naming the
+ * subscription; collection always goes on with the rest.
  */
 export async function collectEstate(config: KeyWardenConfig, clients: AzureClients, clock: Clock): Promise<EstateSnapshot> {
   const collectedAt = clock.now().toISOString();
   const errors: CollectionError[] = [];
-  const attempt = async <T>(part: SnapshotPart, resourceId: string, operation: string, fn: () => Promise<T>): Promise<T | null> => {
+  const attempt: Attempt = async (part, about, resourceId, operation, fn) => {
     try {
       return await fn();
     } catch (error) {
-      const e = toAzureRequestError(error, operation, resourceId);
-      errors.push(toCollectionError(part, e));
+      errors.push(toCollectionError(part, about, toAzureRequestError(error, operation, resourceId)));
       return null;
     }
   };
@@ -46,7 +47,7 @@ export async function collectEstate(config: KeyWardenConfig, clients: AzureClien
   const managedHsms = await Promise.all(config.policy.managedHsms.map((hsm) => collectManagedHsm(hsm, config.settings, clients, attempt)));
   const hosts = new Set(managedHsms.map((h) => (h.hsmUri ? hsmHost(h.hsmUri) : undefined)).filter((h): h is string => h !== undefined));
   const subscriptions = [...new Set(config.policy.subscriptions.map((s) => s.toLowerCase()))];
-  const expected = new Set(config.policy.managedHsms.flatMap((h) => h.keys.flatMap((k) => k.expectedConsumers.map((id) => id.toLowerCase()))));
+  const expected = new Set(config.policy.managedHsms.flatMap((h) => h.keys.flatMap((k) => k.expectedConsumers.map(resourceKey))));
   const consumers = await collectConsumers(subscriptions, { hsmHosts: hosts, expected }, clients, attempt);
 
   return {
@@ -60,11 +61,12 @@ export async function collectEstate(config: KeyWardenConfig, clients: AzureClien
   };
 }
 
-type Attempt = <T>(part: SnapshotPart, resourceId: string, operation: string, fn: () => Promise<T>) => Promise<T | null>;
+type Attempt = <T>(part: SnapshotPart, about: PartRef, resourceId: string, operation: string, fn: () => Promise<T>) => Promise<T | null>;
 
-function toCollectionError(part: SnapshotPart, e: AzureRequestError): CollectionError {
+function toCollectionError(part: SnapshotPart, about: PartRef, e: AzureRequestError): CollectionError {
   return {
     part,
+    about,
     resourceId: e.resourceId,
     operation: e.operation,
     ...(e.statusCode !== undefined ? { statusCode: e.statusCode } : {}),
@@ -81,32 +83,31 @@ function derivedHsmUri(name: string, settings: AppSettings): string {
 
 async function collectManagedHsm(policy: ManagedHsmPolicy, settings: AppSettings, clients: AzureClients, attempt: Attempt): Promise<ManagedHsmSnapshot> {
   const id = policy.resourceId;
+  const about = hsmRef(id);
   const [resource, regions, connections, diagnosticSettings] = await Promise.all([
-    attempt("managedHsm", id, "managedHsms.get", () => clients.managedHsms.get(id)),
-    attempt("managedHsm.regions", id, "mhsmRegions.listByResource", () => clients.managedHsms.listRegions(id)),
-    attempt("managedHsm.privateEndpointConnections", id, "mhsmPrivateEndpointConnections.listByResource", () =>
+    attempt("managedHsm", about, id, "managedHsms.get", () => clients.managedHsms.get(id)),
+    attempt("managedHsm.regions", about, id, "mhsmRegions.listByResource", () => clients.managedHsms.listRegions(id)),
+    attempt("managedHsm.privateEndpointConnections", about, id, "mhsmPrivateEndpointConnections.listByResource", () =>
       clients.managedHsms.listPrivateEndpointConnections(id),
     ),
-    attempt("managedHsm.diagnosticSettings", id, "diagnosticSettings.list", () => clients.diagnosticSettings.list(id)),
+    attempt("managedHsm.diagnosticSettings", about, id, "diagnosticSettings.list", () => clients.diagnosticSettings.list(id)),
   ]);
   const hsmUri = resource?.hsmUri ?? derivedHsmUri(policy.name, settings);
 
   const privateEndpointConnections =
     connections === null
       ? null
-      : await Promise.all(
-          connections.map(async (c) => ({
-            ...c,
-            privateEndpointLocation: c.privateEndpointId
-              ? ((await attempt("managedHsm.privateEndpoint", c.privateEndpointId, "privateEndpoints.get", () =>
-                  clients.privateEndpoints.getLocation(c.privateEndpointId as string),
-                )) ?? null)
-              : null,
-          })),
-        );
+      : await mapWithConcurrency(connections, FAN_OUT, async (c) => ({
+          ...c,
+          privateEndpointLocation: c.privateEndpointId
+            ? ((await attempt("managedHsm.privateEndpoint", privateEndpointRef(id, c.privateEndpointId), c.privateEndpointId, "privateEndpoints.get", () =>
+                clients.privateEndpoints.getLocation(c.privateEndpointId as string),
+              )) ?? null)
+            : null,
+        }));
 
   const keys = await collectKeys(hsmUri, policy, clients, attempt);
-  const { roleDefinitions, roleAssignments } = await collectRbac(hsmUri, keys?.map((k) => k.name) ?? policy.keys.map((k) => k.name), clients, attempt);
+  const { roleDefinitions, roleAssignments } = await collectRbac(id, hsmUri, keys?.map((k) => k.name) ?? policy.keys.map((k) => k.name), clients, attempt);
 
   return {
     resourceId: id,
@@ -132,15 +133,16 @@ async function collectManagedHsm(policy: ManagedHsmPolicy, settings: AppSettings
 async function collectKeys(hsmUri: string, policy: ManagedHsmPolicy, clients: AzureClients, attempt: Attempt): Promise<KeySnapshot[] | null> {
   const client = clients.hsmKeys(hsmUri);
   const keysUrl = `${hsmUri.replace(/\/+$/, "")}/keys`;
-  const listed = await attempt("keys", keysUrl, "keys.listPropertiesOfKeys", () => client.listKeyNames());
+  const listed = await attempt("keys", hsmRef(policy.resourceId), keysUrl, "keys.listPropertiesOfKeys", () => client.listKeyNames());
   const names = listed ?? policy.keys.map((k) => k.name);
 
   const keys = await mapWithConcurrency(names, FAN_OUT, async (name): Promise<KeySnapshot | null> => {
     const keyUrl = `${keysUrl}/${name}`;
+    const about = keyRef(policy.resourceId, name);
     const [key, versions, rotationPolicy] = await Promise.all([
-      readKey(client, name, keyUrl, attempt),
-      attempt("key.versions", keyUrl, "keys.listPropertiesOfKeyVersions", () => client.listVersions(name)),
-      attempt("key.rotationPolicy", keyUrl, "keys.getKeyRotationPolicy", () => client.getRotationPolicy(name)),
+      readKey(client, name, keyUrl, about, attempt),
+      attempt("key.versions", about, keyUrl, "keys.listPropertiesOfKeyVersions", () => client.listVersions(name)),
+      attempt("key.rotationPolicy", about, keyUrl, "keys.getKeyRotationPolicy", () => client.getRotationPolicy(name)),
     ]);
     if (key === "absent" || key === null) return null;
     return { ...key, versions: versions && sortVersions(versions), rotationPolicy };
@@ -150,13 +152,13 @@ async function collectKeys(hsmUri: string, policy: ManagedHsmPolicy, clients: Az
 }
 
 /** A key that does not exist (404 KeyNotFound) is "absent", which is knowledge, not a collection error. */
-async function readKey(client: ReturnType<AzureClients["hsmKeys"]>, name: string, keyUrl: string, attempt: Attempt) {
+async function readKey(client: ReturnType<AzureClients["hsmKeys"]>, name: string, keyUrl: string, about: PartRef, attempt: Attempt) {
   try {
     return await client.getKey(name);
   } catch (error) {
     const e = toAzureRequestError(error, "keys.getKey", keyUrl);
     if (e.statusCode === 404) return "absent" as const;
-    return attempt("key", keyUrl, "keys.getKey", () => Promise.reject(e));
+    return attempt("key", about, keyUrl, "keys.getKey", () => Promise.reject(e));
   }
 }
 
@@ -169,56 +171,42 @@ function sortVersions<T extends { createdOn?: string; version: string }>(version
  * key-scoped assignments but not whether a list at "/" includes them, so all scopes are read and
  * merged). Any failed scope makes the assignments unknown: a partial list could hide a finding.
  */
-async function collectRbac(hsmUri: string, keyNames: string[], clients: AzureClients, attempt: Attempt) {
-  const rbac = clients.hsmRbac(hsmUri);
+async function collectRbac(hsmId: string, hsmUri: string, keyNames: string[], clients: AzureClients, attempt: Attempt) {
+  const roles = clients.hsmRoles(hsmUri);
   const base = hsmUri.replace(/\/+$/, "");
-  const definitions = await attempt("rbac.roleDefinitions", `${base}/`, "roleDefinitions.list", async () =>
-    (await rbac.listRoleDefinitions("/")).map(
-      (d): RoleDefinitionSnapshot => ({
-        id: d.id ?? "",
-        name: d.name ?? "",
-        ...(d.properties?.roleName ? { roleName: d.properties.roleName } : {}),
-        ...(d.properties?.type ? { roleType: d.properties.type } : {}),
-        assignableScopes: [...(d.properties?.assignableScopes ?? [])],
-        permissions: (d.properties?.permissions ?? []).map((p) => ({
-          actions: [...(p.actions ?? [])],
-          notActions: [...(p.notActions ?? [])],
-          dataActions: [...(p.dataActions ?? [])],
-          notDataActions: [...(p.notDataActions ?? [])],
-        })),
-      }),
-    ),
-  );
+  const definitions = await attempt("rbac.roleDefinitions", rbacScopeRef(hsmId, "/"), `${base}/`, "roleDefinitions.list", () => roles.listRoleDefinitions("/"));
 
   const scopes = ["/", "/keys", ...keyNames.map((k) => `/keys/${k}`)];
-  const perScope = await Promise.all(
-    scopes.map((scope) => attempt("rbac.roleAssignments", `${base}${scope}`, "roleAssignments.list", () => rbac.listRoleAssignments(scope))),
+  const perScope = await mapWithConcurrency(scopes, FAN_OUT, (scope) =>
+    attempt("rbac.roleAssignments", rbacScopeRef(hsmId, scope), `${base}${scope}`, "roleAssignments.list", () => roles.listRoleAssignments(scope)),
   );
   let roleAssignments: RoleAssignmentSnapshot[] | null = null;
   if (perScope.every((list) => list !== null)) {
+    const roleNames = roleNameIndex(definitions ?? []);
     const byId = new Map<string, RoleAssignmentSnapshot>();
     for (const a of perScope.flat()) {
       if (!a) continue;
-      const roleDefinitionId = a.properties?.roleDefinitionId ?? "";
-      const roleName = definitions?.find((d) => sameRoleDefinition(d, roleDefinitionId))?.roleName;
-      const assignment: RoleAssignmentSnapshot = {
-        id: a.id ?? "",
-        name: a.name ?? "",
-        scope: a.properties?.scope ?? "/",
-        principalId: a.properties?.principalId ?? "",
-        roleDefinitionId,
-        ...(roleName ? { roleName } : {}),
-      };
-      byId.set(assignment.id.toLowerCase(), assignment);
+      const roleName = roleNames.get(definitionKey(a.roleDefinitionId));
+      byId.set(a.id.toLowerCase(), { ...a, ...(roleName ? { roleName } : {}) });
     }
     roleAssignments = [...byId.values()].sort((a, b) => a.scope.localeCompare(b.scope) || a.principalId.localeCompare(b.principalId));
   }
   return { roleDefinitions: definitions, roleAssignments };
 }
 
-function sameRoleDefinition(d: RoleDefinitionSnapshot, roleDefinitionId: string): boolean {
-  const strip = (s: string) => s.replace(/^\/+/, "").toLowerCase();
-  return strip(d.id) === strip(roleDefinitionId) || d.name.toLowerCase() === roleDefinitionId.split("/").pop()?.toLowerCase();
+/** A role definition is named by its id or by its GUID alone: both resolve to the GUID, lower-cased. */
+function definitionKey(roleDefinitionId: string): string {
+  return (roleDefinitionId.split("/").pop() ?? roleDefinitionId).toLowerCase();
+}
+
+function roleNameIndex(definitions: RoleDefinitionSnapshot[]): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const d of definitions) {
+    if (!d.roleName) continue;
+    names.set(d.name.toLowerCase(), d.roleName);
+    names.set(definitionKey(d.id), d.roleName);
+  }
+  return names;
 }
 
 interface ConsumerScope {
@@ -228,61 +216,53 @@ interface ConsumerScope {
   expected: Set<string>;
 }
 
+type Ours = (host: string | undefined, resourceId: string) => boolean;
+
 /**
  * Consumers are discovered by listing each subscription (one call per resource type, not one GET
  * per resource) and kept when their key lives in one of our HSMs, or when the policy expects them.
+ * Each subscription is judged on its own lists, so one that cannot be read leaves the others known.
  */
 async function collectConsumers(subscriptions: string[], scope: ConsumerScope, clients: AzureClients, attempt: Attempt): Promise<ConsumersSnapshot> {
-  const ours = (host: string | undefined, resourceId: string) => (host !== undefined && scope.hsmHosts.has(host)) || scope.expected.has(resourceId.toLowerCase());
+  const ours: Ours = (host, resourceId) => (host !== undefined && scope.hsmHosts.has(host)) || scope.expected.has(resourceKey(resourceId));
 
   const perSubscription = await mapWithConcurrency(subscriptions, FAN_OUT, async (sub) => {
-    const scope = `/subscriptions/${sub}`;
-    const [sql, diskEncryptionSets, disks, virtualMachines, storageAccounts] = await Promise.all([
+    const id = `/subscriptions/${sub}`;
+    const about = subscriptionRef(sub);
+    const [sqlManagedInstances, allDes, allDisks, allVms, allStorage] = await Promise.all([
       collectSqlManagedInstances(sub, ours, clients, attempt),
-      attempt("consumers.diskEncryptionSets", scope, "diskEncryptionSets.list", () => clients.compute.listDiskEncryptionSets(sub)),
-      attempt("consumers.disks", scope, "disks.list", () => clients.compute.listDisks(sub)),
-      attempt("consumers.virtualMachines", scope, "virtualMachines.listAll", () => clients.compute.listVirtualMachines(sub)),
-      attempt("consumers.storageAccounts", scope, "storageAccounts.list", () => clients.storage.listStorageAccounts(sub)),
+      attempt("consumers.diskEncryptionSets", about, id, "diskEncryptionSets.list", () => clients.compute.listDiskEncryptionSets(sub)),
+      attempt("consumers.disks", about, id, "disks.list", () => clients.compute.listDisks(sub)),
+      attempt("consumers.virtualMachines", about, id, "virtualMachines.listAll", () => clients.compute.listVirtualMachines(sub)),
+      attempt("consumers.storageAccounts", about, id, "storageAccounts.list", () => clients.storage.listStorageAccounts(sub)),
     ]);
-    return { sql, diskEncryptionSets, disks, virtualMachines, storageAccounts };
+    const diskEncryptionSets = allDes?.filter((d) => ours(d.keyReference?.host, d.resourceId)) ?? null;
+    const storageAccounts =
+      allStorage?.filter((s) => (s.keySource?.toLowerCase() === "microsoft.keyvault" && ours(s.keyReference?.host, "")) || ours(undefined, s.resourceId)) ?? [];
+    return { sqlManagedInstances: sqlManagedInstances ?? [], diskEncryptionSets: diskEncryptionSets ?? [], ...disksInScope(diskEncryptionSets, allDisks, allVms), storageAccounts };
   });
 
-  const merge = <T>(lists: (T[] | null)[]): T[] | null => (lists.some((l) => l === null) ? null : lists.flatMap((l) => l ?? []));
-  const allDes = merge(perSubscription.map((s) => s.diskEncryptionSets));
-  const allDisks = merge(perSubscription.map((s) => s.disks));
-  const allVms = merge(perSubscription.map((s) => s.virtualMachines));
-  const allStorage = merge(perSubscription.map((s) => s.storageAccounts));
-
-  const diskEncryptionSets = allDes?.filter((d) => ours(d.keyReference?.host, d.resourceId)) ?? null;
-  const { disks, virtualMachines } = disksInScope(diskEncryptionSets, allDisks, allVms);
-  const storageAccounts =
-    allStorage?.filter(
-      (s: StorageAccountConsumer) => (s.keySource?.toLowerCase() === "microsoft.keyvault" && ours(s.keyReference?.host, "")) || ours(undefined, s.resourceId),
-    ) ?? null;
-
   return {
-    sqlManagedInstances: merge(perSubscription.map((s) => s.sql)),
-    diskEncryptionSets,
-    disks,
-    virtualMachines,
-    storageAccounts,
+    sqlManagedInstances: perSubscription.flatMap((s) => s.sqlManagedInstances),
+    diskEncryptionSets: perSubscription.flatMap((s) => s.diskEncryptionSets),
+    disks: perSubscription.flatMap((s) => s.disks),
+    virtualMachines: perSubscription.flatMap((s) => s.virtualMachines),
+    storageAccounts: perSubscription.flatMap((s) => s.storageAccounts),
   };
 }
 
-async function collectSqlManagedInstances(
-  sub: string,
-  ours: (host: string | undefined, resourceId: string) => boolean,
-  clients: AzureClients,
-  attempt: Attempt,
-): Promise<SqlManagedInstanceConsumer[] | null> {
-  const instances = await attempt("consumers.sqlManagedInstances", `/subscriptions/${sub}`, "managedInstances.list", () => clients.sql.listManagedInstances(sub));
+async function collectSqlManagedInstances(sub: string, ours: Ours, clients: AzureClients, attempt: Attempt): Promise<SqlManagedInstanceConsumer[] | null> {
+  const instances = await attempt("consumers.sqlManagedInstances", subscriptionRef(sub), `/subscriptions/${sub}`, "managedInstances.list", () =>
+    clients.sql.listManagedInstances(sub),
+  );
   if (instances === null) return null;
   const detailed = await mapWithConcurrency(instances, FAN_OUT, async (mi): Promise<SqlManagedInstanceConsumer> => {
+    const about = consumerRef(mi.resourceId);
     const [encryptionProtector, keys] = await Promise.all([
-      attempt("consumers.sqlManagedInstance.encryptionProtector", mi.resourceId, "managedInstanceEncryptionProtectors.get", () =>
+      attempt("consumers.sqlManagedInstance.encryptionProtector", about, mi.resourceId, "managedInstanceEncryptionProtectors.get", () =>
         clients.sql.getEncryptionProtector(mi.resourceId),
       ),
-      attempt("consumers.sqlManagedInstance.keys", mi.resourceId, "managedInstanceKeys.listByInstance", () => clients.sql.listKeys(mi.resourceId)),
+      attempt("consumers.sqlManagedInstance.keys", about, mi.resourceId, "managedInstanceKeys.listByInstance", () => clients.sql.listKeys(mi.resourceId)),
     ]);
     return { ...mi, encryptionProtector, keys };
   });
@@ -290,27 +270,28 @@ async function collectSqlManagedInstances(
   return detailed.filter((mi) => mi.encryptionProtector === null || ours(mi.encryptionProtector.keyReference?.host, mi.resourceId));
 }
 
-/** VMs with any disk behind one of our DES, and every disk of those VMs (so platform-key disks show up too). */
+/**
+ * One subscription's VMs with any disk behind one of our DES, and every disk of those VMs (so
+ * platform-key disks show up too). Without the DES list, which VMs are in scope is unknown: none are
+ * kept (the DES list's error says why), and likewise without the disk or VM list.
+ */
 function disksInScope(
   diskEncryptionSets: DiskEncryptionSetConsumer[] | null,
   allDisks: DiskSnapshot[] | null,
   allVms: VirtualMachineSnapshot[] | null,
-): { disks: DiskSnapshot[] | null; virtualMachines: VirtualMachineSnapshot[] | null } {
-  if (diskEncryptionSets === null) return { disks: null, virtualMachines: null };
-  const desIds = diskEncryptionSets.map((d) => d.resourceId);
-  const ourDes = (id: string | undefined) => desIds.some((d) => sameResourceId(d, id));
+): { disks: DiskSnapshot[]; virtualMachines: VirtualMachineSnapshot[] } {
+  if (diskEncryptionSets === null || allDisks === null || allVms === null) return { disks: [], virtualMachines: [] };
+  const ourDes = new Set(diskEncryptionSets.map((d) => resourceKey(d.resourceId)));
+  const isOurs = (desId: string | undefined) => desId !== undefined && ourDes.has(resourceKey(desId));
+  const diskById = new Map(allDisks.map((d) => [resourceKey(d.resourceId), d]));
 
-  const virtualMachines =
-    allVms === null
-      ? null
-      : allVms.filter((vm) => vm.disks.some((d) => ourDes(d.diskEncryptionSetId) || allDisks?.some((disk) => sameResourceId(disk.resourceId, d.diskId) && ourDes(disk.diskEncryptionSetId))));
-  const disks =
-    allDisks === null
-      ? null
-      : allDisks.filter(
-          (disk) =>
-            ourDes(disk.diskEncryptionSetId) ||
-            (virtualMachines ?? []).some((vm) => sameResourceId(vm.resourceId, disk.managedBy) || vm.disks.some((d) => sameResourceId(d.diskId, disk.resourceId))),
-        );
+  const virtualMachines = allVms.filter((vm) =>
+    vm.disks.some((d) => isOurs(d.diskEncryptionSetId) || (d.diskId !== undefined && isOurs(diskById.get(resourceKey(d.diskId))?.diskEncryptionSetId))),
+  );
+  const vmIds = new Set(virtualMachines.map((vm) => resourceKey(vm.resourceId)));
+  const vmDiskIds = new Set(virtualMachines.flatMap((vm) => vm.disks.flatMap((d) => (d.diskId ? [resourceKey(d.diskId)] : []))));
+  const disks = allDisks.filter(
+    (disk) => isOurs(disk.diskEncryptionSetId) || (disk.managedBy !== undefined && vmIds.has(resourceKey(disk.managedBy))) || vmDiskIds.has(resourceKey(disk.resourceId)),
+  );
   return { disks, virtualMachines };
 }

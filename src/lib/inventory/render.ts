@@ -6,7 +6,8 @@ import type {
   KeySnapshot,
   ManagedHsmSnapshot,
   RoleAssignmentSnapshot,
-} from "./snapshot.js";
+  SnapshotPart,
+} from "../estate/snapshot.js";
 
 /** What a part that could not be read shows: never a blank that reads as "none". */
 export const UNKNOWN = "unknown (see collection errors)";
@@ -172,10 +173,22 @@ function renderRoleAssignments(assignments: readonly RoleAssignmentSnapshot[], o
   return renderTable(["PRINCIPAL", "ROLE", "SCOPE"], rows, "  ");
 }
 
+/**
+ * A consumer list read per subscription: the table of what was read, then a line per subscription
+ * whose list could not be read (its consumers are not in the table).
+ */
+function consumerList<T>(snapshot: EstateSnapshot, parts: SnapshotPart[], items: readonly T[], render: (items: readonly T[]) => string): string {
+  const wanted = new Set(parts);
+  const unread = [...new Set(snapshot.errors.filter((e) => wanted.has(e.part) && e.about.kind === "subscription").map((e) => (e.about as { subscription: string }).subscription))];
+  const table = items.length === 0 ? (unread.length > 0 ? "" : "  none") : render(items);
+  const notes = unread.map((sub) => `  subscription ${sub}: ${UNKNOWN}`);
+  return [table, ...notes].filter((line) => line !== "").join("\n");
+}
+
 function renderConsumers(snapshot: EstateSnapshot): string[] {
   const { sqlManagedInstances, diskEncryptionSets, storageAccounts } = snapshot.consumers;
 
-  const sql = listOrNote(sqlManagedInstances, (items) =>
+  const sql = consumerList(snapshot, ["consumers.sqlManagedInstances"], sqlManagedInstances, (items) =>
     renderTable(
       ["SQL MANAGED INSTANCE", "REGION", "PROTECTOR", "KEY", "VERSION", "AUTO-ROTATION"],
       items.map((mi) => {
@@ -194,7 +207,7 @@ function renderConsumers(snapshot: EstateSnapshot): string[] {
     ),
   );
 
-  const des = listOrNote(diskEncryptionSets, (items) =>
+  const des = consumerList(snapshot, ["consumers.diskEncryptionSets"], diskEncryptionSets, (items) =>
     renderTable(
       ["DISK ENCRYPTION SET", "REGION", "KEY", "VERSION", "ROTATE TO LATEST", "ERROR"],
       items.map((set) => [
@@ -211,7 +224,7 @@ function renderConsumers(snapshot: EstateSnapshot): string[] {
     ),
   );
 
-  const storage = listOrNote(storageAccounts, (items) =>
+  const storage = consumerList(snapshot, ["consumers.storageAccounts"], storageAccounts, (items) =>
     renderTable(
       ["STORAGE ACCOUNT", "REGION", "KEY SOURCE", "KEY", "VERSION", "VERSION IN USE"],
       items.map((account) => {
@@ -239,11 +252,10 @@ function renderConsumers(snapshot: EstateSnapshot): string[] {
 
 function renderDisks(snapshot: EstateSnapshot): string {
   const { disks, virtualMachines } = snapshot.consumers;
-  if (disks === null && virtualMachines === null) return `  ${UNKNOWN}`;
-  const diskById = new Map((disks ?? []).map((disk) => [disk.resourceId.toLowerCase(), disk]));
+  const diskById = new Map(disks.map((disk) => [disk.resourceId.toLowerCase(), disk]));
   const listed = new Set<string>();
   const rows: string[][] = [];
-  for (const vm of virtualMachines ?? []) {
+  for (const vm of virtualMachines) {
     for (const vmDisk of vm.disks) {
       const disk = vmDisk.diskId === undefined ? undefined : diskById.get(vmDisk.diskId.toLowerCase());
       if (disk !== undefined) listed.add(disk.resourceId.toLowerCase());
@@ -251,21 +263,20 @@ function renderDisks(snapshot: EstateSnapshot): string {
         vm.name,
         vmDisk.name ?? disk?.name ?? lastSegment(vmDisk.diskId ?? "?"),
         vmDisk.role === "os" ? "os" : `data (lun ${vmDisk.lun ?? "?"})`,
-        disk?.encryptionType ?? (disks === null ? UNKNOWN : ""),
+        disk?.encryptionType ?? "",
         lastSegment(vmDisk.diskEncryptionSetId ?? disk?.diskEncryptionSetId ?? "") || "none",
       ]);
     }
   }
-  for (const disk of disks ?? []) {
+  for (const disk of disks) {
     if (listed.has(disk.resourceId.toLowerCase())) continue;
-    const owner = disk.managedBy === undefined ? "(unattached)" : virtualMachines === null ? lastSegment(disk.managedBy) : `${lastSegment(disk.managedBy)} (not listed)`;
+    const owner = disk.managedBy === undefined ? "(unattached)" : `${lastSegment(disk.managedBy)} (not listed)`;
     rows.push([owner, disk.name, "", text(disk.encryptionType), lastSegment(disk.diskEncryptionSetId ?? "") || "none"]);
   }
-  const notes: string[] = [];
-  if (virtualMachines === null) notes.push(`  virtual machines: ${UNKNOWN}`);
-  if (disks === null) notes.push(`  disks: ${UNKNOWN}`);
-  const table = rows.length === 0 ? "  none" : renderTable(["VM", "DISK", "ROLE", "ENCRYPTION", "DISK ENCRYPTION SET"], rows, "  ");
-  return [table, ...notes].join("\n");
+  // VMs and disks are in scope through their subscription's DES, so any of the three lists unread leaves them unknown.
+  return consumerList(snapshot, ["consumers.virtualMachines", "consumers.disks", "consumers.diskEncryptionSets"], rows, (items) =>
+    renderTable(["VM", "DISK", "ROLE", "ENCRYPTION", "DISK ENCRYPTION SET"], items as string[][], "  "),
+  );
 }
 
 function renderErrors(errors: readonly CollectionError[]): string {

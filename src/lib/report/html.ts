@@ -1,6 +1,6 @@
 import type { ComplianceReport, ControlOutcome, StatusCounts } from "../compliance/evaluate.js";
 import { AREAS, SEVERITIES, type ControlMetadata, type ControlResult, type Severity, type Status } from "../compliance/types.js";
-import type { CollectionError } from "../inventory/snapshot.js";
+import type { CollectionError } from "../estate/snapshot.js";
 import { escapeHtml } from "./escapeHtml.js";
 import { compareOutcomes, countResults, findingsBySeverity, mappingReferences, prettyEvidence, type SeverityGroup } from "./view.js";
 

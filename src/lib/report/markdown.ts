@@ -1,6 +1,6 @@
 import type { ComplianceReport, ControlOutcome, StatusCounts } from "../compliance/evaluate.js";
 import { AREAS, SEVERITIES, type ControlMetadata, type ControlResult } from "../compliance/types.js";
-import type { CollectionError } from "../inventory/snapshot.js";
+import type { CollectionError } from "../estate/snapshot.js";
 import { codeBlock, escapeMarkdown, markdownTable } from "./markdownText.js";
 import { compareOutcomes, compareResults, countResults, mappingReferences, prettyEvidence } from "./view.js";
 

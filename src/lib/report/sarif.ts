@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { Invocation, Location, Log, Notification, ReportingDescriptor, Result } from "sarif";
 import type { ComplianceReport } from "../compliance/evaluate.js";
 import type { ControlMetadata, ControlResult, Severity } from "../compliance/types.js";
-import type { CollectionError } from "../inventory/snapshot.js";
+import type { CollectionError } from "../estate/snapshot.js";
 import { codeBlock, escapeMarkdown } from "./markdownText.js";
 import { mappingReferences } from "./view.js";
 

@@ -4,10 +4,11 @@
  * severity, a control that throws, collection errors — and names and messages that try to break out
  * of HTML, Markdown, CSV and JSON.
  */
+import { hsmRef, keyRef } from "../../../src/lib/estate/partRef.js";
 import type { PolicyDocument } from "../../../src/lib/config/types.js";
 import { evaluate, type ComplianceReport } from "../../../src/lib/compliance/evaluate.js";
 import type { Control, ControlMetadata, ControlResult, EvidenceValue, Severity, Status } from "../../../src/lib/compliance/types.js";
-import type { CollectionError, EstateSnapshot } from "../../../src/lib/inventory/snapshot.js";
+import type { CollectionError, EstateSnapshot } from "../../../src/lib/estate/snapshot.js";
 
 export const COLLECTED_AT = "2025-06-01T08:00:00.000Z";
 export const EVALUATED_AT = new Date("2025-06-01T08:05:00.000Z");
@@ -105,6 +106,7 @@ const control = (meta: ControlMetadata, results: (id: string) => ControlResult[]
 
 const hsmForbidden: CollectionError = {
   part: "managedHsm.privateEndpointConnections",
+  about: hsmRef(HOSTILE_HSM_ID),
   resourceId: HOSTILE_HSM_ID,
   operation: "privateEndpointConnections.list",
   statusCode: 403,
@@ -114,6 +116,7 @@ const hsmForbidden: CollectionError = {
 
 const rotationPolicyMissing: CollectionError = {
   part: "key.rotationPolicy",
+  about: keyRef(HOSTILE_HSM_ID, FORMULA_PAYLOADS.minus),
   resourceId: KEY(FORMULA_PAYLOADS.minus),
   operation: "keys.getKeyRotationPolicy",
   statusCode: 404,
@@ -262,7 +265,7 @@ export function sampleControls(): Control[] {
 
 export function sampleSnapshot(): EstateSnapshot {
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     collectedAt: COLLECTED_AT,
     cloud: "AzurePublicCloud",
     subscriptions: ["00000000-0000-0000-0000-000000000001"],

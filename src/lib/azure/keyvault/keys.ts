@@ -1,6 +1,6 @@
 import { KeyClient, type KeyProperties, type KeyRotationPolicy, type KeyVaultKey } from "@azure/keyvault-keys";
 import type { TokenCredential } from "@azure/core-auth";
-import type { KeySnapshot, KeyVersionSnapshot, RotationPolicySnapshot } from "../../inventory/snapshot.js";
+import type { KeySnapshot, KeyVersionSnapshot, RotationPolicySnapshot } from "../../estate/snapshot.js";
 import type { CommonClientOptions } from "../pipelineOptions.js";
 import { call, collectPages } from "../errors.js";
 

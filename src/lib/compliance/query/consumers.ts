@@ -1,8 +1,9 @@
 import type { ConsumerKind } from "../../config/types.js";
-import type { CollectionError, KeyReference, SnapshotPart } from "../../inventory/snapshot.js";
-import { hsmHost } from "../../inventory/keyReference.js";
+import type { CollectionError, KeyReference, SnapshotPart } from "../../estate/snapshot.js";
+import { hsmHost } from "../../estate/keyReference.js";
 import { findVersion, keyPairs, type KeyPair } from "../query.js";
 import { errorsFor, type ResourceRef, type Results } from "../result.js";
+import { unreadSubscriptions } from "./unread.js";
 import type { CheckContext, ControlResult, EvidenceValue } from "../types.js";
 
 /** Shared lookups for the consumer controls (sql_, disks_, storage_). */
@@ -41,7 +42,7 @@ export function keyBinding(ctx: CheckContext, ref: KeyReference | null, kind: Co
   const pair = ref ? pairs.find((p) => p.hsm.hsmUri !== undefined && refersTo(ref, p.hsm.hsmUri, p.keyPolicy.name)) : undefined;
   if (pair) return { status: "bound", pair };
   const unread = pairs.filter((p) => p.hsm.hsmUri === undefined);
-  if (ref && unread.length > 0) return { status: "unknown", errors: unread.flatMap((p) => errorsFor(ctx, "managedHsm", p.hsm.resourceId)) };
+  if (ref && unread.length > 0) return { status: "unknown", errors: unread.flatMap((p) => errorsFor(ctx, "managedHsm", p.about)) };
   return { status: "elsewhere" };
 }
 
@@ -58,9 +59,9 @@ export type LatestVersion =
 
 /** The latest version of a configured key: the key's currentVersion (what a versionless reference resolves to). */
 export function latestVersion(ctx: CheckContext, pair: KeyPair): LatestVersion {
-  const { key, keyResource } = pair;
+  const { key } = pair;
   if (key === undefined) return { status: "absent" };
-  if (key === null || !key.currentVersion) return { status: "unknown", errors: errorsFor(ctx, ["keys", "key"], keyResource.id) };
+  if (key === null || !key.currentVersion) return { status: "unknown", errors: errorsFor(ctx, ["keys", "key"], pair.keyAbout) };
   const found = findVersion(key, key.currentVersion);
   const createdOn = found?.createdOn ?? key.createdOn;
   return { status: "known", version: key.currentVersion, id: found?.id ?? `${key.id}/${key.currentVersion}`, ...(createdOn ? { createdOn } : {}) };
@@ -98,19 +99,14 @@ export function keyLabel(pair: KeyPair): string {
 }
 
 /**
- * A consumer list that could not be read leaves every searched subscription's consumers unknown (the
- * collector merges the lists, so one failed subscription hides them all): one UNKNOWN per subscription.
+ * One UNKNOWN per subscription whose list (`part`) could not be read: its consumers are not in the
+ * snapshot, while every other subscription's are, and are judged as usual.
  */
 export function unreadListResults(ctx: CheckContext, r: Results, part: SnapshotPart | SnapshotPart[], what: string, expected: EvidenceValue): ControlResult[] {
-  const subscriptions = ctx.snapshot.subscriptions.length > 0 ? ctx.snapshot.subscriptions : ctx.policy.subscriptions;
-  return subscriptions.map((subscriptionId) => {
+  return unreadSubscriptions(ctx, part).map(({ subscriptionId, errors }) => {
     const scope = `/subscriptions/${subscriptionId}`;
-    const own = errorsFor(ctx, part, scope);
-    const message =
-      own.length > 0
-        ? `The ${what} of subscription ${subscriptionId} could not be read, so none of them could be checked.`
-        : `The ${what} of subscription ${subscriptionId} are unknown because another subscription's list failed and the lists are merged.`;
-    return r.unknown({ resource: { id: scope, name: `subscription ${subscriptionId}` }, message, expected, errors: own.length > 0 ? own : errorsFor(ctx, part) });
+    const message = `The ${what} of subscription ${subscriptionId} could not be read, so none of them could be checked.`;
+    return r.unknown({ resource: { id: scope, name: `subscription ${subscriptionId}` }, message, expected, errors });
   });
 }
 

@@ -1,5 +1,5 @@
 import type { ManagedHsmPolicy } from "../../config/types.js";
-import type { SnapshotPart } from "../../inventory/snapshot.js";
+import type { SnapshotPart } from "../../estate/snapshot.js";
 import type { HsmPair } from "../query.js";
 import { errorsFor, type Results } from "../result.js";
 import type { CheckContext, ControlResult, EvidenceValue } from "../types.js";
@@ -37,6 +37,6 @@ export function hsmPartUnknown(
     resource: pair.resource,
     message: `The ${what} of ${pair.resource.name} could not be read, so this control cannot be evaluated.`,
     expected,
-    errors: errorsFor(ctx, part, pair.hsm.resourceId),
+    errors: errorsFor(ctx, part, pair.about),
   });
 }

@@ -1,4 +1,4 @@
-import type { KeySnapshot, KeyVersionSnapshot } from "../../inventory/snapshot.js";
+import type { KeySnapshot, KeyVersionSnapshot } from "../../estate/snapshot.js";
 import { findVersion, keyPairs, type KeyPair } from "../query.js";
 import { errorsFor, resultsFor, type Results } from "../result.js";
 import type { CheckContext, ControlMetadata, ControlResult, EvidenceValue } from "../types.js";
@@ -26,7 +26,7 @@ export function roundDays(days: number): number {
 
 /** The collection errors that explain why a configured key could not be read. */
 export function keyReadErrors(ctx: CheckContext, pair: KeyPair) {
-  return [...errorsFor(ctx, ["keys", "key"], pair.keyResource.id), ...errorsFor(ctx, "managedHsm", pair.hsm.resourceId)];
+  return [...errorsFor(ctx, ["keys", "key"], pair.keyAbout), ...errorsFor(ctx, "managedHsm", pair.about)];
 }
 
 interface PerKeySpec {
@@ -65,7 +65,7 @@ export function missingAttribute(ctx: CheckContext, pair: PresentKeyPair, r: Res
     resource: pair.keyResource,
     message: `Key ${pair.keyResource.name} did not report its ${attribute}, so this cannot be judged.`,
     expected,
-    errors: errorsFor(ctx, "key", pair.keyResource.id),
+    errors: errorsFor(ctx, "key", pair.keyAbout),
   });
 }
 

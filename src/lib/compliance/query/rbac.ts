@@ -1,9 +1,11 @@
 import type { ManagedHsmPolicy } from "../../config/types.js";
-import type { CollectionError, Consumer, ManagedHsmSnapshot, RoleAssignmentSnapshot, RoleDefinitionSnapshot, SnapshotPart } from "../../inventory/snapshot.js";
-import { hsmHost } from "../../inventory/keyReference.js";
+import type { CollectionError, Consumer, ManagedHsmSnapshot, RoleAssignmentSnapshot, RoleDefinitionSnapshot, SnapshotPart } from "../../estate/snapshot.js";
+import { hsmHost } from "../../estate/keyReference.js";
+import { consumerRef, hsmRef } from "../../estate/partRef.js";
 import { MANAGED_HSM_ROLES, WRAP_DATA_ACTIONS, roleDefinitionGuid } from "../../rbac/builtinRoles.js";
 import { consumerKeyReference, consumerPrincipalIds, roleDefinitionFor, roleLabel } from "../query.js";
 import { errorsFor, type ResourceRef } from "../result.js";
+import { unreadSubscriptions } from "./unread.js";
 import type { CheckContext, EvidenceValue } from "../types.js";
 
 /** Shared lookups over Managed HSM local RBAC for the rbac_ controls. */
@@ -102,15 +104,9 @@ export function describeGrants(hsm: ManagedHsmSnapshot, assignments: readonly Ro
   return assignments.length === 0 ? "no role" : assignments.map((a) => `${roleLabel(hsm, a)} at "${a.scope}"`).join(", ");
 }
 
-/** Base URI of the HSM data plane (what RBAC collection errors are recorded against). */
-function dataPlaneBase(hsm: ManagedHsmSnapshot): string | undefined {
-  return hsm.hsmUri?.replace(/\/+$/, "");
-}
-
 /** Collection errors that left this HSM's role assignments and/or definitions unknown. */
 export function rbacErrors(ctx: CheckContext, hsm: ManagedHsmSnapshot, parts: SnapshotPart[] = ["rbac.roleAssignments", "rbac.roleDefinitions"]): CollectionError[] {
-  const base = dataPlaneBase(hsm);
-  return base === undefined ? errorsFor(ctx, [...parts, "managedHsm"], hsm.resourceId) : errorsFor(ctx, parts, base);
+  return errorsFor(ctx, hsm.hsmUri === undefined ? [...parts, "managedHsm"] : parts, hsmRef(hsm.resourceId));
 }
 
 /**
@@ -146,31 +142,32 @@ export interface HsmConsumers {
 }
 
 const CONSUMER_LISTS = [
-  { list: "sqlManagedInstances", part: "consumers.sqlManagedInstances", label: "SQL managed instances" },
-  { list: "diskEncryptionSets", part: "consumers.diskEncryptionSets", label: "disk encryption sets" },
-  { list: "storageAccounts", part: "consumers.storageAccounts", label: "storage accounts" },
+  { part: "consumers.sqlManagedInstances", label: "SQL managed instances" },
+  { part: "consumers.diskEncryptionSets", label: "disk encryption sets" },
+  { part: "consumers.storageAccounts", label: "storage accounts" },
 ] as const;
 
 /** The consumers of an HSM's keys, and what could not be read about them. */
 export function hsmConsumers(ctx: CheckContext, hsm: ManagedHsmSnapshot, hsmResource: ResourceRef): HsmConsumers {
   const gaps: ConsumerGap[] = [];
-  for (const { list, part, label } of CONSUMER_LISTS) {
-    if (ctx.snapshot.consumers[list] === null) {
-      gaps.push({ resource: hsmResource, message: `The ${label} that may use ${hsmResource.name} could not be listed.`, errors: errorsFor(ctx, part) });
+  for (const { part, label } of CONSUMER_LISTS) {
+    for (const unread of unreadSubscriptions(ctx, part)) {
+      const message = `The ${label} of subscription ${unread.subscriptionId} that may use ${hsmResource.name} could not be listed.`;
+      gaps.push({ resource: hsmResource, message, errors: unread.errors });
     }
   }
-  for (const mi of ctx.snapshot.consumers.sqlManagedInstances ?? []) {
+  for (const mi of ctx.snapshot.consumers.sqlManagedInstances) {
     if (mi.encryptionProtector === null) {
-      const errors = errorsFor(ctx, "consumers.sqlManagedInstance.encryptionProtector", mi.resourceId);
+      const errors = errorsFor(ctx, "consumers.sqlManagedInstance.encryptionProtector", consumerRef(mi.resourceId));
       gaps.push({ resource: { id: mi.resourceId, name: mi.name }, message: `The TDE protector of ${mi.name} could not be read, so whether it uses ${hsmResource.name} is unknown.`, errors });
     }
   }
   if (!hsm.hsmUri) {
-    gaps.push({ resource: hsmResource, message: `The data-plane URI of ${hsmResource.name} is unknown, so its consumers cannot be matched.`, errors: errorsFor(ctx, "managedHsm", hsm.resourceId) });
+    gaps.push({ resource: hsmResource, message: `The data-plane URI of ${hsmResource.name} is unknown, so its consumers cannot be matched.`, errors: errorsFor(ctx, "managedHsm", hsmRef(hsm.resourceId)) });
     return { consumers: [], gaps };
   }
   const host = hsmHost(hsm.hsmUri);
-  const all: Consumer[] = [...(ctx.snapshot.consumers.sqlManagedInstances ?? []), ...(ctx.snapshot.consumers.diskEncryptionSets ?? []), ...(ctx.snapshot.consumers.storageAccounts ?? [])];
+  const all: Consumer[] = [...ctx.snapshot.consumers.sqlManagedInstances, ...ctx.snapshot.consumers.diskEncryptionSets, ...ctx.snapshot.consumers.storageAccounts];
   return { consumers: all.filter((c) => consumerKeyReference(c)?.host === host), gaps };
 }
 

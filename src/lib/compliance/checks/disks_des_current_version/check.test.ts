@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { contextFor, contosoHsm, loadSnapshot } from "../../../../../test/support/snapshots.js";
+import { contextFor, contosoHsm, loadSnapshot, pushError } from "../../../../../test/support/snapshots.js";
 import { check } from "./check.js";
 
 describe("disks_des_current_version", () => {
@@ -33,7 +33,7 @@ describe("disks_des_current_version", () => {
     const snapshot = loadSnapshot("contoso-drifted");
     const hsm = contosoHsm(snapshot);
     hsm.keys = null;
-    snapshot.errors.push({ part: "keys", resourceId: "https://contoso-prod-hsm.managedhsm.azure.net/keys", operation: "keys.listPropertiesOfKeys", statusCode: 403, code: "Forbidden", message: "denied" });
+    pushError(snapshot, { part: "keys", resourceId: "https://contoso-prod-hsm.managedhsm.azure.net/keys", operation: "keys.listPropertiesOfKeys", statusCode: 403, code: "Forbidden", message: "denied" });
     const result = check(contextFor(snapshot)).find((r) => r.resourceName === "des-contoso-centralindia");
     expect(result?.status).toBe("UNKNOWN");
     expect(result?.evidence.collectionErrors?.[0]?.code).toBe("Forbidden");
@@ -41,8 +41,8 @@ describe("disks_des_current_version", () => {
 
   it("is UNKNOWN when the DES list could not be read", () => {
     const snapshot = loadSnapshot();
-    snapshot.consumers.diskEncryptionSets = null;
-    snapshot.errors.push({ part: "consumers.diskEncryptionSets", resourceId: `/subscriptions/${snapshot.subscriptions[0]}`, operation: "diskEncryptionSets.list", statusCode: 500, message: "boom" });
+    snapshot.consumers.diskEncryptionSets = [];
+    pushError(snapshot, { part: "consumers.diskEncryptionSets", resourceId: `/subscriptions/${snapshot.subscriptions[0]}`, operation: "diskEncryptionSets.list", statusCode: 500, message: "boom" });
     expect(check(contextFor(snapshot)).map((r) => r.status)).toEqual(["UNKNOWN"]);
   });
 });

@@ -9,7 +9,6 @@ const expectedFor = (latest?: LatestVersion) => ({ keyVersion: latestEvidence(la
 export function check(ctx: CheckContext): ControlResult[] {
   const r = resultsFor(metadata, ctx);
   const desList = ctx.snapshot.consumers.diskEncryptionSets;
-  if (desList === null) return unreadListResults(ctx, r, "consumers.diskEncryptionSets", "disk encryption sets", expectedFor());
 
   return desList.map((des) => {
     const resource = { id: des.resourceId, name: des.name };
@@ -32,5 +31,5 @@ export function check(ctx: CheckContext): ControlResult[] {
       ? `its automatic rotation is failing (${rotationError.code ?? rotationError.message ?? "autoKeyRotationError"}) and will not be retried until that is fixed`
       : "automatic rotation is off";
     return r.fail({ ...subject, message: `${des.name} is on an older version of ${keyName} and ${why}; its disks are not on ${latest.id}.` });
-  });
+  }).concat(unreadListResults(ctx, r, "consumers.diskEncryptionSets", "disk encryption sets", expectedFor()));
 }

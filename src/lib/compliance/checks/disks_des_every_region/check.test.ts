@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseKeyReference } from "../../../inventory/keyReference.js";
-import { contextFor, loadSnapshot } from "../../../../../test/support/snapshots.js";
+import { parseKeyReference } from "../../../estate/keyReference.js";
+import { contextFor, loadSnapshot, pushError } from "../../../../../test/support/snapshots.js";
 import { check } from "./check.js";
 
 const centralIndia = (snapshot: ReturnType<typeof loadSnapshot>) => snapshot.consumers.diskEncryptionSets!.find((d) => d.location === "centralindia")!;
@@ -36,8 +36,8 @@ describe("disks_des_every_region", () => {
 
   it("is UNKNOWN for every region when the DES list could not be read", () => {
     const snapshot = loadSnapshot();
-    snapshot.consumers.diskEncryptionSets = null;
-    snapshot.errors.push({ part: "consumers.diskEncryptionSets", resourceId: `/subscriptions/${snapshot.subscriptions[0]}`, operation: "diskEncryptionSets.list", statusCode: 403, code: "AuthorizationFailed", message: "denied" });
+    snapshot.consumers.diskEncryptionSets = [];
+    pushError(snapshot, { part: "consumers.diskEncryptionSets", resourceId: `/subscriptions/${snapshot.subscriptions[0]}`, operation: "diskEncryptionSets.list", statusCode: 403, code: "AuthorizationFailed", message: "denied" });
     const results = check(contextFor(snapshot));
     expect(results.map((r) => r.status)).toEqual(["UNKNOWN", "UNKNOWN"]);
     expect(results[0]?.evidence.collectionErrors?.[0]?.code).toBe("AuthorizationFailed");

@@ -1,6 +1,7 @@
 import { sameRegion } from "../../query.js";
 import { configuredKeysFor, keyBinding } from "../../query/consumers.js";
-import { errorsFor, resultsFor } from "../../result.js";
+import { resultsFor } from "../../result.js";
+import { unreadSubscriptions } from "../../query/unread.js";
 import type { CheckContext, ControlResult } from "../../types.js";
 import { metadata } from "./metadata.js";
 
@@ -8,6 +9,8 @@ import { metadata } from "./metadata.js";
 export function check(ctx: CheckContext): ControlResult[] {
   const r = resultsFor(metadata, ctx);
   const desList = ctx.snapshot.consumers.diskEncryptionSets;
+  // A DES bound to the key may be in a subscription whose list could not be read.
+  const unread = unreadSubscriptions(ctx, "consumers.diskEncryptionSets");
 
   return configuredKeysFor(ctx, "diskEncryptionSet").flatMap((pair) => {
     const { primary, extended } = pair.policy.regions;
@@ -16,9 +19,6 @@ export function check(ctx: CheckContext): ControlResult[] {
       // A region is not an ARM resource of its own: the result is about the key in that region.
       const resource = { id: `${pair.keyResource.id}#${region}`, name: `${pair.keyPolicy.name} in ${region}` };
       const expected = { region, diskEncryptionSetBoundTo: pair.keyResource.id };
-      if (desList === null) {
-        return r.unknown({ resource, message: `The disk encryption sets could not be listed, so whether ${region} has one for ${pair.keyPolicy.name} is unknown.`, expected, errors: errorsFor(ctx, "consumers.diskEncryptionSets") });
-      }
       const inRegion = desList.filter((des) => sameRegion(des.location, region));
       const bindings = inRegion.map((des) => ({ des, binding: keyBinding(ctx, des.keyReference, "diskEncryptionSet") }));
       const bound = bindings.filter(({ binding }) => binding.status === "bound" && binding.pair.keyResource.id === pair.keyResource.id);
@@ -26,6 +26,10 @@ export function check(ctx: CheckContext): ControlResult[] {
       const subject = { resource, observed, expected };
       if (bound.length > 0) {
         return r.pass({ ...subject, message: `${region} has ${bound.map(({ des }) => des.name).join(", ")} bound to ${pair.keyPolicy.name}.` });
+      }
+      if (unread.length > 0) {
+        const subscriptions = unread.map((u) => u.subscriptionId).join(", ");
+        return r.unknown({ ...subject, message: `No readable subscription has a DES in ${region} bound to ${pair.keyPolicy.name}, and the disk encryption sets of ${subscriptions} could not be listed.`, errors: unread.flatMap((u) => u.errors) });
       }
       if (bindings.some(({ binding }) => binding.status === "unknown")) {
         const errors = bindings.flatMap(({ binding }) => (binding.status === "unknown" ? binding.errors : []));

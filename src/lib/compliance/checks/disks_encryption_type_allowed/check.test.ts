@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { contextFor, contosoPolicy, loadSnapshot } from "../../../../../test/support/snapshots.js";
+import { contextFor, contosoPolicy, loadSnapshot, pushError } from "../../../../../test/support/snapshots.js";
 import { check } from "./check.js";
 
 describe("disks_encryption_type_allowed", () => {
@@ -21,8 +21,8 @@ describe("disks_encryption_type_allowed", () => {
 
   it("is UNKNOWN when the DES list could not be read", () => {
     const snapshot = loadSnapshot();
-    snapshot.consumers.diskEncryptionSets = null;
-    snapshot.errors.push({ part: "consumers.diskEncryptionSets", resourceId: `/subscriptions/${snapshot.subscriptions[0]}`, operation: "diskEncryptionSets.list", statusCode: 403, code: "AuthorizationFailed", message: "denied" });
+    snapshot.consumers.diskEncryptionSets = [];
+    pushError(snapshot, { part: "consumers.diskEncryptionSets", resourceId: `/subscriptions/${snapshot.subscriptions[0]}`, operation: "diskEncryptionSets.list", statusCode: 403, code: "AuthorizationFailed", message: "denied" });
     const results = check(contextFor(snapshot));
     expect(results.map((r) => r.status)).toEqual(["UNKNOWN"]);
     expect(results[0]?.evidence.collectionErrors?.[0]?.code).toBe("AuthorizationFailed");

@@ -8,7 +8,6 @@ export function check(ctx: CheckContext): ControlResult[] {
   const allowed = ctx.policy.thresholds.allowedDiskEncryptionTypes;
   const expected = { encryptionType: allowed };
   const desList = ctx.snapshot.consumers.diskEncryptionSets;
-  if (desList === null) return unreadListResults(ctx, r, "consumers.diskEncryptionSets", "disk encryption sets", expected);
 
   return desList.map((des) => {
     const resource = { id: des.resourceId, name: des.name };
@@ -20,5 +19,5 @@ export function check(ctx: CheckContext): ControlResult[] {
     return allowed.some((a) => a.toLowerCase() === type.toLowerCase())
       ? r.pass({ ...subject, message: `${des.name} uses the allowed encryption type ${type}.` })
       : r.fail({ ...subject, message: `${des.name} uses ${type}, which the policy does not allow (allowed: ${allowed.join(", ")}).` });
-  });
+  }).concat(unreadListResults(ctx, r, "consumers.diskEncryptionSets", "disk encryption sets", expected));
 }

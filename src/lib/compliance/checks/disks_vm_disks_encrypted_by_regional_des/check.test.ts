@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { contextFor, loadSnapshot } from "../../../../../test/support/snapshots.js";
+import { contextFor, loadSnapshot, pushError } from "../../../../../test/support/snapshots.js";
 import { check } from "./check.js";
 
 const disk = (snapshot: ReturnType<typeof loadSnapshot>, name: string) => snapshot.consumers.disks!.find((d) => d.name === name)!;
@@ -35,19 +35,20 @@ describe("disks_vm_disks_encrypted_by_regional_des", () => {
     expect(result?.message).toContain("EncryptionAtRestWithPlatformKey");
   });
 
-  it("is UNKNOWN per disk when the disks could not be listed", () => {
+  it("is UNKNOWN for the subscription when its disks could not be listed (which VMs are in scope is unknown)", () => {
     const snapshot = loadSnapshot();
-    snapshot.consumers.disks = null;
-    snapshot.errors.push({ part: "consumers.disks", resourceId: `/subscriptions/${snapshot.subscriptions[0]}`, operation: "disks.list", statusCode: 403, code: "AuthorizationFailed", message: "denied" });
+    snapshot.consumers.disks = [];
+    snapshot.consumers.virtualMachines = [];
+    pushError(snapshot, { part: "consumers.disks", resourceId: `/subscriptions/${snapshot.subscriptions[0]}`, operation: "disks.list", statusCode: 403, code: "AuthorizationFailed", message: "denied" });
     const results = check(contextFor(snapshot));
-    expect(results.map((r) => r.status)).toEqual(["UNKNOWN", "UNKNOWN", "UNKNOWN", "UNKNOWN"]);
+    expect(results.map((r) => [r.status, r.resourceId])).toEqual([["UNKNOWN", `/subscriptions/${snapshot.subscriptions[0]}`]]);
     expect(results[0]?.evidence.collectionErrors?.[0]?.operation).toBe("disks.list");
   });
 
   it("is UNKNOWN for the subscription when the VMs could not be listed", () => {
     const snapshot = loadSnapshot();
-    snapshot.consumers.virtualMachines = null;
-    snapshot.errors.push({ part: "consumers.virtualMachines", resourceId: `/subscriptions/${snapshot.subscriptions[0]}`, operation: "virtualMachines.listAll", statusCode: 500, message: "boom" });
+    snapshot.consumers.virtualMachines = [];
+    pushError(snapshot, { part: "consumers.virtualMachines", resourceId: `/subscriptions/${snapshot.subscriptions[0]}`, operation: "virtualMachines.listAll", statusCode: 500, message: "boom" });
     const results = check(contextFor(snapshot));
     expect(results.map((r) => [r.status, r.resourceId])).toEqual([["UNKNOWN", `/subscriptions/${snapshot.subscriptions[0]}`]]);
     expect(results[0]?.evidence.collectionErrors).toHaveLength(1);

@@ -1,37 +1,46 @@
-import type { DiskEncryptionSetConsumer, DiskSnapshot, VirtualMachineSnapshot } from "../../../inventory/snapshot.js";
-import { sameResourceId } from "../../../inventory/snapshot.js";
+import type { DiskEncryptionSetConsumer, DiskSnapshot, VirtualMachineSnapshot } from "../../../estate/snapshot.js";
+import { resourceKey } from "../../../estate/resourceId.js";
 import { sameRegion } from "../../query.js";
 import { configuredKeyEvidence, keyBinding, unreadListResults, type Results } from "../../query/consumers.js";
-import { errorsFor, resultsFor } from "../../result.js";
+import { resultsFor } from "../../result.js";
 import type { CheckContext, ControlResult, EvidenceValue } from "../../types.js";
 import { metadata } from "./metadata.js";
 
 /** Disk encryption types that go through a DES (customer key alone, or double encryption). */
 const CUSTOMER_KEY_TYPES = ["EncryptionAtRestWithCustomerKey", "EncryptionAtRestWithPlatformAndCustomerKeys"];
 
-/** One result per disk of each in-scope VM (the VMs with any disk behind one of our DES). */
+/**
+ * One result per disk of each in-scope VM (the VMs with any disk behind one of our DES). Which VMs
+ * are in scope depends on a subscription's DES, disk and VM lists together, so a subscription with any
+ * of them unread is one UNKNOWN.
+ */
 export function check(ctx: CheckContext): ControlResult[] {
   const r = resultsFor(metadata, ctx);
-  const { virtualMachines } = ctx.snapshot.consumers;
+  const { virtualMachines, disks, diskEncryptionSets } = ctx.snapshot.consumers;
   const expected = { encryptionType: CUSTOMER_KEY_TYPES, diskEncryptionSet: "a DES in the disk's region bound to the configured disk key", key: configuredKeyEvidence(ctx, "diskEncryptionSet") };
-  // Which VMs are in scope depends on the DES list too, so either failure leaves them unknown.
-  if (virtualMachines === null) return unreadListResults(ctx, r, ["consumers.virtualMachines", "consumers.diskEncryptionSets"], "in-scope virtual machines", expected);
-  return virtualMachines.flatMap((vm) => vm.disks.map((vmDisk) => checkDisk(ctx, r, vm, vmDisk, expected)));
+  const index: Index = { disks: byResourceId(disks), diskEncryptionSets: byResourceId(diskEncryptionSets) };
+  return virtualMachines
+    .flatMap((vm) => vm.disks.map((vmDisk) => checkDisk(ctx, r, index, vm, vmDisk, expected)))
+    .concat(unreadListResults(ctx, r, ["consumers.virtualMachines", "consumers.disks", "consumers.diskEncryptionSets"], "in-scope virtual machines and disks", expected));
 }
 
-function checkDisk(ctx: CheckContext, r: Results, vm: VirtualMachineSnapshot, vmDisk: VirtualMachineSnapshot["disks"][number], expected: EvidenceValue): ControlResult {
+interface Index {
+  disks: Map<string, DiskSnapshot>;
+  diskEncryptionSets: Map<string, DiskEncryptionSetConsumer>;
+}
+
+function byResourceId<T extends { resourceId: string }>(items: readonly T[]): Map<string, T> {
+  return new Map(items.map((item) => [resourceKey(item.resourceId), item]));
+}
+
+function checkDisk(ctx: CheckContext, r: Results, index: Index, vm: VirtualMachineSnapshot, vmDisk: VirtualMachineSnapshot["disks"][number], expected: EvidenceValue): ControlResult {
   const label = vmDisk.role === "os" ? `${vm.name} OS disk` : `${vm.name} data disk LUN ${vmDisk.lun ?? "?"}`;
   const resource = { id: vmDisk.diskId ?? `${vm.resourceId}#${vmDisk.role}${vmDisk.lun ?? ""}`, name: vmDisk.name ?? label };
-  const { disks, diskEncryptionSets } = ctx.snapshot.consumers;
-  if (disks === null || diskEncryptionSets === null) {
-    const errors = errorsFor(ctx, ["consumers.disks", "consumers.diskEncryptionSets"]);
-    return r.unknown({ resource, message: `The ${disks === null ? "disks" : "disk encryption sets"} could not be listed, so the encryption of ${label} is unknown.`, expected, errors });
-  }
   if (!vmDisk.diskId) return r.fail({ resource, observed: { managedDisk: false }, expected, message: `${label} is not a managed disk, so it cannot be encrypted through a DES.` });
-  const disk = disks.find((d) => sameResourceId(d.resourceId, vmDisk.diskId));
+  const disk = index.disks.get(resourceKey(vmDisk.diskId));
   if (!disk) return r.unknown({ resource, message: `${label} (${vmDisk.diskId}) was not in the collected disk list, so its encryption is unknown.`, expected, errors: [] });
 
-  const des = diskEncryptionSets.find((d) => sameResourceId(d.resourceId, disk.diskEncryptionSetId));
+  const des = disk.diskEncryptionSetId === undefined ? undefined : index.diskEncryptionSets.get(resourceKey(disk.diskEncryptionSetId));
   const observed = {
     location: disk.location,
     encryptionType: disk.encryptionType ?? null,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { EstateSnapshot } from "../../../inventory/snapshot.js";
-import { contextFor, contosoHsm, loadSnapshot } from "../../../../../test/support/snapshots.js";
+import type { EstateSnapshot } from "../../../estate/snapshot.js";
+import { contextFor, contosoHsm, loadSnapshot, pushError } from "../../../../../test/support/snapshots.js";
 import { check } from "./check.js";
 
 const setting = (snapshot: EstateSnapshot) => contosoHsm(snapshot).diagnosticSettings![0]!;
@@ -53,7 +53,7 @@ describe("hsm_audit_logging_enabled", () => {
     const snapshot = loadSnapshot();
     const hsm = contosoHsm(snapshot);
     hsm.diagnosticSettings = null;
-    snapshot.errors.push({ part: "managedHsm.diagnosticSettings", resourceId: hsm.resourceId, operation: "diagnosticSettings.list", statusCode: 403, code: "AuthorizationFailed", message: "denied" });
+    pushError(snapshot, { part: "managedHsm.diagnosticSettings", resourceId: hsm.resourceId, operation: "diagnosticSettings.list", statusCode: 403, code: "AuthorizationFailed", message: "denied" });
     const [result] = check(contextFor(snapshot));
     expect(result?.status).toBe("UNKNOWN");
     expect(result?.evidence.collectionErrors?.[0]?.operation).toBe("diagnosticSettings.list");

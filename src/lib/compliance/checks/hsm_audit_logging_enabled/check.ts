@@ -1,4 +1,4 @@
-import type { DiagnosticSettingSnapshot } from "../../../inventory/snapshot.js";
+import type { DiagnosticSettingSnapshot } from "../../../estate/snapshot.js";
 import { armName, hsmPartUnknown, isAzureValue } from "../../query/hsm.js";
 import { hsmPairs } from "../../query.js";
 import { resultsFor } from "../../result.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { contextFor, contosoHsm, loadSnapshot } from "../../../../../test/support/snapshots.js";
+import { contextFor, contosoHsm, loadSnapshot, pushError } from "../../../../../test/support/snapshots.js";
 import { check } from "./check.js";
 
 describe("hsm_extended_region_provisioned", () => {
@@ -40,7 +40,7 @@ describe("hsm_extended_region_provisioned", () => {
     const snapshot = loadSnapshot();
     const hsm = contosoHsm(snapshot);
     hsm.regions = null;
-    snapshot.errors.push({ part: "managedHsm.regions", resourceId: hsm.resourceId, operation: "mhsmRegions.listByResource", statusCode: 500, code: "InternalServerError", message: "boom" });
+    pushError(snapshot, { part: "managedHsm.regions", resourceId: hsm.resourceId, operation: "mhsmRegions.listByResource", statusCode: 500, code: "InternalServerError", message: "boom" });
     const [result] = check(contextFor(snapshot));
     expect(result?.status).toBe("UNKNOWN");
     expect(result?.evidence.collectionErrors?.[0]?.operation).toBe("mhsmRegions.listByResource");

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { EstateSnapshot } from "../../../inventory/snapshot.js";
-import { contextFor, contosoHsm, contosoPolicy, loadSnapshot } from "../../../../../test/support/snapshots.js";
+import type { EstateSnapshot } from "../../../estate/snapshot.js";
+import { contextFor, contosoHsm, contosoPolicy, loadSnapshot, pushError } from "../../../../../test/support/snapshots.js";
 import { check } from "./check.js";
 
 /** The Contoso HSM's private endpoint connection in `region` (each fixture region has one). */
@@ -13,7 +13,7 @@ function connectionIn(snapshot: EstateSnapshot, region: string) {
 function locationUnreadable(snapshot: EstateSnapshot, region: string) {
   const connection = connectionIn(snapshot, region);
   connection.privateEndpointLocation = null;
-  snapshot.errors.push({
+  pushError(snapshot, {
     part: "managedHsm.privateEndpoint",
     resourceId: connection.privateEndpointId!,
     operation: "privateEndpoints.get",
@@ -60,7 +60,7 @@ describe("hsm_private_endpoint_every_region", () => {
     const snapshot = loadSnapshot();
     const hsm = contosoHsm(snapshot);
     hsm.privateEndpointConnections = null;
-    snapshot.errors.push({
+    pushError(snapshot, {
       part: "managedHsm.privateEndpointConnections",
       resourceId: hsm.resourceId,
       operation: "mhsmPrivateEndpointConnections.listByResource",
@@ -88,7 +88,7 @@ describe("hsm_private_endpoint_every_region", () => {
     const hsm = contosoHsm(snapshot);
     const privateEndpointId = "/subscriptions/5f1c2b7e-9a41-4c0e-8d7b-2f6a1e3c9b10/resourceGroups/rg-contoso-network/providers/Microsoft.Network/privateEndpoints/pe-extra";
     hsm.privateEndpointConnections!.push({ id: `${hsm.resourceId}/privateEndpointConnections/pe-extra`, privateEndpointId, status: "Approved", provisioningState: "Succeeded", privateEndpointLocation: null });
-    snapshot.errors.push({ part: "managedHsm.privateEndpoint", resourceId: privateEndpointId, operation: "privateEndpoints.get", statusCode: 404, code: "ResourceNotFound", message: "gone" });
+    pushError(snapshot, { part: "managedHsm.privateEndpoint", resourceId: privateEndpointId, operation: "privateEndpoints.get", statusCode: 404, code: "ResourceNotFound", message: "gone" });
     const [result] = check(contextFor(snapshot));
     expect(result?.status).toBe("PASS");
     expect(result?.message).toContain("pe-extra could not be read");

@@ -1,4 +1,5 @@
-import type { PrivateEndpointConnectionSnapshot } from "../../../inventory/snapshot.js";
+import type { PrivateEndpointConnectionSnapshot } from "../../../estate/snapshot.js";
+import { privateEndpointRef } from "../../../estate/partRef.js";
 import { sameRegion } from "../../query.js";
 import { armName, hsmPartUnknown, isAzureValue, requiredRegions } from "../../query/hsm.js";
 import { hsmPairs } from "../../query.js";
@@ -53,7 +54,7 @@ export function check(ctx: CheckContext): ControlResult[] {
       message: `${resource.name} has no approved private endpoint known to be in ${missing.join(", ")}, and ${unlocatedNote}, so they may be there.`,
       observed,
       expected,
-      errors: unlocated.flatMap((c) => (c.privateEndpointId ? errorsFor(ctx, "managedHsm.privateEndpoint", c.privateEndpointId) : [])),
+      errors: unlocated.flatMap((c) => (c.privateEndpointId ? errorsFor(ctx, "managedHsm.privateEndpoint", privateEndpointRef(pair.policy.resourceId, c.privateEndpointId)) : [])),
     });
   });
 }

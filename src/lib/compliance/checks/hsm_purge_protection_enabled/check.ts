@@ -1,4 +1,5 @@
 import { hsmPairs } from "../../query.js";
+import { hsmRef } from "../../../estate/partRef.js";
 import { errorsFor, resultsFor } from "../../result.js";
 import type { CheckContext, ControlResult } from "../../types.js";
 import { metadata } from "./metadata.js";
@@ -9,7 +10,7 @@ export function check(ctx: CheckContext): ControlResult[] {
     const expected = { enableSoftDelete: true, enablePurgeProtection: true };
     const p = hsm.properties;
     if (p === null) {
-      return r.unknown({ resource, message: `The properties of ${resource.name} could not be read.`, expected, errors: errorsFor(ctx, "managedHsm", hsm.resourceId) });
+      return r.unknown({ resource, message: `The properties of ${resource.name} could not be read.`, expected, errors: errorsFor(ctx, "managedHsm", hsmRef(hsm.resourceId)) });
     }
     const observed = { enableSoftDelete: p.enableSoftDelete ?? null, enablePurgeProtection: p.enablePurgeProtection ?? null };
     return p.enableSoftDelete === true && p.enablePurgeProtection === true

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { contextFor, contosoHsm, loadSnapshot } from "../../../../../test/support/snapshots.js";
+import { contextFor, contosoHsm, loadSnapshot, pushError } from "../../../../../test/support/snapshots.js";
 import { check } from "./check.js";
 
 describe("keys_current_version_within_cryptoperiod", () => {
@@ -29,7 +29,7 @@ describe("keys_current_version_within_cryptoperiod", () => {
     const snapshot = loadSnapshot();
     const hsm = contosoHsm(snapshot);
     hsm.keys = null;
-    snapshot.errors.push({ part: "keys", resourceId: `${hsm.hsmUri!.replace(/\/$/, "")}/keys`, operation: "keys.listPropertiesOfKeys", statusCode: 403, code: "Forbidden", message: "denied" });
+    pushError(snapshot, { part: "keys", resourceId: `${hsm.hsmUri!.replace(/\/$/, "")}/keys`, operation: "keys.listPropertiesOfKeys", statusCode: 403, code: "Forbidden", message: "denied" });
     expect(check(contextFor(snapshot)).map((r) => r.status)).toEqual(["UNKNOWN", "UNKNOWN", "UNKNOWN"]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { contextFor, contosoHsm, contosoPolicy, loadSnapshot } from "../../../../../test/support/snapshots.js";
+import { contextFor, contosoHsm, contosoPolicy, loadSnapshot, pushError } from "../../../../../test/support/snapshots.js";
 import { check } from "./check.js";
 
 describe("keys_days_to_expiry", () => {
@@ -30,7 +30,7 @@ describe("keys_days_to_expiry", () => {
     const snapshot = loadSnapshot();
     const hsm = contosoHsm(snapshot);
     hsm.keys = hsm.keys!.filter((k) => k.name !== "Contoso-STORAGE-CMK");
-    snapshot.errors.push({ part: "key", resourceId: `${hsm.hsmUri!.replace(/\/$/, "")}/keys/Contoso-STORAGE-CMK`, operation: "keys.getKey", statusCode: 403, code: "Forbidden", message: "denied" });
+    pushError(snapshot, { part: "key", resourceId: `${hsm.hsmUri!.replace(/\/$/, "")}/keys/Contoso-STORAGE-CMK`, operation: "keys.getKey", statusCode: 403, code: "Forbidden", message: "denied" });
     const result = check(contextFor(snapshot))[2];
     expect(result?.status).toBe("UNKNOWN");
     expect(result?.evidence.collectionErrors?.[0]?.code).toBe("Forbidden");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { contextFor, loadSnapshot } from "../../../../../test/support/snapshots.js";
+import { contextFor, loadSnapshot, pushError } from "../../../../../test/support/snapshots.js";
 import { check } from "./check.js";
 
 describe("keys_expected_consumers_bound", () => {
@@ -35,8 +35,8 @@ describe("keys_expected_consumers_bound", () => {
 
   it("is UNKNOWN when the consumer list could not be read", () => {
     const snapshot = loadSnapshot();
-    snapshot.consumers.diskEncryptionSets = null;
-    snapshot.errors.push({ part: "consumers.diskEncryptionSets", resourceId: `/subscriptions/${snapshot.subscriptions[0]}`, operation: "diskEncryptionSets.list", statusCode: 503, message: "unavailable" });
+    snapshot.consumers.diskEncryptionSets = [];
+    pushError(snapshot, { part: "consumers.diskEncryptionSets", resourceId: `/subscriptions/${snapshot.subscriptions[0]}`, operation: "diskEncryptionSets.list", statusCode: 503, message: "unavailable" });
     const results = check(contextFor(snapshot)).filter((r) => r.resourceName.startsWith("des-"));
     expect(results.map((r) => r.status)).toEqual(["UNKNOWN", "UNKNOWN"]);
     expect(results[0]?.evidence.collectionErrors?.[0]?.statusCode).toBe(503);

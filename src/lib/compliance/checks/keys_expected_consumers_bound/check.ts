@@ -1,6 +1,8 @@
-import { hsmHost } from "../../../inventory/keyReference.js";
-import type { Consumer, ConsumersSnapshot, SnapshotPart } from "../../../inventory/snapshot.js";
-import { sameResourceId } from "../../../inventory/snapshot.js";
+import { hsmHost } from "../../../estate/keyReference.js";
+import { consumerRef } from "../../../estate/partRef.js";
+import { isUnread } from "../../query/unread.js";
+import type { Consumer, ConsumersSnapshot, SnapshotPart } from "../../../estate/snapshot.js";
+import { sameResourceId } from "../../../estate/resourceId.js";
 import { consumerKeyReference, keyPairs } from "../../query.js";
 import { errorsFor, resultsFor } from "../../result.js";
 import type { CheckContext, ControlResult, EvidenceValue } from "../../types.js";
@@ -21,9 +23,10 @@ export function check(ctx: CheckContext): ControlResult[] {
       const expected = `${pair.keyResource.id} (any version)`;
       const target = LISTS[type.toLowerCase()];
       if (!target) return r.fail({ resource, message: `${id} is not a consumer KeyWarden can check.`, observed: "unsupported resource type", expected });
-      const list = ctx.snapshot.consumers[target.list] as Consumer[] | null;
-      if (list === null || !pair.hsm.hsmUri) {
-        const errors = list === null ? errorsFor(ctx, target.part, `/subscriptions/${sub}`) : errorsFor(ctx, "managedHsm", pair.hsm.resourceId);
+      const list = ctx.snapshot.consumers[target.list] as Consumer[];
+      const unread = isUnread(ctx, target.part, sub);
+      if (unread.length > 0 || !pair.hsm.hsmUri) {
+        const errors = unread.length > 0 ? unread : errorsFor(ctx, "managedHsm", pair.about);
         return r.unknown({ resource, message: `Whether ${target.label} ${name} uses ${pair.keyResource.name} is unknown: the data could not be read.`, expected, errors });
       }
       const consumer = list.find((c) => sameResourceId(c.resourceId, id));
@@ -40,7 +43,7 @@ export function check(ctx: CheckContext): ControlResult[] {
           resource,
           message: `The TDE protector of ${name} could not be read.`,
           expected,
-          errors: errorsFor(ctx, "consumers.sqlManagedInstance.encryptionProtector", consumer.resourceId),
+          errors: errorsFor(ctx, "consumers.sqlManagedInstance.encryptionProtector", consumerRef(consumer.resourceId)),
         });
       }
       const ref = consumerKeyReference(consumer);

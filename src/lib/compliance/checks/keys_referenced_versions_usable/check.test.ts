@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { contextFor, contosoHsm, loadSnapshot } from "../../../../../test/support/snapshots.js";
-import type { EstateSnapshot } from "../../../inventory/snapshot.js";
+import { contextFor, contosoHsm, loadSnapshot, pushError } from "../../../../../test/support/snapshots.js";
+import type { EstateSnapshot } from "../../../estate/snapshot.js";
 import { check } from "./check.js";
 
 const OLD_DISK_VERSION = "f6ffed80276011da401b0c6e393df4f8";
@@ -54,7 +54,7 @@ describe("keys_referenced_versions_usable", () => {
   it("is UNKNOWN for a non-current version when versions could not be listed, but judges the current one from the key", () => {
     const snapshot = loadSnapshot("contoso-drifted");
     diskKey(snapshot).versions = null;
-    snapshot.errors.push({
+    pushError(snapshot, {
       part: "key.versions",
       resourceId: "https://contoso-prod-hsm.managedhsm.azure.net/keys/Contoso-DISK-CMK",
       operation: "keys.listPropertiesOfKeyVersions",
@@ -69,11 +69,11 @@ describe("keys_referenced_versions_usable", () => {
 
   it("is UNKNOWN when a consumer list or a TDE protector could not be read", () => {
     const snapshot = loadSnapshot();
-    snapshot.consumers.storageAccounts = null;
-    snapshot.errors.push({ part: "consumers.storageAccounts", resourceId: `/subscriptions/${snapshot.subscriptions[0]}`, operation: "storageAccounts.list", statusCode: 403, code: "AuthorizationFailed", message: "denied" });
+    snapshot.consumers.storageAccounts = [];
+    pushError(snapshot, { part: "consumers.storageAccounts", resourceId: `/subscriptions/${snapshot.subscriptions[0]}`, operation: "storageAccounts.list", statusCode: 403, code: "AuthorizationFailed", message: "denied" });
     const mi = snapshot.consumers.sqlManagedInstances![0]!;
     mi.encryptionProtector = null;
-    snapshot.errors.push({ part: "consumers.sqlManagedInstance.encryptionProtector", resourceId: mi.resourceId, operation: "managedInstanceEncryptionProtectors.get", statusCode: 500, code: "InternalError", message: "boom" });
+    pushError(snapshot, { part: "consumers.sqlManagedInstance.encryptionProtector", resourceId: mi.resourceId, operation: "managedInstanceEncryptionProtectors.get", statusCode: 500, code: "InternalError", message: "boom" });
     const unknown = check(contextFor(snapshot)).filter((r) => r.status === "UNKNOWN");
     expect(unknown.map((r) => r.resourceName)).toEqual(["Contoso-SQLMI-CMK", "contoso-sqlmi-01 → Contoso-SQLMI-CMK", "Contoso-DISK-CMK", "Contoso-STORAGE-CMK"]);
     expect(unknown[0]?.evidence.collectionErrors?.map((e) => e.code)).toEqual(["AuthorizationFailed"]);

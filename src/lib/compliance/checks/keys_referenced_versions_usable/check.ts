@@ -1,7 +1,9 @@
-import type { Consumer, ConsumersSnapshot, KeyVersionSnapshot, SnapshotPart } from "../../../inventory/snapshot.js";
+import type { Consumer, KeyVersionSnapshot, SnapshotPart } from "../../../estate/snapshot.js";
+import { consumerRef } from "../../../estate/partRef.js";
 import { consumersOfKey, keyPairs, versionInUse, type KeyPair } from "../../query.js";
 import { keyReadErrors, versionAttributes, type Results } from "../../query/keys.js";
 import { errorsFor, resultsFor } from "../../result.js";
+import { unreadSubscriptions } from "../../query/unread.js";
 import type { CheckContext, ControlResult } from "../../types.js";
 import { metadata } from "./metadata.js";
 
@@ -9,13 +11,12 @@ const expected = { enabled: true, expired: false, notBeforePassed: true };
 
 export function check(ctx: CheckContext): ControlResult[] {
   const r = resultsFor(metadata, ctx);
-  const unreadLists = unreadConsumerLists(ctx.snapshot.consumers);
+  const unread = unreadSubscriptions(ctx, CONSUMER_LISTS);
   return keyPairs(ctx).flatMap((pair) => {
     const resource = pair.keyResource;
-    const listsUnknown =
-      unreadLists.length === 0
-        ? []
-        : [r.unknown({ resource, message: `Not every consumer list could be read (${unreadLists.join(", ")}), so some consumers of key ${resource.name} may be missing.`, expected, errors: errorsFor(ctx, unreadLists) })];
+    const listsUnknown = unread.map(({ subscriptionId, errors }) =>
+      r.unknown({ resource, message: `The consumers of subscription ${subscriptionId} could not all be listed (${[...new Set(errors.map((e) => e.part))].join(", ")}), so some consumers of key ${resource.name} may be missing.`, expected, errors }),
+    );
     return [...listsUnknown, ...unreadProtectors(ctx, r, pair), ...consumersOfKey(ctx, pair.hsm, pair.keyPolicy.name).map((c) => judgeReference(ctx, r, pair, c))];
   });
 }
@@ -32,17 +33,17 @@ function judgeReference(ctx: CheckContext, r: Results, pair: KeyPair, consumer: 
   // A versionless reference (storage without a reported current version) follows the current version.
   const version = versionInUse(consumer) ?? pair.key.currentVersion;
   if (!version) {
-    return r.unknown({ resource, message: `Neither ${consumer.name} nor key ${keyName} reported which version is in use.`, expected, errors: errorsFor(ctx, "key", pair.keyResource.id) });
+    return r.unknown({ resource, message: `Neither ${consumer.name} nor key ${keyName} reported which version is in use.`, expected, errors: errorsFor(ctx, "key", pair.keyAbout) });
   }
   const attributes = versionAttributes(pair.key, version);
   if (!attributes) {
     return pair.key.versions === null
-      ? r.unknown({ resource, message: `The versions of key ${keyName} could not be listed, so version ${version} used by ${consumer.name} cannot be checked.`, expected, errors: errorsFor(ctx, "key.versions", pair.keyResource.id) })
+      ? r.unknown({ resource, message: `The versions of key ${keyName} could not be listed, so version ${version} used by ${consumer.name} cannot be checked.`, expected, errors: errorsFor(ctx, "key.versions", pair.keyAbout) })
       : r.fail({ resource, message: `${consumer.name} uses version ${version} of key ${keyName}, which does not exist in ${pair.policy.name}: repoint it to the current version.`, observed: { version, exists: false }, expected });
   }
   const observed = { keyVersionId: attributes.id, enabled: attributes.enabled ?? null, expiresOn: attributes.expiresOn ?? null, notBefore: attributes.notBefore ?? null };
   if (attributes.enabled === undefined) {
-    return r.unknown({ resource, message: `Version ${version} of key ${keyName} did not report whether it is enabled.`, expected, observed, errors: errorsFor(ctx, "key.versions", pair.keyResource.id) });
+    return r.unknown({ resource, message: `Version ${version} of key ${keyName} did not report whether it is enabled.`, expected, observed, errors: errorsFor(ctx, "key.versions", pair.keyAbout) });
   }
   const problems = usabilityProblems(attributes, ctx.now);
   return problems.length === 0
@@ -60,26 +61,19 @@ function usabilityProblems(v: KeyVersionSnapshot, now: Date): string[] {
 }
 
 /** The consumer lists that could not be read: any of them may hold a reference to any key. */
-function unreadConsumerLists(consumers: ConsumersSnapshot): SnapshotPart[] {
-  const parts: [SnapshotPart, unknown][] = [
-    ["consumers.sqlManagedInstances", consumers.sqlManagedInstances],
-    ["consumers.diskEncryptionSets", consumers.diskEncryptionSets],
-    ["consumers.storageAccounts", consumers.storageAccounts],
-  ];
-  return parts.filter(([, list]) => list === null).map(([part]) => part);
-}
+const CONSUMER_LISTS: SnapshotPart[] = ["consumers.sqlManagedInstances", "consumers.diskEncryptionSets", "consumers.storageAccounts"];
 
 /** SQL MIs whose TDE protector could not be read: UNKNOWN for each key configured for SQL MI. */
 function unreadProtectors(ctx: CheckContext, r: Results, pair: KeyPair): ControlResult[] {
   if (!pair.keyPolicy.consumers.includes("sqlManagedInstance")) return [];
-  return (ctx.snapshot.consumers.sqlManagedInstances ?? [])
+  return ctx.snapshot.consumers.sqlManagedInstances
     .filter((mi) => mi.encryptionProtector === null)
     .map((mi) =>
       r.unknown({
         resource: { id: mi.resourceId, name: `${mi.name} → ${pair.keyPolicy.name}` },
         message: `The TDE protector of ${mi.name} could not be read, so whether it uses a usable version of key ${pair.keyPolicy.name} is unknown.`,
         expected,
-        errors: errorsFor(ctx, "consumers.sqlManagedInstance.encryptionProtector", mi.resourceId),
+        errors: errorsFor(ctx, "consumers.sqlManagedInstance.encryptionProtector", consumerRef(mi.resourceId)),
       }),
     );
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { contextFor, contosoHsm, loadSnapshot } from "../../../../../test/support/snapshots.js";
-import type { EstateSnapshot, RotationPolicySnapshot } from "../../../inventory/snapshot.js";
+import { contextFor, contosoHsm, loadSnapshot, pushError } from "../../../../../test/support/snapshots.js";
+import type { EstateSnapshot, RotationPolicySnapshot } from "../../../estate/snapshot.js";
 import { check } from "./check.js";
 
 function withSqlPolicy(policy: RotationPolicySnapshot | null): EstateSnapshot {
@@ -44,7 +44,7 @@ describe("keys_rotation_policy_configured", () => {
 
   it("is UNKNOWN when the rotation policy could not be read", () => {
     const snapshot = withSqlPolicy(null);
-    snapshot.errors.push({
+    pushError(snapshot, {
       part: "key.rotationPolicy",
       resourceId: "https://contoso-prod-hsm.managedhsm.azure.net/keys/Contoso-SQLMI-CMK",
       operation: "keys.getKeyRotationPolicy",

@@ -1,6 +1,6 @@
 import type { IsoDuration, KeyRotationPolicy } from "../../../config/types.js";
 import { parseIsoDuration } from "../../../config/durations.js";
-import type { RotationPolicySnapshot } from "../../../inventory/snapshot.js";
+import type { RotationPolicySnapshot } from "../../../estate/snapshot.js";
 import { errorsFor } from "../../result.js";
 import { perConfiguredKey } from "../../query/keys.js";
 import type { CheckContext, ControlResult } from "../../types.js";
@@ -13,10 +13,10 @@ export function check(ctx: CheckContext): ControlResult[] {
       rotateNoLaterThan: keyPolicy.rotation.rotateAfter.iso,
       expiresInAtMost: keyPolicy.rotation.expireAfter.iso,
     }),
-    evaluate: ({ key, keyPolicy, keyResource: resource }, r, expected) => {
+    evaluate: ({ key, keyPolicy, keyResource: resource, keyAbout }, r, expected) => {
       const policy = key.rotationPolicy;
       if (policy === null) {
-        return r.unknown({ resource, message: `The rotation policy of key ${resource.name} could not be read.`, expected, errors: errorsFor(ctx, "key.rotationPolicy", resource.id) });
+        return r.unknown({ resource, message: `The rotation policy of key ${resource.name} could not be read.`, expected, errors: errorsFor(ctx, "key.rotationPolicy", keyAbout) });
       }
       const observed = {
         expiresIn: policy.expiresIn ?? null,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { contextFor, contosoHsm, loadSnapshot } from "../../../../../test/support/snapshots.js";
+import { contextFor, contosoHsm, loadSnapshot, pushError } from "../../../../../test/support/snapshots.js";
 import { check } from "./check.js";
 
 describe("keys_type_and_size", () => {
@@ -27,7 +27,7 @@ describe("keys_type_and_size", () => {
     const snapshot = loadSnapshot();
     const hsm = contosoHsm(snapshot);
     hsm.keys = hsm.keys!.filter((k) => k.name !== "Contoso-DISK-CMK");
-    snapshot.errors.push({ part: "key", resourceId: `${hsm.hsmUri!.replace(/\/$/, "")}/keys/Contoso-DISK-CMK`, operation: "keys.getKey", statusCode: 500, code: "InternalError", message: "boom" });
+    pushError(snapshot, { part: "key", resourceId: `${hsm.hsmUri!.replace(/\/$/, "")}/keys/Contoso-DISK-CMK`, operation: "keys.getKey", statusCode: 500, code: "InternalError", message: "boom" });
     const result = check(contextFor(snapshot))[1];
     expect(result?.status).toBe("UNKNOWN");
     expect(result?.evidence.collectionErrors?.[0]?.operation).toBe("keys.getKey");

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { contextFor, contosoHsm, loadSnapshot } from "../../../../../test/support/snapshots.js";
-import type { EstateSnapshot } from "../../../inventory/snapshot.js";
+import { contextFor, contosoHsm, loadSnapshot, pushError } from "../../../../../test/support/snapshots.js";
+import type { EstateSnapshot } from "../../../estate/snapshot.js";
 import { check } from "./check.js";
 
 function withDiskVersions(count: number): EstateSnapshot {
@@ -27,7 +27,7 @@ describe("keys_version_headroom", () => {
   it("is UNKNOWN when the versions could not be listed", () => {
     const snapshot = loadSnapshot();
     contosoHsm(snapshot).keys!.find((k) => k.name === "Contoso-DISK-CMK")!.versions = null;
-    snapshot.errors.push({
+    pushError(snapshot, {
       part: "key.versions",
       resourceId: "https://contoso-prod-hsm.managedhsm.azure.net/keys/Contoso-DISK-CMK",
       operation: "keys.listPropertiesOfKeyVersions",

@@ -9,9 +9,9 @@ export function check(ctx: CheckContext): ControlResult[] {
   const expected = { versionsBelow: limit, maxKeyVersions };
   return perConfiguredKey(ctx, metadata, {
     expected: () => expected,
-    evaluate: ({ key, keyResource: resource }, r) => {
+    evaluate: ({ key, keyResource: resource, keyAbout }, r) => {
       if (key.versions === null) {
-        return r.unknown({ resource, message: `The versions of key ${resource.name} could not be listed.`, expected, errors: errorsFor(ctx, "key.versions", resource.id) });
+        return r.unknown({ resource, message: `The versions of key ${resource.name} could not be listed.`, expected, errors: errorsFor(ctx, "key.versions", keyAbout) });
       }
       const versions = key.versions.length;
       const observed = { versions, remaining: Math.max(0, maxKeyVersions - versions) };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { contextFor, contosoHsm, loadSnapshot } from "../../../../../test/support/snapshots.js";
-import type { EstateSnapshot } from "../../../inventory/snapshot.js";
+import { contextFor, contosoHsm, loadSnapshot, pushError } from "../../../../../test/support/snapshots.js";
+import type { EstateSnapshot } from "../../../estate/snapshot.js";
 import { MANAGED_HSM_ROLES } from "../../../rbac/builtinRoles.js";
 import { check } from "./check.js";
 
@@ -62,7 +62,7 @@ describe("rbac_assignment_limits", () => {
     const snapshot = loadSnapshot();
     const hsm = contosoHsm(snapshot);
     hsm.roleAssignments = null;
-    snapshot.errors.push({ part: "rbac.roleAssignments", resourceId: `${hsm.hsmUri!.replace(/\/$/, "")}/keys/Contoso-DISK-CMK`, operation: "roleAssignments.list", statusCode: 429, code: "TooManyRequests", message: "throttled" });
+    pushError(snapshot, { part: "rbac.roleAssignments", resourceId: `${hsm.hsmUri!.replace(/\/$/, "")}/keys/Contoso-DISK-CMK`, operation: "roleAssignments.list", statusCode: 429, code: "TooManyRequests", message: "throttled" });
     const results = check(contextFor(snapshot));
     expect(results.map((r) => r.status)).toEqual(["UNKNOWN", "UNKNOWN", "UNKNOWN", "UNKNOWN"]);
     expect(results[0]?.evidence.collectionErrors?.[0]?.code).toBe("TooManyRequests");

@@ -1,4 +1,4 @@
-import type { ManagedHsmSnapshot, RoleAssignmentSnapshot } from "../../../inventory/snapshot.js";
+import type { ManagedHsmSnapshot, RoleAssignmentSnapshot } from "../../../estate/snapshot.js";
 import { hsmPairs, keysUrl } from "../../query.js";
 import { LIMIT_WARNING_FRACTION, ROLE_ASSIGNMENT_LIMITS, keyScope, normalScope, rbacErrors } from "../../query/rbac.js";
 import { resultsFor, type ResourceRef } from "../../result.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { contextFor, contosoHsm, loadSnapshot, roleAssignmentsUnreadable } from "../../../../../test/support/snapshots.js";
-import type { EstateSnapshot } from "../../../inventory/snapshot.js";
+import { contextFor, contosoHsm, loadSnapshot, roleAssignmentsUnreadable, pushError } from "../../../../../test/support/snapshots.js";
+import type { EstateSnapshot } from "../../../estate/snapshot.js";
 import { check } from "./check.js";
 
 const STORAGE_IDENTITY = "b2000000-0000-4000-8000-000000000004";
@@ -85,7 +85,7 @@ describe("rbac_consumer_identity_can_wrap", () => {
     grantCustomRole(snapshot, { dataActions: ["Microsoft.KeyVault/managedHsm/keys/*"], notDataActions: [] });
     const hsm = contosoHsm(snapshot);
     hsm.roleDefinitions = null;
-    snapshot.errors.push({ part: "rbac.roleDefinitions", resourceId: hsm.hsmUri!, operation: "roleDefinitions.list", statusCode: 403, code: "Forbidden", message: "denied" });
+    pushError(snapshot, { part: "rbac.roleDefinitions", resourceId: hsm.hsmUri!, operation: "roleDefinitions.list", statusCode: 403, code: "Forbidden", message: "denied" });
     const results = check(contextFor(snapshot));
     expect(storageResult(snapshot)?.status).toBe("UNKNOWN");
     // Built-in Crypto Service Encryption User grants are known without the definitions.
@@ -94,8 +94,8 @@ describe("rbac_consumer_identity_can_wrap", () => {
 
   it("is UNKNOWN for the consumers that could not be listed", () => {
     const snapshot = loadSnapshot();
-    snapshot.consumers.storageAccounts = null;
-    snapshot.errors.push({ part: "consumers.storageAccounts", resourceId: "/subscriptions/5f1c2b7e-9a41-4c0e-8d7b-2f6a1e3c9b10", operation: "storageAccounts.list", statusCode: 403, code: "AuthorizationFailed", message: "denied" });
+    snapshot.consumers.storageAccounts = [];
+    pushError(snapshot, { part: "consumers.storageAccounts", resourceId: "/subscriptions/5f1c2b7e-9a41-4c0e-8d7b-2f6a1e3c9b10", operation: "storageAccounts.list", statusCode: 403, code: "AuthorizationFailed", message: "denied" });
     const results = check(contextFor(snapshot));
     expect(results.filter((r) => r.status === "UNKNOWN")).toHaveLength(1);
     expect(results.find((r) => r.status === "UNKNOWN")?.evidence.collectionErrors?.[0]?.code).toBe("AuthorizationFailed");

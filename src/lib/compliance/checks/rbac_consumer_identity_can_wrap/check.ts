@@ -1,4 +1,4 @@
-import type { Consumer, ManagedHsmSnapshot } from "../../../inventory/snapshot.js";
+import type { Consumer, ManagedHsmSnapshot } from "../../../estate/snapshot.js";
 import { WRAP_DATA_ACTIONS, scopeCovers } from "../../../rbac/builtinRoles.js";
 import { consumerPrincipalIds, hsmPairs } from "../../query.js";
 import { assignmentDataActions, assignmentsOf, consumerKeyName, describeGrants, grantsEvidence, hsmConsumers, keyScope, rbacErrors, sameAction } from "../../query/rbac.js";

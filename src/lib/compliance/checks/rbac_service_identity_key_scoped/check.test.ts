@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { contextFor, contosoHsm, loadSnapshot, roleAssignmentsUnreadable } from "../../../../../test/support/snapshots.js";
+import { contextFor, contosoHsm, loadSnapshot, roleAssignmentsUnreadable, pushError } from "../../../../../test/support/snapshots.js";
 import { MANAGED_HSM_ROLES } from "../../../rbac/builtinRoles.js";
 import { check } from "./check.js";
 
@@ -52,8 +52,8 @@ describe("rbac_service_identity_key_scoped", () => {
 
   it("is UNKNOWN for consumers that could not be listed", () => {
     const snapshot = loadSnapshot();
-    snapshot.consumers.diskEncryptionSets = null;
-    snapshot.errors.push({ part: "consumers.diskEncryptionSets", resourceId: "/subscriptions/5f1c2b7e-9a41-4c0e-8d7b-2f6a1e3c9b10", operation: "diskEncryptionSets.list", statusCode: 500, code: "InternalServerError", message: "boom" });
+    snapshot.consumers.diskEncryptionSets = [];
+    pushError(snapshot, { part: "consumers.diskEncryptionSets", resourceId: "/subscriptions/5f1c2b7e-9a41-4c0e-8d7b-2f6a1e3c9b10", operation: "diskEncryptionSets.list", statusCode: 500, code: "InternalServerError", message: "boom" });
     const results = check(contextFor(snapshot));
     expect(results.map((r) => r.status).sort()).toEqual(["PASS", "PASS", "UNKNOWN"]);
   });

@@ -1,4 +1,4 @@
-import type { ManagedHsmSnapshot, RoleAssignmentSnapshot } from "../../../inventory/snapshot.js";
+import type { ManagedHsmSnapshot, RoleAssignmentSnapshot } from "../../../estate/snapshot.js";
 import { WRAP_DATA_ACTIONS } from "../../../rbac/builtinRoles.js";
 import { hsmPairs, roleLabel } from "../../query.js";
 import { assignmentDataActions, assignmentsOf, consumerIdentities, grantsEvidence, hsmConsumers, isScopeOfKeys, keyScope, rbacErrors, sameAction, type ConsumerIdentity } from "../../query/rbac.js";

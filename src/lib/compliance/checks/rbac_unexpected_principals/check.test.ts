@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { contextFor, contosoHsm, loadSnapshot, roleAssignmentsUnreadable } from "../../../../../test/support/snapshots.js";
-import type { EstateSnapshot } from "../../../inventory/snapshot.js";
+import { contextFor, contosoHsm, loadSnapshot, roleAssignmentsUnreadable, pushError } from "../../../../../test/support/snapshots.js";
+import type { EstateSnapshot } from "../../../estate/snapshot.js";
 import { MANAGED_HSM_ROLES } from "../../../rbac/builtinRoles.js";
 import { check } from "./check.js";
 
@@ -61,8 +61,8 @@ describe("rbac_unexpected_principals", () => {
   it("is UNKNOWN for a principal at a key scope when the consumers could not all be read", () => {
     const snapshot = loadSnapshot();
     grant(snapshot, STRANGER, "/keys/Contoso-DISK-CMK", "cryptoServiceEncryptionUser");
-    snapshot.consumers.diskEncryptionSets = null;
-    snapshot.errors.push({ part: "consumers.diskEncryptionSets", resourceId: "/subscriptions/5f1c2b7e-9a41-4c0e-8d7b-2f6a1e3c9b10", operation: "diskEncryptionSets.list", statusCode: 403, code: "AuthorizationFailed", message: "denied" });
+    snapshot.consumers.diskEncryptionSets = [];
+    pushError(snapshot, { part: "consumers.diskEncryptionSets", resourceId: "/subscriptions/5f1c2b7e-9a41-4c0e-8d7b-2f6a1e3c9b10", operation: "diskEncryptionSets.list", statusCode: 403, code: "AuthorizationFailed", message: "denied" });
     const result = resultFor(snapshot, STRANGER);
     expect(result?.status).toBe("UNKNOWN");
     expect(result?.evidence.collectionErrors?.[0]?.code).toBe("AuthorizationFailed");
@@ -81,7 +81,7 @@ describe("rbac_unexpected_principals", () => {
     grant(snapshot, STRANGER, "/keys/Contoso-SQLMI-CMK", "cryptoAuditor");
     const hsm = contosoHsm(snapshot);
     hsm.roleDefinitions = null;
-    snapshot.errors.push({ part: "rbac.roleDefinitions", resourceId: hsm.hsmUri!, operation: "roleDefinitions.list", statusCode: 403, code: "Forbidden", message: "denied" });
+    pushError(snapshot, { part: "rbac.roleDefinitions", resourceId: hsm.hsmUri!, operation: "roleDefinitions.list", statusCode: 403, code: "Forbidden", message: "denied" });
     expect(resultFor(snapshot, STRANGER)?.status).toBe("UNKNOWN");
   });
 });

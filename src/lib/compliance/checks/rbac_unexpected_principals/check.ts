@@ -1,5 +1,5 @@
 import type { ManagedHsmPolicy } from "../../../config/types.js";
-import type { ManagedHsmSnapshot } from "../../../inventory/snapshot.js";
+import type { ManagedHsmSnapshot } from "../../../estate/snapshot.js";
 import { hsmPairs } from "../../query.js";
 import {
   assignmentDataActions,

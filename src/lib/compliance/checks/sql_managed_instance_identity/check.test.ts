@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { contextFor, loadSnapshot } from "../../../../../test/support/snapshots.js";
+import { contextFor, loadSnapshot, pushError } from "../../../../../test/support/snapshots.js";
 import { check } from "./check.js";
 
 const UAMI = "/subscriptions/5f1c2b7e-9a41-4c0e-8d7b-2f6a1e3c9b10/resourceGroups/rg-contoso-sql/providers/Microsoft.ManagedIdentity/userAssignedIdentities/uami-sqlmi";
@@ -41,8 +41,8 @@ describe("sql_managed_instance_identity", () => {
 
   it("is UNKNOWN when the instances could not be listed", () => {
     const snapshot = loadSnapshot();
-    snapshot.consumers.sqlManagedInstances = null;
-    snapshot.errors.push({ part: "consumers.sqlManagedInstances", resourceId: `/subscriptions/${snapshot.subscriptions[0]}`, operation: "managedInstances.list", statusCode: 429, code: "TooManyRequests", message: "throttled" });
+    snapshot.consumers.sqlManagedInstances = [];
+    pushError(snapshot, { part: "consumers.sqlManagedInstances", resourceId: `/subscriptions/${snapshot.subscriptions[0]}`, operation: "managedInstances.list", statusCode: 429, code: "TooManyRequests", message: "throttled" });
     const results = check(contextFor(snapshot));
     expect(results.map((r) => r.status)).toEqual(["UNKNOWN"]);
     expect(results[0]?.evidence.collectionErrors?.[0]?.code).toBe("TooManyRequests");

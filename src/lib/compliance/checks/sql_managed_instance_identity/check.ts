@@ -1,4 +1,4 @@
-import { sameResourceId } from "../../../inventory/snapshot.js";
+import { sameResourceId } from "../../../estate/resourceId.js";
 import { unreadListResults } from "../../query/consumers.js";
 import { resultsFor } from "../../result.js";
 import type { CheckContext, ControlResult } from "../../types.js";
@@ -9,7 +9,6 @@ const expected = { identity: "SystemAssigned with a principalId, or UserAssigned
 export function check(ctx: CheckContext): ControlResult[] {
   const r = resultsFor(metadata, ctx);
   const instances = ctx.snapshot.consumers.sqlManagedInstances;
-  if (instances === null) return unreadListResults(ctx, r, "consumers.sqlManagedInstances", "SQL managed instances", expected);
 
   return instances.map((mi) => {
     const resource = { id: mi.resourceId, name: mi.name };
@@ -34,5 +33,5 @@ export function check(ctx: CheckContext): ControlResult[] {
           : "it has user-assigned identities but no primaryUserAssignedIdentityId"
         : "it has no managed identity";
     return r.fail({ ...subject, message: `${mi.name} cannot authenticate to the HSM for TDE: ${why}.` });
-  });
+  }).concat(unreadListResults(ctx, r, "consumers.sqlManagedInstances", "SQL managed instances", expected));
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseKeyReference } from "../../../inventory/keyReference.js";
-import { contextFor, contosoHsm, loadSnapshot } from "../../../../../test/support/snapshots.js";
+import { parseKeyReference } from "../../../estate/keyReference.js";
+import { contextFor, contosoHsm, loadSnapshot, pushError } from "../../../../../test/support/snapshots.js";
 import { check } from "./check.js";
 
 const OLD = "https://contoso-prod-hsm.managedhsm.azure.net/keys/Contoso-SQLMI-CMK/f9ef3e015edc5e00df9e41d0db77989a";
@@ -41,7 +41,7 @@ describe("sql_tde_protector_current_version", () => {
     const { snapshot } = pinnedToOldVersion(false);
     const hsm = contosoHsm(snapshot);
     hsm.keys = null;
-    snapshot.errors.push({ part: "keys", resourceId: "https://contoso-prod-hsm.managedhsm.azure.net/keys", operation: "keys.listPropertiesOfKeys", statusCode: 403, code: "Forbidden", message: "denied" });
+    pushError(snapshot, { part: "keys", resourceId: "https://contoso-prod-hsm.managedhsm.azure.net/keys", operation: "keys.listPropertiesOfKeys", statusCode: 403, code: "Forbidden", message: "denied" });
     const [result] = check(contextFor(snapshot));
     expect(result?.status).toBe("UNKNOWN");
     expect(result?.evidence.collectionErrors?.[0]?.code).toBe("Forbidden");
@@ -51,7 +51,7 @@ describe("sql_tde_protector_current_version", () => {
     const snapshot = loadSnapshot();
     const mi = snapshot.consumers.sqlManagedInstances![0]!;
     mi.encryptionProtector = null;
-    snapshot.errors.push({ part: "consumers.sqlManagedInstance.encryptionProtector", resourceId: mi.resourceId, operation: "managedInstanceEncryptionProtectors.get", statusCode: 500, message: "boom" });
+    pushError(snapshot, { part: "consumers.sqlManagedInstance.encryptionProtector", resourceId: mi.resourceId, operation: "managedInstanceEncryptionProtectors.get", statusCode: 500, message: "boom" });
     const [result] = check(contextFor(snapshot));
     expect(result?.status).toBe("UNKNOWN");
     expect(result?.evidence.collectionErrors).toHaveLength(1);

@@ -1,4 +1,5 @@
 import { versionInUse } from "../../query.js";
+import { consumerRef } from "../../../estate/partRef.js";
 import { isVersion, keyBinding, latestEvidence, latestNotKnown, latestVersion, notOnConfiguredKey, unreadListResults } from "../../query/consumers.js";
 import { errorsFor, resultsFor } from "../../result.js";
 import type { CheckContext, ControlResult } from "../../types.js";
@@ -8,13 +9,12 @@ export function check(ctx: CheckContext): ControlResult[] {
   const r = resultsFor(metadata, ctx);
   const expectedFor = (latest?: Parameters<typeof latestEvidence>[0]) => ({ keyVersion: latestEvidence(latest), or: { autoRotationEnabled: true } });
   const instances = ctx.snapshot.consumers.sqlManagedInstances;
-  if (instances === null) return unreadListResults(ctx, r, "consumers.sqlManagedInstances", "SQL managed instances", expectedFor());
 
   return instances.map((mi) => {
     const resource = { id: mi.resourceId, name: mi.name };
     const protector = mi.encryptionProtector;
     if (protector === null) {
-      const errors = errorsFor(ctx, "consumers.sqlManagedInstance.encryptionProtector", mi.resourceId);
+      const errors = errorsFor(ctx, "consumers.sqlManagedInstance.encryptionProtector", consumerRef(mi.resourceId));
       return r.unknown({ resource, message: `The TDE protector of ${mi.name} could not be read.`, expected: expectedFor(), errors });
     }
     const observed = { keyVersion: protector.uri ?? null, autoRotationEnabled: protector.autoRotationEnabled ?? null };
@@ -32,5 +32,5 @@ export function check(ctx: CheckContext): ControlResult[] {
     }
     if (latest.status !== "known") return latestNotKnown(r, subject, latest, binding.pair);
     return r.fail({ ...subject, message: `${mi.name}'s TDE protector is pinned to an older version of ${keyName} and auto-rotation is off; set the protector to ${latest.id} or turn auto-rotation on.` });
-  });
+  }).concat(unreadListResults(ctx, r, "consumers.sqlManagedInstances", "SQL managed instances", expectedFor()));
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseKeyReference } from "../../../inventory/keyReference.js";
-import { contextFor, loadSnapshot } from "../../../../../test/support/snapshots.js";
+import { parseKeyReference } from "../../../estate/keyReference.js";
+import { contextFor, loadSnapshot, pushError } from "../../../../../test/support/snapshots.js";
 import { check } from "./check.js";
 
 const mi = (snapshot: ReturnType<typeof loadSnapshot>) => snapshot.consumers.sqlManagedInstances![0]!;
@@ -37,7 +37,7 @@ describe("sql_tde_protector_on_hsm_key", () => {
   it("is UNKNOWN when the protector could not be read", () => {
     const snapshot = loadSnapshot();
     mi(snapshot).encryptionProtector = null;
-    snapshot.errors.push({ part: "consumers.sqlManagedInstance.encryptionProtector", resourceId: mi(snapshot).resourceId, operation: "managedInstanceEncryptionProtectors.get", statusCode: 403, code: "AuthorizationFailed", message: "denied" });
+    pushError(snapshot, { part: "consumers.sqlManagedInstance.encryptionProtector", resourceId: mi(snapshot).resourceId, operation: "managedInstanceEncryptionProtectors.get", statusCode: 403, code: "AuthorizationFailed", message: "denied" });
     const [result] = check(contextFor(snapshot));
     expect(result?.status).toBe("UNKNOWN");
     expect(result?.evidence.collectionErrors?.[0]?.code).toBe("AuthorizationFailed");
@@ -45,9 +45,9 @@ describe("sql_tde_protector_on_hsm_key", () => {
 
   it("is one UNKNOWN for the subscription when the instances could not be listed", () => {
     const snapshot = loadSnapshot();
-    snapshot.consumers.sqlManagedInstances = null;
+    snapshot.consumers.sqlManagedInstances = [];
     const scope = `/subscriptions/${snapshot.subscriptions[0]}`;
-    snapshot.errors.push({ part: "consumers.sqlManagedInstances", resourceId: scope, operation: "managedInstances.list", statusCode: 403, code: "AuthorizationFailed", message: "denied" });
+    pushError(snapshot, { part: "consumers.sqlManagedInstances", resourceId: scope, operation: "managedInstances.list", statusCode: 403, code: "AuthorizationFailed", message: "denied" });
     const results = check(contextFor(snapshot));
     expect(results.map((r) => [r.status, r.resourceId])).toEqual([["UNKNOWN", scope]]);
     expect(results[0]?.evidence.collectionErrors?.[0]?.operation).toBe("managedInstances.list");

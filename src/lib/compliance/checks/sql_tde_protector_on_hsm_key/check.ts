@@ -1,4 +1,5 @@
 import { configuredKeyEvidence, keyBinding, unreadListResults } from "../../query/consumers.js";
+import { consumerRef } from "../../../estate/partRef.js";
 import { errorsFor, resultsFor } from "../../result.js";
 import type { CheckContext, ControlResult } from "../../types.js";
 import { metadata } from "./metadata.js";
@@ -7,13 +8,12 @@ export function check(ctx: CheckContext): ControlResult[] {
   const r = resultsFor(metadata, ctx);
   const expected = { serverKeyType: "AzureKeyVault", key: configuredKeyEvidence(ctx, "sqlManagedInstance") };
   const instances = ctx.snapshot.consumers.sqlManagedInstances;
-  if (instances === null) return unreadListResults(ctx, r, "consumers.sqlManagedInstances", "SQL managed instances", expected);
 
   return instances.map((mi) => {
     const resource = { id: mi.resourceId, name: mi.name };
     const protector = mi.encryptionProtector;
     if (protector === null) {
-      const errors = errorsFor(ctx, "consumers.sqlManagedInstance.encryptionProtector", mi.resourceId);
+      const errors = errorsFor(ctx, "consumers.sqlManagedInstance.encryptionProtector", consumerRef(mi.resourceId));
       return r.unknown({ resource, message: `The TDE protector of ${mi.name} could not be read.`, expected, errors });
     }
     const observed = { serverKeyType: protector.serverKeyType ?? null, key: protector.uri ?? null };
@@ -28,5 +28,5 @@ export function check(ctx: CheckContext): ControlResult[] {
     return binding.status === "bound"
       ? r.pass({ ...subject, message: `${mi.name}'s TDE protector is the configured HSM key ${binding.pair.keyPolicy.name}.` })
       : r.fail({ ...subject, message: `${mi.name}'s TDE protector is ${protector.uri ?? "an unparsable key"}, not the configured HSM key for SQL.` });
-  });
+  }).concat(unreadListResults(ctx, r, "consumers.sqlManagedInstances", "SQL managed instances", expected));
 }

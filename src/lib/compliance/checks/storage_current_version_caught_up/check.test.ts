@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { contextFor, contosoHsm, contosoPolicy, loadSnapshot } from "../../../../../test/support/snapshots.js";
+import { contextFor, contosoHsm, contosoPolicy, loadSnapshot, pushError } from "../../../../../test/support/snapshots.js";
 import { check } from "./check.js";
 
 const OLD = "https://contoso-prod-hsm.managedhsm.azure.net/keys/Contoso-STORAGE-CMK/2db033a515437d38d0df690ae260affd";
@@ -48,7 +48,7 @@ describe("storage_current_version_caught_up", () => {
   it("is UNKNOWN when the key could not be read", () => {
     const snapshot = lagging();
     contosoHsm(snapshot).keys = null;
-    snapshot.errors.push({ part: "keys", resourceId: "https://contoso-prod-hsm.managedhsm.azure.net/keys", operation: "keys.listPropertiesOfKeys", statusCode: 403, code: "Forbidden", message: "denied" });
+    pushError(snapshot, { part: "keys", resourceId: "https://contoso-prod-hsm.managedhsm.azure.net/keys", operation: "keys.listPropertiesOfKeys", statusCode: 403, code: "Forbidden", message: "denied" });
     const [result] = check(contextFor(snapshot));
     expect(result?.status).toBe("UNKNOWN");
     expect(result?.evidence.collectionErrors?.[0]?.code).toBe("Forbidden");
@@ -59,7 +59,7 @@ describe("storage_current_version_caught_up", () => {
     const key = contosoHsm(snapshot).keys!.find((k) => k.name === "Contoso-STORAGE-CMK")!;
     key.versions = null;
     delete key.createdOn;
-    snapshot.errors.push({ part: "key.versions", resourceId: key.id, operation: "keys.listPropertiesOfKeyVersions", statusCode: 500, message: "boom" });
+    pushError(snapshot, { part: "key.versions", resourceId: key.id, operation: "keys.listPropertiesOfKeyVersions", statusCode: 500, message: "boom" });
     const [result] = check(contextFor(snapshot));
     expect(result?.status).toBe("UNKNOWN");
     expect(result?.evidence.collectionErrors?.[0]?.operation).toBe("keys.listPropertiesOfKeyVersions");

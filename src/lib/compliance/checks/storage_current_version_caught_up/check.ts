@@ -1,4 +1,5 @@
 import { versionInUse } from "../../query.js";
+import { consumerRef } from "../../../estate/partRef.js";
 import { hoursSince, isVersion, keyBinding, latestEvidence, latestNotKnown, latestVersion, notOnConfiguredKey, unreadListResults, type LatestVersion } from "../../query/consumers.js";
 import { errorsFor, resultsFor } from "../../result.js";
 import type { CheckContext, ControlResult } from "../../types.js";
@@ -10,7 +11,6 @@ export function check(ctx: CheckContext): ControlResult[] {
   const catchUpHours = ctx.policy.thresholds.storageCatchUpHours;
   const expectedFor = (latest?: LatestVersion) => ({ currentVersionedKeyIdentifier: latestEvidence(latest), orLatestCreatedWithinHours: catchUpHours });
   const accounts = ctx.snapshot.consumers.storageAccounts;
-  if (accounts === null) return unreadListResults(ctx, r, "consumers.storageAccounts", "storage accounts", expectedFor());
 
   return accounts.map((account) => {
     const resource = { id: account.resourceId, name: account.name };
@@ -24,16 +24,16 @@ export function check(ctx: CheckContext): ControlResult[] {
     const keyName = binding.pair.keyPolicy.name;
     const inUse = versionInUse(account);
     if (inUse === null) {
-      return r.unknown({ ...subject, message: `${account.name} did not report the key version it uses (currentVersionedKeyIdentifier).`, errors: errorsFor(ctx, "consumers.storageAccounts", account.resourceId) });
+      return r.unknown({ ...subject, message: `${account.name} did not report the key version it uses (currentVersionedKeyIdentifier).`, errors: errorsFor(ctx, "consumers.storageAccounts", consumerRef(account.resourceId)) });
     }
     if (isVersion(inUse, latest)) return r.pass({ ...subject, message: `${account.name} uses the latest version of ${keyName}.` });
     if (!latest.createdOn) {
-      return r.unknown({ ...subject, message: `When the latest version of ${keyName} was created is unknown, so whether ${account.name} is late to pick it up is unknown.`, errors: errorsFor(ctx, ["key", "key.versions"], binding.pair.keyResource.id) });
+      return r.unknown({ ...subject, message: `When the latest version of ${keyName} was created is unknown, so whether ${account.name} is late to pick it up is unknown.`, errors: errorsFor(ctx, ["key", "key.versions"], binding.pair.keyAbout) });
     }
     const age = hoursSince(latest.createdOn, ctx.now);
     const lag = `${Math.floor(age)} h`;
     return age < catchUpHours
       ? r.pass({ ...subject, message: `${account.name} still uses an older version of ${keyName}, but the latest was created ${lag} ago, within the ${catchUpHours} h catch-up window.` })
       : r.fail({ ...subject, message: `${account.name} still uses version ${inUse} of ${keyName}, ${lag} after ${latest.version} was created (window ${catchUpHours} h)${account.keyVersion ? "; it is pinned, clear its key version" : "; check its identity's access to the key"}.` });
-  });
+  }).concat(unreadListResults(ctx, r, "consumers.storageAccounts", "storage accounts", expectedFor()));
 }

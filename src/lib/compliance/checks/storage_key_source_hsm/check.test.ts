@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseKeyReference } from "../../../inventory/keyReference.js";
-import { contextFor, loadSnapshot } from "../../../../../test/support/snapshots.js";
+import { parseKeyReference } from "../../../estate/keyReference.js";
+import { contextFor, loadSnapshot, pushError } from "../../../../../test/support/snapshots.js";
 import { check } from "./check.js";
 
 const account = (snapshot: ReturnType<typeof loadSnapshot>) => snapshot.consumers.storageAccounts![0]!;
@@ -38,8 +38,8 @@ describe("storage_key_source_hsm", () => {
 
   it("is UNKNOWN when the storage accounts could not be listed", () => {
     const snapshot = loadSnapshot();
-    snapshot.consumers.storageAccounts = null;
-    snapshot.errors.push({ part: "consumers.storageAccounts", resourceId: `/subscriptions/${snapshot.subscriptions[0]}`, operation: "storageAccounts.list", statusCode: 403, code: "AuthorizationFailed", message: "denied" });
+    snapshot.consumers.storageAccounts = [];
+    pushError(snapshot, { part: "consumers.storageAccounts", resourceId: `/subscriptions/${snapshot.subscriptions[0]}`, operation: "storageAccounts.list", statusCode: 403, code: "AuthorizationFailed", message: "denied" });
     const results = check(contextFor(snapshot));
     expect(results.map((r) => r.status)).toEqual(["UNKNOWN"]);
     expect(results[0]?.evidence.collectionErrors?.[0]?.code).toBe("AuthorizationFailed");

@@ -7,7 +7,6 @@ export function check(ctx: CheckContext): ControlResult[] {
   const r = resultsFor(metadata, ctx);
   const expected = { keySource: "Microsoft.Keyvault", key: configuredKeyEvidence(ctx, "storageAccount") };
   const accounts = ctx.snapshot.consumers.storageAccounts;
-  if (accounts === null) return unreadListResults(ctx, r, "consumers.storageAccounts", "storage accounts", expected);
 
   return accounts.map((account) => {
     const resource = { id: account.resourceId, name: account.name };
@@ -22,5 +21,5 @@ export function check(ctx: CheckContext): ControlResult[] {
     return binding.status === "bound"
       ? r.pass({ ...subject, message: `${account.name} is encrypted with the configured HSM key ${binding.pair.keyPolicy.name}.` })
       : r.fail({ ...subject, message: `${account.name} is encrypted with ${account.keyReference?.url ?? "an unparsable key"}, not the configured HSM key for storage.` });
-  });
+  }).concat(unreadListResults(ctx, r, "consumers.storageAccounts", "storage accounts", expected));
 }

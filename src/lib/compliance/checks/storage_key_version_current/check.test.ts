@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseKeyReference } from "../../../inventory/keyReference.js";
-import { contextFor, contosoHsm, loadSnapshot } from "../../../../../test/support/snapshots.js";
+import { parseKeyReference } from "../../../estate/keyReference.js";
+import { contextFor, contosoHsm, loadSnapshot, pushError } from "../../../../../test/support/snapshots.js";
 import { check } from "./check.js";
 
 const BASE = "https://contoso-prod-hsm.managedhsm.azure.net/keys/Contoso-STORAGE-CMK";
@@ -37,7 +37,7 @@ describe("storage_key_version_current", () => {
   it("is UNKNOWN when the account is pinned and the key could not be read", () => {
     const snapshot = pinnedTo("2db033a515437d38d0df690ae260affd");
     contosoHsm(snapshot).keys = null;
-    snapshot.errors.push({ part: "keys", resourceId: "https://contoso-prod-hsm.managedhsm.azure.net/keys", operation: "keys.listPropertiesOfKeys", statusCode: 403, code: "Forbidden", message: "denied" });
+    pushError(snapshot, { part: "keys", resourceId: "https://contoso-prod-hsm.managedhsm.azure.net/keys", operation: "keys.listPropertiesOfKeys", statusCode: 403, code: "Forbidden", message: "denied" });
     const [result] = check(contextFor(snapshot));
     expect(result?.status).toBe("UNKNOWN");
     expect(result?.evidence.collectionErrors?.[0]?.code).toBe("Forbidden");
@@ -45,8 +45,8 @@ describe("storage_key_version_current", () => {
 
   it("is UNKNOWN when the storage accounts could not be listed", () => {
     const snapshot = loadSnapshot();
-    snapshot.consumers.storageAccounts = null;
-    snapshot.errors.push({ part: "consumers.storageAccounts", resourceId: `/subscriptions/${snapshot.subscriptions[0]}`, operation: "storageAccounts.list", statusCode: 500, message: "boom" });
+    snapshot.consumers.storageAccounts = [];
+    pushError(snapshot, { part: "consumers.storageAccounts", resourceId: `/subscriptions/${snapshot.subscriptions[0]}`, operation: "storageAccounts.list", statusCode: 500, message: "boom" });
     expect(check(contextFor(snapshot)).map((r) => r.status)).toEqual(["UNKNOWN"]);
   });
 });

@@ -8,7 +8,6 @@ const expectedFor = (latest?: LatestVersion) => ({ keyVersion: "versionless (emp
 export function check(ctx: CheckContext): ControlResult[] {
   const r = resultsFor(metadata, ctx);
   const accounts = ctx.snapshot.consumers.storageAccounts;
-  if (accounts === null) return unreadListResults(ctx, r, "consumers.storageAccounts", "storage accounts", expectedFor());
 
   return accounts.map((account) => {
     const resource = { id: account.resourceId, name: account.name };
@@ -27,5 +26,5 @@ export function check(ctx: CheckContext): ControlResult[] {
     return isVersion(pinned, latest)
       ? r.pass({ ...subject, message: `${account.name} is pinned to the latest version of ${keyName}; clear the version so it follows the next rotation.` })
       : r.fail({ ...subject, message: `${account.name} is pinned to an older version of ${keyName} (${pinned}); clear the key version so it uses ${latest.version} and follows rotations.` });
-  });
+  }).concat(unreadListResults(ctx, r, "consumers.storageAccounts", "storage accounts", expectedFor()));
 }

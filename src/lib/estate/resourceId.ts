@@ -29,3 +29,17 @@ export function requireResourceId(id: string, what: string): ParsedResourceId {
   if (!parsed) throw new Error(`${what}: "${id}" is not an ARM resource id (/subscriptions/…/resourceGroups/…/providers/…)`);
   return parsed;
 }
+
+/** Resource ids compare case-insensitively: the key to index them by. */
+export function resourceKey(id: string): string {
+  return id.toLowerCase();
+}
+
+export function sameResourceId(a: string | undefined, b: string | undefined): boolean {
+  return a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
+}
+
+/** The subscription an ARM resource id names, lower-cased; undefined when it names none. */
+export function subscriptionOf(id: string): string | undefined {
+  return /^\/subscriptions\/([^/]+)/i.exec(id)?.[1]?.toLowerCase();
+}

@@ -3,14 +3,18 @@
  * Compliance controls and the rotation planner are pure functions over it.
  *
  * Conventions
- * - A part that could not be read is `null` and has a matching entry in `errors` (same `part` and
- *   `resourceId`), so that checks report UNKNOWN, never a false PASS. An empty array means
+ * - A part that could not be read is `null` and has a matching entry in `errors` (same `part`, and
+ *   `about` naming it), so that checks report UNKNOWN, never a false PASS. An empty array means
  *   "read, and there is none".
+ * - Consumer lists are read per subscription. Each list holds what every readable subscription
+ *   returned; a subscription whose list could not be read has an error (`about` names the
+ *   subscription), so one failed subscription leaves the others' consumers known.
  * - Times are ISO-8601 strings (UTC). Durations are ISO-8601 durations as Azure returns them.
  * - Resource ids keep Azure's spelling; compare them case-insensitively (`sameResourceId`).
  */
 
-export const SNAPSHOT_SCHEMA_VERSION = 1 as const;
+/** 2: consumer lists per subscription (never null) and typed `about` references on collection errors. */
+export const SNAPSHOT_SCHEMA_VERSION = 2 as const;
 
 export interface EstateSnapshot {
   schemaVersion: typeof SNAPSHOT_SCHEMA_VERSION;
@@ -46,9 +50,22 @@ export type SnapshotPart =
   | "consumers.virtualMachines"
   | "consumers.storageAccounts";
 
+/**
+ * What a collection error is about, as a typed reference. `hsm` is the HSM's ARM resource id;
+ * `subscription` a subscription id. Match with `refersTo` (estate/partRef.ts), never by string prefix.
+ */
+export type PartRef =
+  | { kind: "managedHsm"; hsm: string }
+  | { kind: "privateEndpoint"; hsm: string; privateEndpoint: string }
+  | { kind: "key"; hsm: string; key: string }
+  | { kind: "rbacScope"; hsm: string; scope: string }
+  | { kind: "subscription"; subscription: string }
+  | { kind: "consumer"; subscription: string; resource: string };
+
 export interface CollectionError {
   part: SnapshotPart;
-  /** The ARM resource id, key id or HSM scope the failed read was about. */
+  about: PartRef;
+  /** For people: the ARM resource id, key URL or HSM scope URL the failed read was about. */
   resourceId: string;
   /** The SDK call that failed, e.g. "managedHsms.get", "keys.getKeyRotationPolicy". */
   operation: string;
@@ -192,14 +209,30 @@ export interface RoleAssignmentSnapshot {
   roleName?: string;
 }
 
+/**
+ * Each list holds the consumers of every subscription whose list was read; a subscription whose list
+ * could not be read has a collection error of that list's part about the subscription. VMs and disks
+ * are in scope through the DES of their own subscription, so either list failing leaves that
+ * subscription's VMs and disks unknown (errors of both parts are recorded).
+ */
 export interface ConsumersSnapshot {
-  /** Each list is `null` when it could not be read for at least one subscription (see errors). */
-  sqlManagedInstances: SqlManagedInstanceConsumer[] | null;
-  diskEncryptionSets: DiskEncryptionSetConsumer[] | null;
-  disks: DiskSnapshot[] | null;
-  virtualMachines: VirtualMachineSnapshot[] | null;
-  storageAccounts: StorageAccountConsumer[] | null;
+  sqlManagedInstances: SqlManagedInstanceConsumer[];
+  diskEncryptionSets: DiskEncryptionSetConsumer[];
+  disks: DiskSnapshot[];
+  virtualMachines: VirtualMachineSnapshot[];
+  storageAccounts: StorageAccountConsumer[];
 }
+
+export type ConsumerListName = keyof ConsumersSnapshot;
+
+/** The snapshot part recorded when a subscription's list could not be read. */
+export const CONSUMER_LIST_PARTS = {
+  sqlManagedInstances: "consumers.sqlManagedInstances",
+  diskEncryptionSets: "consumers.diskEncryptionSets",
+  disks: "consumers.disks",
+  virtualMachines: "consumers.virtualMachines",
+  storageAccounts: "consumers.storageAccounts",
+} as const satisfies Record<ConsumerListName, SnapshotPart>;
 
 /** A parsed reference to a Managed HSM key; `version` is null for a versionless reference. */
 export interface KeyReference {
@@ -290,7 +323,3 @@ export interface StorageAccountConsumer extends ConsumerBase {
 }
 
 export type Consumer = SqlManagedInstanceConsumer | DiskEncryptionSetConsumer | StorageAccountConsumer;
-
-export function sameResourceId(a: string | undefined, b: string | undefined): boolean {
-  return a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
-}
