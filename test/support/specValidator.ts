@@ -1,5 +1,6 @@
 /**
- * Validates emulator responses against the official Azure REST specs in shared/azure-specs.
+ * Validates emulator responses against the official Azure REST specs: by default their committed extraction
+ * (test/fixtures/azure-specs/extract.json, see specExtraction.ts), or a spec pack directory (loadSpecPack).
  *
  * Usage:
  *   const spec = loadSpecs();
@@ -11,18 +12,24 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import Ajv2020Module from "ajv/dist/2020.js";
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { SwaggerConverter, isObject, type JsonObject, type SpecDoc } from "./swaggerSchema.js";
 import { compareApiVersions, compileTemplate, matchTemplate, splitPath, type CompiledTemplate } from "./pathTemplate.js";
+import { extractionFile, readExtraction, specPackDir, type SpecExtraction } from "./specExtraction.js";
 
 const Ajv2020 = Ajv2020Module.default;
 type Ajv = InstanceType<typeof Ajv2020>;
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-/** CI clones the repo next to `shared/`, so the pack is always a sibling of the checkout. */
-export const DEFAULT_SPEC_ROOT = path.resolve(repoRoot, "../shared/azure-specs");
+/** The first spec pack (beside the checkout, or KEYWARDEN_AZURE_SPECS_DIR); only pack-dependent tests read it. */
+export const DEFAULT_SPEC_ROOT = specPackDir("azure-specs");
+
+/** Where a SpecIndex's documents came from. */
+export type SpecSource = { kind: "pack"; root: string } | { kind: "extraction"; file: string; comment: string };
+
+export class SpecSourceError extends Error {
+  override readonly name = "SpecSourceError";
+}
 
 export interface Exchange {
   method: string;
@@ -115,12 +122,12 @@ const FORMATS: Record<string, { type?: "string" | "number"; validate: RegExp | (
 };
 
 export class SpecIndex {
-  readonly root: string;
-  /** all operations in every swagger file of the pack */
+  readonly source: SpecSource;
+  /** all operations in every swagger file loaded */
   readonly operations: SpecOperation[] = [];
   /** problems found while loading (unparseable INDEX rows, unresolvable refs, ...) */
   readonly problems: string[] = [];
-  /** milliseconds spent in loadSpecs() */
+  /** milliseconds spent building the index */
   loadMs = 0;
 
   private readonly entries: OpEntry[] = [];
@@ -131,15 +138,30 @@ export class SpecIndex {
   private readonly validators = new Map<string, ValidateFunction | null>();
   private listedCache: SpecOperation[] | undefined;
 
-  constructor(root: string) {
+  /** Every swagger file of a pack directory (examples excluded). */
+  static fromPack(root: string): SpecIndex {
     const t0 = performance.now();
-    this.root = root;
+    const docs: SpecDoc[] = [];
     for (const rel of listJsonFiles(root)) {
       if (rel.split(path.sep).includes("examples")) continue;
       const json: unknown = JSON.parse(fs.readFileSync(path.join(root, rel), "utf8"));
-      if (isObject(json) && json.swagger === "2.0") this.docs.set(rel, { rel, json });
+      if (isObject(json) && json.swagger === "2.0") docs.push({ rel, json });
     }
-    this.converter = new SwaggerConverter([...this.docs.values()], root);
+    return new SpecIndex(docs, { kind: "pack", root }, t0);
+  }
+
+  /** The pruned swagger files of a spec extraction (no pack needed). */
+  static fromExtraction(x: SpecExtraction, file = "(in memory)"): SpecIndex {
+    const t0 = performance.now();
+    const docs = Object.entries(x.specs).map(([rel, json]) => ({ rel: rel.split("/").join(path.sep), json: structuredClone(json) }));
+    return new SpecIndex(docs, { kind: "extraction", file, comment: x.$comment }, t0);
+  }
+
+  private constructor(docs: SpecDoc[], source: SpecSource, t0: number) {
+    this.source = source;
+    for (const d of docs) if (d.json.swagger === "2.0") this.docs.set(d.rel, d);
+    // $refs resolve between the documents' relative paths; an extraction has no directory, so give it a virtual one.
+    this.converter = new SwaggerConverter([...this.docs.values()], source.kind === "pack" ? source.root : path.parse(process.cwd()).root);
     this.ajv = new Ajv2020({
       strict: false,
       allErrors: true,
@@ -331,11 +353,17 @@ export class SpecIndex {
     return v;
   }
 
+  /** The pack directory; INDEX.md and the example files exist only there, not in an extraction. */
+  packRoot(what: string): string {
+    if (this.source.kind !== "pack") throw new SpecSourceError(`${what} needs a spec pack directory, but this SpecIndex was built from ${this.source.file}`);
+    return this.source.root;
+  }
+
   /** Operations listed in INDEX.md's "Operations" table, resolved against the loaded spec files. */
   listed(): SpecOperation[] {
     if (this.listedCache) return this.listedCache;
     const out: SpecOperation[] = [];
-    const md = fs.readFileSync(path.join(this.root, "INDEX.md"), "utf8");
+    const md = fs.readFileSync(path.join(this.packRoot("listed()"), "INDEX.md"), "utf8");
     const row = /^\|\s*\d+\s*\|\s*(\S+)[^|]*\|\s*`(\w+) ([^`]+)`\s*\|\s*([^|\s]+)\s*\|\s*`([^`]+)`/;
     for (const line of md.split("\n")) {
       const m = row.exec(line);
@@ -359,13 +387,14 @@ export class SpecIndex {
   examples(): { cases: ExampleCase[]; missing: string[] } {
     const cases: ExampleCase[] = [];
     const missing: string[] = [];
+    const root = this.packRoot("examples()");
     for (const op of this.listed()) {
       const entry = this.byOp.get(op) as OpEntry;
       const exs = isObject(entry.raw["x-ms-examples"]) ? entry.raw["x-ms-examples"] : {};
       for (const [exampleName, ref] of Object.entries(exs)) {
         if (!isObject(ref) || typeof ref.$ref !== "string") continue;
-        const file = path.join(this.root, path.dirname(op.specFile), ref.$ref);
-        const exampleFile = path.relative(this.root, file).split(path.sep).join("/");
+        const file = path.join(root, path.dirname(op.specFile), ref.$ref);
+        const exampleFile = path.relative(root, file).split(path.sep).join("/");
         if (!fs.existsSync(file)) {
           missing.push(`${op.operationId} ${op.apiVersion}: ${exampleFile}`);
           continue;
@@ -432,18 +461,28 @@ function listJsonFiles(root: string): string[] {
 
 const cache = new Map<string, SpecIndex>();
 
-/** Loads (once per root, cached) every swagger file of the pack. */
-export function loadSpecs(root: string = DEFAULT_SPEC_ROOT): SpecIndex {
-  const key = path.resolve(root);
+function cached(key: string, build: () => SpecIndex): SpecIndex {
   let idx = cache.get(key);
   if (!idx) {
-    idx = new SpecIndex(key);
+    idx = build();
     cache.set(key, idx);
   }
   return idx;
 }
 
+/** The committed extraction of the first pack (cached): what the fidelity suite validates against, on any machine. */
+export function loadSpecs(): SpecIndex {
+  const file = extractionFile("azure-specs");
+  return cached(`extraction:${file}`, () => SpecIndex.fromExtraction(readExtraction(file), file));
+}
+
+/** Every swagger file of a spec pack directory (cached per directory); the pack must be present. */
+export function loadSpecPack(root: string = DEFAULT_SPEC_ROOT): SpecIndex {
+  const key = path.resolve(root);
+  return cached(`pack:${key}`, () => SpecIndex.fromPack(key));
+}
+
 /** Every operation INDEX.md's table lists, as found in the pack's files (both versions where two exist). */
 export function listSpecOperations(root: string = DEFAULT_SPEC_ROOT): SpecOperation[] {
-  return loadSpecs(root).listed();
+  return loadSpecPack(root).listed();
 }

@@ -64,6 +64,23 @@ const KEEP_KEYWORDS = new Set([
   "const",
 ]);
 
+/**
+ * Every schema keyword this converter reads besides `$ref`, `properties` and the schema-valued ones (`items`,
+ * `additionalProperties`, `allOf`, `anyOf`, `oneOf`, `not`). The spec extraction (specExtraction.ts) keeps exactly
+ * these, so a schema converts the same from the extraction as from the pack.
+ */
+export const SCHEMA_KEYWORDS: ReadonlySet<string> = new Set([
+  ...KEEP_KEYWORDS,
+  "format",
+  "exclusiveMinimum",
+  "exclusiveMaximum",
+  "discriminator",
+  "x-ms-discriminator-value",
+  "x-nullable",
+  "x-ms-mutability",
+  "x-ms-enum",
+]);
+
 /** Converts swagger schemas of a whole pack; holds the cross-file definition graph. */
 export class SwaggerConverter {
   readonly formats = new Set<string>();
