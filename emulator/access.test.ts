@@ -6,6 +6,7 @@ import https from "node:https";
 import { ComputeManagementClient } from "@azure/arm-compute";
 import { SqlManagementClient } from "@azure/arm-sql";
 import { StorageManagementClient } from "@azure/arm-storage";
+import { isRestError } from "@azure/core-rest-pipeline";
 import { KeyClient } from "@azure/keyvault-keys";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { holdsWrapAndUnwrap, indexHsm, UNWRAP_ACTION, WRAP_ACTION } from "./backend/access.js";
@@ -203,5 +204,75 @@ describe("access model: RBAC evaluation", () => {
     expect(holdsWrapAndUnwrap(indexHsm(hsm([noUnwrap], "/")), "P", "k1")).toBe(false);
     // Two roles together grant what neither grants alone.
     expect(holdsWrapAndUnwrap(indexHsm(hsm([definition("a", [WRAP_ACTION]), definition("b", [UNWRAP_ACTION])], "/keys/K1")), "P", "k1")).toBe(true);
+  });
+});
+
+describe("long-running operations on the emulator clock", () => {
+  const desUrl = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${DES_RG}/providers/Microsoft.Compute/diskEncryptionSets/${DES}?api-version=2025-01-02`;
+
+  it("take their configured duration of emulator time, and a clock step completes them", async () => {
+    const bad = await call(emu, "POST", "/_emulator/config", { token: null, body: { lroDurations: { "DiskEncryptionSets_*": "two minutes" } } });
+    expect([bad.status, bad.body.error.message]).toEqual([400, expect.stringMatching(/^lroDurations\.DiskEncryptionSets_\*:/)]);
+    await call(emu, "POST", "/_emulator/config", { token: null, body: { lroDurations: { "DiskEncryptionSets_*": "PT2M" }, lroPolls: 0 } });
+    const accepted = await call(emu, "PATCH", desUrl, { body: { tags: { slow: "yes" } } });
+    expect(accepted.status).toBe(202);
+    expect(accepted.headers["retry-after"]).toBe("1");
+    const statusUrl = accepted.headers["azure-asyncoperation"] as string;
+    for (let i = 0; i < 3; i++) expect((await call(emu, "GET", statusUrl)).body.status).toBe("InProgress");
+    const running = await call(emu, "GET", accepted.headers.location as string);
+    expect([running.status, running.headers["retry-after"]]).toEqual([202, "1"]);
+    await advance("PT1M59S");
+    expect((await call(emu, "GET", desUrl)).body.tags).toEqual({});
+    await advance("PT1S");
+    // Completed by the clock step itself, before anyone polls again.
+    expect((await call(emu, "GET", desUrl)).body.tags).toEqual({ slow: "yes" });
+    const done = await call(emu, "GET", statusUrl);
+    expect(done.body).toMatchObject({ status: "Succeeded", startTime: NOW.toISOString(), endTime: "2026-11-28T12:02:00.000Z" });
+  });
+
+  it("Retry-After is configurable (0 is sent as 0, which the SDK ignores)", async () => {
+    await call(emu, "POST", "/_emulator/config", { token: null, body: { lroRetryAfterSeconds: 0 } });
+    const accepted = await call(emu, "PATCH", desUrl, { body: { tags: { a: "b" } } });
+    expect(accepted.headers["retry-after"]).toBe("0");
+    const bad = await call(emu, "POST", "/_emulator/config", { token: null, body: { lroRetryAfterSeconds: -1 } });
+    expect(bad.body.error.message).toMatch(/^lroRetryAfterSeconds:/);
+  });
+
+  it("end Failed with ARM's status body; the change is not applied and the SDK poller throws the code", async () => {
+    const unknown = await call(emu, "POST", "/_emulator/lro-failures", { token: null, body: { operationId: "Disks_List", code: "X", message: "y" } });
+    expect([unknown.status, unknown.body.error.message]).toEqual([400, expect.stringMatching(/^operationId:/)]);
+    const added = await call(emu, "POST", "/_emulator/lro-failures", {
+      token: null,
+      body: { operationId: "DiskEncryptionSets_Update", code: "KeyVaultAccessForbidden", message: "Please grant get, wrap and unwrap key permissions." },
+    });
+    expect(added.status).toBe(201);
+
+    const raw = await call(emu, "PATCH", desUrl, { body: { tags: { failed: "yes" } } });
+    const polls = [];
+    for (let i = 0; i < 2; i++) polls.push((await call(emu, "GET", raw.headers["azure-asyncoperation"] as string)).body); // lroPolls 1
+    const status = polls[1];
+    expect(polls[0].status).toBe("InProgress");
+    expect(status).toEqual({
+      name: expect.any(String),
+      status: "Failed",
+      startTime: NOW.toISOString(),
+      endTime: NOW.toISOString(),
+      error: { code: "KeyVaultAccessForbidden", message: "Please grant get, wrap and unwrap key permissions." },
+    });
+    expect((await call(emu, "GET", desUrl)).body.tags).toEqual({});
+
+    // Through the SDK: a glob rule for the SQL LROs, used once.
+    await call(emu, "POST", "/_emulator/lro-failures", { token: null, body: { operationId: "ManagedInstance*", code: "AzureKeyVaultMissingPermissions", message: "The server is missing permissions." } });
+    const sql = new SqlManagementClient(staticCredential(), SUBSCRIPTION_ID, arm());
+    const ep = await sql.managedInstanceEncryptionProtectors.get(SQL_RG, MI, "current");
+    const attempt = sql.managedInstanceEncryptionProtectors.beginCreateOrUpdateAndWait(SQL_RG, MI, "current", { serverKeyName: ep.serverKeyName, serverKeyType: "AzureKeyVault", autoRotationEnabled: true }, poll);
+    const err = await attempt.then(() => undefined, (e: unknown) => e);
+    // core-lro throws a plain Error naming the code in its message, not a RestError with `code` (core-lro 2.7/3.3).
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toBe("The long-running operation has failed. AzureKeyVaultMissingPermissions. The server is missing permissions.");
+    expect(isRestError(err)).toBe(false);
+    expect((await sql.managedInstanceEncryptionProtectors.get(SQL_RG, MI, "current")).autoRotationEnabled).toBe(false);
+    const retried = await sql.managedInstanceEncryptionProtectors.beginCreateOrUpdateAndWait(SQL_RG, MI, "current", { serverKeyName: ep.serverKeyName, serverKeyType: "AzureKeyVault", autoRotationEnabled: true }, poll);
+    expect(retried.autoRotationEnabled).toBe(true);
   });
 });
