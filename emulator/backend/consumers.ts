@@ -127,7 +127,7 @@ export function followDueKeyVersions(rt: Runtime): void {
 }
 
 /**
- * Read-time views: storage reports the current version's expiry (so key updates show through); a DES that cannot use
+ * Read-time views: a VM carries its etag; storage reports the current version's expiry (so key updates show through); a DES that cannot use
  * its key carries `autoKeyRotationError`; a SQL MI that cannot reach its TDE protector is `Inaccessible`.
  */
 export function presentResource(rt: Runtime, r: ArmResource): Json {
@@ -139,6 +139,10 @@ export function presentResource(rt: Runtime, r: ArmResource): Json {
   } else if (r.type === "Microsoft.Compute/diskEncryptionSets") {
     const rec = accessRecordOf(rt, r.id);
     if (rec && !rec.accessible) obj(body.properties)!.autoKeyRotationError = desAutoKeyRotationError(rec, r.name);
+  } else if (r.type === "Microsoft.Compute/virtualMachines") {
+    // The only served resource with writes in Azure whose spec declares an etag (VirtualMachine.etag); no VM write is
+    // served, so it never changes. UNVERIFIED format: CRP's etags are quoted integers that count updates.
+    body.etag ??= '"1"';
   } else if (r.type === "Microsoft.Sql/managedInstances") {
     const rec = accessRecordOf(rt, r.id);
     // UNVERIFIED value: the spec types `state` as a free string; SQL docs say the databases turn "Inaccessible".

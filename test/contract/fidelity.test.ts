@@ -355,6 +355,8 @@ describe("fidelity: ARM through the management SDK clients", () => {
     expect(vms).toHaveLength(2);
     const vm = await c.compute.virtualMachines.get(rgOf(vms[0]!.id), vms[0]!.name!);
     expect(vm.storageProfile?.osDisk?.managedDisk?.diskEncryptionSet?.id).toBeTruthy();
+    // VirtualMachine is the one consumer-side resource whose spec declares an etag (DES, disk, storage and SQL have none).
+    expect(vm.etag).toBe('"1"');
     expectFidelity();
   });
 
