@@ -141,8 +141,14 @@ describe("Managed HSM data plane", () => {
     expect(rotated.status).toBe(200);
     expect(rotated.body.attributes.created).toBe(Math.floor(NOW.getTime() / 1000));
     expect(rotated.body.attributes.exp).toBe(Math.floor(new Date("2027-11-28T12:00:00Z").getTime() / 1000));
-    // DES with rotationToLatestKeyVersionEnabled follows the new version.
-    const des = await call(emu, "GET", `${S}/resourceGroups/rg-contoso-identity/providers/Microsoft.Compute/diskEncryptionSets/des-contoso-southindia?api-version=2025-01-02`);
+    // DES with rotationToLatestKeyVersionEnabled follows the new version within an hour of the emulator clock.
+    const desPath = `${S}/resourceGroups/rg-contoso-identity/providers/Microsoft.Compute/diskEncryptionSets/des-contoso-southindia?api-version=2025-01-02`;
+    const before = await call(emu, "GET", desPath);
+    expect(before.body.properties.activeKey.keyUrl).not.toBe(rotated.body.key.kid);
+    await call(emu, "POST", "/_emulator/clock", { token: null, body: { advance: "PT59M" } });
+    expect((await call(emu, "GET", desPath)).body.properties.activeKey.keyUrl).toBe(before.body.properties.activeKey.keyUrl);
+    await call(emu, "POST", "/_emulator/clock", { token: null, body: { advance: "PT1M" } });
+    const des = await call(emu, "GET", desPath);
     expect(des.body.properties.activeKey.keyUrl).toBe(rotated.body.key.kid);
     expect(des.body.properties.previousKeys).toHaveLength(1);
   });
@@ -218,8 +224,9 @@ describe("ARM", () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
   });
 
-  it("storage: a versionless account follows the latest key version", async () => {
+  it("storage: a versionless account follows the latest key version once a day has passed", async () => {
     await call(emu, "POST", `/keys/Contoso-STORAGE-CMK/rotate?${KV}`, { host: hsmHost(emu) });
+    await call(emu, "POST", "/_emulator/clock", { token: null, body: { advance: "P1D" } });
     const latest = await call(emu, "GET", `/keys/Contoso-STORAGE-CMK/?${KV}`, { host: hsmHost(emu) });
     const sa = await call(emu, "GET", `${S}/resourceGroups/rg-contoso-storage/providers/Microsoft.Storage/storageAccounts/contosoprodcmkst01?api-version=2025-08-01`);
     expect(sa.body.properties.encryption.keyvaultproperties.currentVersionedKeyIdentifier).toBe(latest.body.key.kid);

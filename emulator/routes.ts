@@ -3,6 +3,7 @@
  * `scripts/gen-operations.ts` renders it into OPERATIONS.md. Templates: `{x}` = one segment, `{+x}` = zero or
  * more segments; literal segments match case-insensitively (ARM is case-insensitive).
  */
+import * as access from "./handlers/access.js";
 import * as arm from "./handlers/arm.js";
 import type { Handler, HttpMethod } from "./handlers/context.js";
 import * as control from "./handlers/control.js";
@@ -42,6 +43,9 @@ const RG = `${SUB}/resourceGroups/{resourceGroupName}`;
 const MHSM = `${RG}/providers/Microsoft.KeyVault/managedHSMs/{name}`;
 const MI = `${RG}/providers/Microsoft.Sql/managedInstances/{managedInstanceName}`;
 
+/** Writes, LRO polls (which may complete a change) and every control POST/DELETE settle the model (backend/settle.ts). */
+const changesState = (operationId: string, method: HttpMethod): boolean => method !== "GET" || /^emulator\.operation(Status|Result)$/.test(operationId);
+
 const r = (operationId: string, method: HttpMethod, host: RouteHost, template: string, apiVersions: Route["apiVersions"], specFile: string | undefined, handler: Handler, resourceType?: string): Route => ({
   operationId,
   method,
@@ -49,7 +53,7 @@ const r = (operationId: string, method: HttpMethod, host: RouteHost, template: s
   template,
   apiVersions,
   specFile,
-  handler,
+  handler: changesState(operationId, method) ? access.settling(handler) : handler,
   resourceType,
 });
 
@@ -142,8 +146,15 @@ export const ROUTES: readonly Route[] = [
   r("emulator.faults.add", "POST", "control", "/_emulator/faults", "none", undefined, control.addFault(() => [...new Set(ROUTES.map((x) => x.operationId))])),
   r("emulator.faults.clear", "DELETE", "control", "/_emulator/faults", "none", undefined, control.clearFaults),
   r("emulator.requests", "GET", "control", "/_emulator/requests", "none", undefined, control.requestCounts),
-  r("emulator.config", "POST", "control", "/_emulator/config", "none", undefined, control.setConfig),
+  r("emulator.config", "POST", "control", "/_emulator/config", "none", undefined, access.setModelConfig(control.setConfig)),
+  r("emulator.access", "GET", "control", "/_emulator/access", "none", undefined, access.getAccess),
+  r("emulator.access.lost", "GET", "control", "/_emulator/access/lost", "none", undefined, access.getLostAccess),
+  r("emulator.lroFailures.add", "POST", "control", "/_emulator/lro-failures", "none", undefined, access.addLroFailure(() => LRO_OPERATION_IDS)),
+  r("emulator.lroFailures.clear", "DELETE", "control", "/_emulator/lro-failures", "none", undefined, access.clearLroFailures),
 ];
+
+/** The served operations that answer with a long-running operation (what LRO failure rules may name). */
+const LRO_OPERATION_IDS = ["DiskEncryptionSets_Update", "ManagedInstanceKeys_CreateOrUpdate", "ManagedInstanceEncryptionProtectors_CreateOrUpdate"];
 
 // ---------------------------------------------------------------- matching
 

@@ -1,18 +1,23 @@
 /**
  * ARM consumer logic: validated writes (DES, storage, SQL MI keys and encryption protector), long-running
- * operations, and how consumers react when an HSM key gets a new version.
+ * operations on the emulator clock, and native auto-rotation when an HSM key gets a new version.
  *
  * Modelled consumer behaviour (kept modest; assumptions noted):
- * - Storage with an empty `keyversion` follows the latest version (real Azure does so within ~24 h; here at once).
- * - A DES with `rotationToLatestKeyVersionEnabled` follows the latest version (real: within ~1 h; here at once);
- *   the old key moves to `previousKeys` (real DES clears it once re-wrap completes – we keep it).
- * - SQL MI with `autoRotationEnabled` on its encryption protector registers the new version as an MI key and switches.
+ * - A new key version is followed on the clock, not at once: at the first settle (request or clock step) at which
+ *   now ≥ version created + delay (config `autoRotationDelays`; defaults are the documented maxima):
+ *   SQL MI with `autoRotationEnabled` (PT60M) registers the version as an MI key and switches its protector;
+ *   a DES with `rotationToLatestKeyVersionEnabled` (PT1H) moves its active key (the old one goes to `previousKeys`;
+ *   real DES clears it once re-wrap completes – we keep it); storage with an empty `keyversion` (P1D) moves
+ *   `currentVersionedKeyIdentifier`.
+ * - Only versions created while the emulator runs are followed; a fixture's lagging consumer stays as planted.
  */
 import { randomUUID } from "node:crypto";
+import { addDuration, parseDuration } from "../duration.js";
 import { armBadRequest, armInvalidParameter, invalidRequestContent } from "../errors.js";
+import { accessRecordOf, desAutoKeyRotationError } from "./access.js";
 import { encryptionProtectorResource, iso, sqlKeyResource } from "./materialise.js";
-import type { LongRunningOperation, Runtime } from "./runtime.js";
-import { keyId, now, parseHsmUri, parseKeyUrl } from "./runtime.js";
+import type { ConsumerKind, LongRunningOperation, Runtime } from "./runtime.js";
+import { globMatches, keyId, modelOf, now, parseHsmUri, parseKeyUrl } from "./runtime.js";
 import type { ArmResource, HsmKey, HsmState, KeyVersion } from "./state.js";
 import { findVersion, latestVersion, listChildren, listResources, putResource } from "./state.js";
 
@@ -31,76 +36,186 @@ export function resolveKeyUrl(rt: Runtime, url: string): { hsm: HsmState; key: H
   return version ? { hsm, key, version } : undefined;
 }
 
-const sameKey = (rt: Runtime, url: unknown, hsm: HsmState, key: HsmKey): boolean => {
+const sameKey = (url: unknown, hsm: HsmState, key: HsmKey): boolean => {
   if (typeof url !== "string") return false;
   const p = parseKeyUrl(url);
   return !!p && p.hsmLabel === hsm.label && p.keyName.toLowerCase() === key.name.toLowerCase();
 };
 
+/** Index of a version in the key's history (-1 when the URL names none): auto-rotation never moves a consumer back. */
+const versionIndex = (key: HsmKey, url: unknown): number => {
+  const v = typeof url === "string" ? parseKeyUrl(url)?.version : undefined;
+  return v ? key.versions.findIndex((x) => x.version === v.toLowerCase()) : -1;
+};
+
+// ---------------------------------------------------------------- native auto-rotation on the clock
+
+export const CONSUMER_KINDS: readonly ConsumerKind[] = ["sqlManagedInstance", "diskEncryptionSet", "storageAccount"];
+
+/** Documented maxima (azure-facts.md §2): SQL TDE within 60 min, DES within 1 h, versionless storage within 24 h. */
+export const DEFAULT_AUTO_ROTATION_DELAYS: Readonly<Record<ConsumerKind, string>> = { sqlManagedInstance: "PT60M", diskEncryptionSet: "PT1H", storageAccount: "P1D" };
+
+/** Called by keys.ts whenever a key gets a new version: consumers follow it later, on the clock. */
 export function followNewKeyVersion(rt: Runtime, hsm: HsmState, key: HsmKey): void {
   const v = latestVersion(key);
-  const url = keyId(rt, hsm, key.name, v.version);
-  const t = iso(now(rt));
+  modelOf(rt).pendingKeyVersions.push({ hsmLabel: hsm.label, keyName: key.name.toLowerCase(), version: v.version, created: v.created, followed: new Set() });
+}
+
+function followStorage(rt: Runtime, hsm: HsmState, key: HsmKey, version: string): void {
+  const url = keyId(rt, hsm, key.name, version);
   for (const sa of listResources(rt.state, "Microsoft.Storage/storageAccounts")) {
     const enc = obj(obj(sa.body.properties)?.encryption);
     const kvp = obj(enc?.keyvaultproperties);
     if (enc?.keySource !== "Microsoft.Keyvault" || !kvp || kvp.keyversion) continue;
     if (parseHsmUri(String(kvp.keyvaulturi ?? "")) !== hsm.label || String(kvp.keyname ?? "").toLowerCase() !== key.name.toLowerCase()) continue;
+    if (versionIndex(key, kvp.currentVersionedKeyIdentifier) >= versionIndex(key, url)) continue;
     kvp.currentVersionedKeyIdentifier = url;
-    kvp.lastKeyRotationTimestamp = t;
+    kvp.lastKeyRotationTimestamp = iso(now(rt));
   }
+}
+
+function followDiskEncryptionSets(rt: Runtime, hsm: HsmState, key: HsmKey, version: string): void {
+  const url = keyId(rt, hsm, key.name, version);
   for (const des of listResources(rt.state, "Microsoft.Compute/diskEncryptionSets")) {
     const props = obj(des.body.properties)!;
     const active = obj(props.activeKey);
-    if (props.rotationToLatestKeyVersionEnabled !== true || !sameKey(rt, active?.keyUrl, hsm, key) || active?.keyUrl === url) continue;
+    if (props.rotationToLatestKeyVersionEnabled !== true || !sameKey(active?.keyUrl, hsm, key)) continue;
+    // A versionless keyUrl already means "latest"; a versioned one moves only forwards.
+    if (parseKeyUrl(String(active!.keyUrl))?.version === null || versionIndex(key, active!.keyUrl) >= versionIndex(key, url)) continue;
     props.previousKeys = [...((props.previousKeys as unknown[]) ?? []), { ...active }];
     props.activeKey = { ...active, keyUrl: url };
-    props.lastKeyRotationTimestamp = t;
+    props.lastKeyRotationTimestamp = iso(now(rt));
   }
+}
+
+function followManagedInstances(rt: Runtime, hsm: HsmState, key: HsmKey, version: string): void {
+  const url = keyId(rt, hsm, key.name, version);
   for (const ep of listResources(rt.state, "Microsoft.Sql/managedInstances/encryptionProtector")) {
     const props = obj(ep.body.properties)!;
-    if (props.autoRotationEnabled !== true || !sameKey(rt, props.uri, hsm, key)) continue;
+    if (props.autoRotationEnabled !== true || !sameKey(props.uri, hsm, key) || versionIndex(key, props.uri) >= versionIndex(key, url)) continue;
     const instanceId = ep.id.replace(/\/encryptionProtector\/current$/i, "");
-    const keyName = `${hsm.name}_${key.name}_${v.version}`;
+    const keyName = `${hsm.name}_${key.name}_${version}`;
     putResource(rt.state, { ...sqlKeyResource(instanceId, ep.resourceGroup, keyName, url, now(rt)), subscriptionId: ep.subscriptionId });
     putResource(rt.state, { ...encryptionProtectorResource(instanceId, ep.resourceGroup, "AzureKeyVault", keyName, url, true), subscriptionId: ep.subscriptionId });
   }
 }
 
-/** Storage reports the current version's expiry; computed at read time so key updates show through. */
+const FOLLOW: Record<ConsumerKind, (rt: Runtime, hsm: HsmState, key: HsmKey, version: string) => void> = {
+  sqlManagedInstance: followManagedInstances,
+  diskEncryptionSet: followDiskEncryptionSets,
+  storageAccount: followStorage,
+};
+
+const autoRotationDelay = (rt: Runtime, kind: ConsumerKind): string => rt.config.autoRotationDelays?.[kind] ?? DEFAULT_AUTO_ROTATION_DELAYS[kind];
+
+/** Carries every pending key version to the consumer kinds whose delay has passed (oldest version first). */
+export function followDueKeyVersions(rt: Runtime): void {
+  const m = modelOf(rt);
+  if (m.pendingKeyVersions.length === 0) return;
+  const t = now(rt).getTime();
+  for (const p of m.pendingKeyVersions) {
+    const hsm = rt.state.hsms.get(p.hsmLabel);
+    const key = hsm?.keys.get(p.keyName);
+    for (const kind of CONSUMER_KINDS) {
+      if (p.followed.has(kind)) continue;
+      if (hsm && key && addDuration(p.created, autoRotationDelay(rt, kind)).getTime() > t) continue;
+      if (hsm && key) FOLLOW[kind](rt, hsm, key, p.version);
+      p.followed.add(kind);
+    }
+  }
+  m.pendingKeyVersions = m.pendingKeyVersions.filter((p) => p.followed.size < CONSUMER_KINDS.length);
+}
+
+/**
+ * Read-time views: a VM carries its etag; storage reports the current version's expiry (so key updates show through); a DES that cannot use
+ * its key carries `autoKeyRotationError`; a SQL MI that cannot reach its TDE protector is `Inaccessible`.
+ */
 export function presentResource(rt: Runtime, r: ArmResource): Json {
   const body = structuredClone(r.body);
   if (r.type === "Microsoft.Storage/storageAccounts") {
     const kvp = obj(obj(obj(body.properties)?.encryption)?.keyvaultproperties);
     const cur = typeof kvp?.currentVersionedKeyIdentifier === "string" ? resolveKeyUrl(rt, kvp.currentVersionedKeyIdentifier) : undefined;
     if (kvp && cur?.version?.expires) kvp.currentVersionedKeyExpirationTimestamp = iso(cur.version.expires);
+  } else if (r.type === "Microsoft.Compute/diskEncryptionSets") {
+    const rec = accessRecordOf(rt, r.id);
+    if (rec && !rec.accessible) obj(body.properties)!.autoKeyRotationError = desAutoKeyRotationError(rec, r.name);
+  } else if (r.type === "Microsoft.Compute/virtualMachines") {
+    // The only served resource with writes in Azure whose spec declares an etag (VirtualMachine.etag); no VM write is
+    // served, so it never changes. UNVERIFIED format: CRP's etags are quoted integers that count updates.
+    body.etag ??= '"1"';
+  } else if (r.type === "Microsoft.Sql/managedInstances") {
+    const rec = accessRecordOf(rt, r.id);
+    // UNVERIFIED value: the spec types `state` as a free string; SQL docs say the databases turn "Inaccessible".
+    if (rec && !rec.accessible) obj(body.properties)!.state = "Inaccessible";
   }
   return body;
 }
 
 // ---------------------------------------------------------------- long-running operations
 
-export function startOperation(rt: Runtime, resourceId: string, apply: () => void): LongRunningOperation {
-  const op: LongRunningOperation = { id: randomUUID(), polls: 0, status: "InProgress", startTime: now(rt), apply, resourceId };
+const lroDurationMs = (rt: Runtime, operationId: string, start: Date): number => {
+  const table = rt.config.lroDurations ?? {};
+  const pattern = operationId in table ? operationId : Object.keys(table).find((p) => globMatches(p, operationId));
+  const d = pattern === undefined ? undefined : parseDuration(table[pattern]!);
+  return d ? addDuration(start, d).getTime() - start.getTime() : 0;
+};
+
+/** Takes one use of the first failure rule that matches the operation. */
+function takeFailure(rt: Runtime, operationId: string): { code: string; message: string } | undefined {
+  const rules = modelOf(rt).lroFailures;
+  const rule = rules.find((f) => f.remaining > 0 && globMatches(f.operationId, operationId));
+  if (!rule) return undefined;
+  rule.remaining -= 1;
+  if (rule.remaining <= 0) rules.splice(rules.indexOf(rule), 1);
+  return { code: rule.code, message: rule.message };
+}
+
+/** Polls answered (beyond `lroPolls`) and emulator time elapsed (beyond the operation's duration) both count. */
+const isReady = (rt: Runtime, op: LongRunningOperation): boolean =>
+  (op.polls > rt.config.lroPolls || rt.config.lroPolls <= 0) && now(rt).getTime() >= op.startTime.getTime() + (op.durationMs ?? 0);
+
+export function startOperation(rt: Runtime, operationId: string, resourceId: string, apply: () => void): LongRunningOperation {
+  const startTime = now(rt);
+  const op: LongRunningOperation = {
+    id: randomUUID(),
+    operationId,
+    polls: 0,
+    status: "InProgress",
+    startTime,
+    apply,
+    resourceId,
+    durationMs: lroDurationMs(rt, operationId, startTime),
+    failWith: takeFailure(rt, operationId),
+  };
   rt.lros.set(op.id, op);
-  if (rt.config.lroPolls <= 0) completeOperation(rt, op);
+  if (isReady(rt, op)) completeOperation(rt, op);
   return op;
 }
 
 function completeOperation(rt: Runtime, op: LongRunningOperation): void {
   if (op.status !== "InProgress") return;
-  op.apply();
-  op.status = "Succeeded";
+  if (op.failWith) {
+    op.status = "Failed";
+    op.error = op.failWith;
+  } else {
+    op.apply();
+    op.status = "Succeeded";
+  }
   op.endTime = now(rt);
 }
 
-/** One poll: answers InProgress `lroPolls` times, then applies the change and answers Succeeded. */
+/** One poll: InProgress until `lroPolls` polls were answered and the operation's duration has passed. */
 export function pollOperation(rt: Runtime, op: LongRunningOperation): LongRunningOperation {
   if (op.status === "InProgress") {
     op.polls += 1;
-    if (op.polls > rt.config.lroPolls) completeOperation(rt, op);
+    if (isReady(rt, op)) completeOperation(rt, op);
   }
   return op;
+}
+
+/** A clock step completes the operations that were only waiting for time. */
+export function completeDueOperations(rt: Runtime): void {
+  for (const op of rt.lros.values()) if (op.status === "InProgress" && isReady(rt, op)) completeOperation(rt, op);
 }
 
 // ---------------------------------------------------------------- writes

@@ -13,6 +13,14 @@ export interface Fault {
 
 export interface LongRunningOperation {
   id: string;
+  /** The served operation that started it (matched by `lroDurations` and LRO failure rules). */
+  operationId?: string;
+  /** Emulator time the operation needs at least (config `lroDurations`); 0 = none. */
+  durationMs?: number;
+  /** Set when a failure rule matched at start: the operation ends Failed with this error, its change not applied. */
+  failWith?: { code: string; message: string };
+  /** The error of a Failed operation. */
+  error?: { code: string; message: string };
   /** GETs answered so far (status monitor and result URL together). */
   polls: number;
   status: "InProgress" | "Succeeded" | "Failed";
@@ -27,7 +35,15 @@ export interface LongRunningOperation {
 export interface RuntimeConfig {
   pageSize: number;
   lroPolls: number;
+  /** operationId or glob (`*`) → ISO-8601 duration an LRO started by it takes on the emulator clock (absent = PT0S). */
+  lroDurations?: Record<string, string>;
+  /** `Retry-After` seconds on LRO 202 responses (absent = 1; the SDK ignores 0 and uses its own interval). */
+  lroRetryAfterSeconds?: number;
+  /** How long native auto-rotation takes to follow a new key version, per consumer kind (absent = the documented maxima). */
+  autoRotationDelays?: Partial<Record<ConsumerKind, string>>;
 }
+
+export type ConsumerKind = "sqlManagedInstance" | "diskEncryptionSet" | "storageAccount";
 
 export interface Runtime {
   state: EstateState;
@@ -41,6 +57,78 @@ export interface Runtime {
   faults: Fault[];
   counts: Map<string, number>;
   lros: Map<string, LongRunningOperation>;
+}
+
+/** A consumer's access to its key, as the access model derived it (emulator/backend/access.ts). */
+export interface ConsumerAccessRecord {
+  resourceId: string;
+  kind: ConsumerKind;
+  accessible: boolean;
+  /** Why not, as a stable code (e.g. MissingWrapUnwrap) and a sentence naming the key and the identity. */
+  code?: string;
+  reason?: string;
+  keyUrl: string;
+  version: string | null;
+  principalId: string | null;
+  since: Date;
+  /** DES only: the managed disks behind it. */
+  disks?: string[];
+}
+
+export interface AccessTransition {
+  at: Date;
+  resourceId: string;
+  kind: ConsumerKind;
+  accessible: boolean;
+  code?: string;
+  reason?: string;
+}
+
+/** A key version that native auto-rotation has yet to carry to some consumer kinds. */
+export interface PendingKeyVersion {
+  hsmLabel: string;
+  keyName: string;
+  version: string;
+  created: Date;
+  followed: Set<ConsumerKind>;
+}
+
+export interface LroFailureRule {
+  /** operationId or glob (`*`). */
+  operationId: string;
+  code: string;
+  message: string;
+  remaining: number;
+}
+
+/** Model state that lives and dies with one materialised estate (so reset and fixture loads clear it). */
+export interface ModelState {
+  access?: Map<string, ConsumerAccessRecord>;
+  transitions: AccessTransition[];
+  pendingKeyVersions: PendingKeyVersion[];
+  lroFailures: LroFailureRule[];
+}
+
+const MODELS = new WeakMap<EstateState, ModelState>();
+
+export function modelOf(rt: Runtime): ModelState {
+  let m = MODELS.get(rt.state);
+  if (!m) {
+    m = { transitions: [], pendingKeyVersions: [], lroFailures: [] };
+    MODELS.set(rt.state, m);
+  }
+  return m;
+}
+
+const GLOBS = new Map<string, RegExp>();
+/** `*` matches any run of characters; case-insensitive (operation ids, data actions such as `.../keys/*`). */
+export function globMatches(pattern: string, value: string): boolean {
+  let re = GLOBS.get(pattern);
+  if (!re) {
+    re = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`, "i");
+    GLOBS.set(pattern, re);
+  }
+  return re.test(value);
 }
 
 export const now = (rt: Runtime): Date => new Date(rt.clock.now.getTime());

@@ -9,6 +9,7 @@ import {
   startOperation,
   updateStorageAccount,
 } from "../backend/consumers.js";
+import { settle } from "../backend/settle.js";
 import type { ArmResource } from "../backend/state.js";
 import { armId, getResource, listChildren, listResources } from "../backend/state.js";
 import type { Handler, HandlerContext, HandlerResult } from "./context.js";
@@ -85,8 +86,11 @@ export const listDiagnosticSettings: Handler = (ctx) => {
 
 // ---------------------------------------------------------------- writes and LROs
 
-function lroAccepted(ctx: HandlerContext, resourceId: string, apply: () => void, body?: unknown): HandlerResult {
-  const op = startOperation(ctx.rt, resourceId, apply);
+/** `Retry-After` on LRO 202s (seconds; config `lroRetryAfterSeconds`, default 1 — the SDK ignores 0). */
+const retryAfter = (ctx: HandlerContext): string => String(ctx.rt.config.lroRetryAfterSeconds ?? 1);
+
+function lroAccepted(ctx: HandlerContext, operationId: string, resourceId: string, apply: () => void, body?: unknown): HandlerResult {
+  const op = startOperation(ctx.rt, operationId, resourceId, apply);
   const base = `${ctx.rt.endpoint}/subscriptions/${ctx.rt.state.subscriptionId}/providers/Microsoft.Emulator/locations/local`;
   const v = encodeURIComponent(ctx.apiVersion ?? "");
   return {
@@ -95,6 +99,7 @@ function lroAccepted(ctx: HandlerContext, resourceId: string, apply: () => void,
     headers: {
       "azure-asyncoperation": `${base}/operationStatuses/${op.id}?api-version=${v}`,
       location: `${base}/operationResults/${op.id}?api-version=${v}`,
+      "retry-after": retryAfter(ctx),
     },
   };
 }
@@ -105,17 +110,22 @@ function operationOrThrow(ctx: HandlerContext): ReturnType<typeof pollOperation>
   return pollOperation(ctx.rt, op);
 }
 
+/** ARM's status monitor: `{ name, status, startTime, endTime?, error? }`; a Failed operation carries `error { code, message }`. */
 export const operationStatus: Handler = (ctx) => {
   const op = operationOrThrow(ctx);
   const body: Record<string, unknown> = { name: op.id, status: op.status, startTime: op.startTime.toISOString() };
   if (op.endTime) body.endTime = op.endTime.toISOString();
+  if (op.status === "Failed" && op.error) body.error = { ...op.error };
   return ok(body);
 };
 
-/** Location URL: 202 while running, then the resource itself (the SDK's final GET for PATCH). */
+/** Location URL: 202 while running, then the resource itself (the SDK's final GET for PATCH), or the error once Failed. */
 export const operationResult: Handler = (ctx) => {
   const op = operationOrThrow(ctx);
-  if (op.status === "InProgress") return { status: 202, headers: { location: `${ctx.rt.endpoint}${ctx.req.path}?${ctx.req.query.toString()}` } };
+  if (op.status === "InProgress") return { status: 202, headers: { location: `${ctx.rt.endpoint}${ctx.req.path}?${ctx.req.query.toString()}`, "retry-after": retryAfter(ctx) } };
+  // UNVERIFIED status: ARM answers a failed operation's Location with the failure's own status; we answer 400.
+  if (op.status === "Failed") throw new ServiceError(400, op.error?.code ?? "OperationFailed", op.error?.message ?? `The operation '${op.id}' failed.`);
+  settle(ctx.rt);
   const r = getResource(ctx.rt.state, op.resourceId);
   if (!r) throw armResourceNotFound("resource", op.resourceId);
   return ok(presentResource(ctx.rt, r));
@@ -124,12 +134,13 @@ export const operationResult: Handler = (ctx) => {
 export const updateDiskEncryptionSet: Handler = (ctx) => {
   const des = findOrThrow(ctx, "Microsoft.Compute/diskEncryptionSets", ["diskEncryptionSetName"]);
   const apply = prepareDiskEncryptionSetUpdate(ctx.rt, des, ctx.req.body);
-  return lroAccepted(ctx, des.id, apply, presentResource(ctx.rt, des));
+  return lroAccepted(ctx, "DiskEncryptionSets_Update", des.id, apply, presentResource(ctx.rt, des));
 };
 
 export const updateStorage: Handler = (ctx) => {
   const sa = findOrThrow(ctx, "Microsoft.Storage/storageAccounts", ["accountName"]);
   updateStorageAccount(ctx.rt, sa, ctx.req.body);
+  settle(ctx.rt);
   return ok(presentResource(ctx.rt, sa));
 };
 
@@ -137,7 +148,7 @@ export const putManagedInstanceKey: Handler = (ctx) => {
   const mi = findOrThrow(ctx, "Microsoft.Sql/managedInstances", ["managedInstanceName"]);
   const keyName = ctx.params.keyName!;
   const apply = prepareManagedInstanceKey(ctx.rt, mi, keyName, ctx.req.body);
-  return lroAccepted(ctx, `${mi.id}/keys/${keyName}`, apply);
+  return lroAccepted(ctx, "ManagedInstanceKeys_CreateOrUpdate", `${mi.id}/keys/${keyName}`, apply);
 };
 
 export const putEncryptionProtector: Handler = (ctx) => {
@@ -146,5 +157,5 @@ export const putEncryptionProtector: Handler = (ctx) => {
     throw armResourceNotFound("Microsoft.Sql/managedInstances/encryptionProtector", `${mi.name}/${ctx.params.encryptionProtectorName}`);
   }
   const apply = prepareEncryptionProtector(ctx.rt, mi, ctx.req.body);
-  return lroAccepted(ctx, `${mi.id}/encryptionProtector/current`, apply);
+  return lroAccepted(ctx, "ManagedInstanceEncryptionProtectors_CreateOrUpdate", `${mi.id}/encryptionProtector/current`, apply);
 };

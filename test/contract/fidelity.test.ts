@@ -357,6 +357,8 @@ describe("fidelity: ARM through the management SDK clients", () => {
     expect(vms).toHaveLength(2);
     const vm = await c.compute.virtualMachines.get(rgOf(vms[0]!.id), vms[0]!.name!);
     expect(vm.storageProfile?.osDisk?.managedDisk?.diskEncryptionSet?.id).toBeTruthy();
+    // VirtualMachine is the one consumer-side resource whose spec declares an etag (DES, disk, storage and SQL have none).
+    expect(vm.etag).toBe('"1"');
     expectFidelity();
   });
 
@@ -462,6 +464,41 @@ describe("fidelity: LRO and paging mechanics through the SDK", () => {
       expect(p.map((e) => (e.responseBody as { value: unknown[] }).value.length), operationId).toEqual(Array(n).fill(1));
       expect(p.slice(1).every((e) => e.query["$skiptoken"] !== undefined && e.query["api-version"] !== undefined), operationId).toBe(true);
     }
+    expectFidelity();
+  });
+});
+
+describe("fidelity: the access model's Azure view and failed long-running operations", () => {
+  it("a DES that cannot use its key reports autoKeyRotationError, a SQL MI turns Inaccessible, a failed LRO answers ARM's status body", async () => {
+    const c = arm();
+    const rg = "rg-contoso-identity";
+    const des = await c.compute.diskEncryptionSets.get(rg, "des-contoso-southindia");
+    // Its identity may wrap and unwrap with Contoso-DISK-CMK only.
+    const [foreign] = await all(keyClient().listPropertiesOfKeyVersions("Contoso-SQLMI-CMK"));
+    const switched = await c.compute.diskEncryptionSets.update(rg, des.name!, { activeKey: { keyUrl: foreign!.id! } }, poll);
+    expect(switched.autoKeyRotationError?.code).toBe("KeyVaultAccessForbidden");
+    expect((await all(c.compute.diskEncryptionSets.list())).filter((d) => d.autoKeyRotationError)).toHaveLength(1);
+
+    // The SQL MI: on a key of its own (Ready), then without its identity's grant on that key (Inaccessible).
+    const sqlState = async () => (await c.sql.managedInstances.get("rg-contoso-sql", "contoso-sqlmi-01")).state;
+    const [ownKey] = (await all(c.sql.managedInstanceKeys.listByInstance("rg-contoso-sql", "contoso-sqlmi-01"))).filter((k) => k.name!.includes("_Contoso-SQLMI-CMK_"));
+    await c.sql.managedInstanceEncryptionProtectors.beginCreateOrUpdateAndWait("rg-contoso-sql", "contoso-sqlmi-01", "current", { serverKeyName: ownKey!.name, serverKeyType: "AzureKeyVault" }, poll);
+    expect(await sqlState()).toBe("Ready");
+    const rbac = rbacClient(HSM_ADMIN);
+    const grants = await rbac.listRoleAssignments("/keys/Contoso-SQLMI-CMK", "principalId eq 'b2000000-0000-4000-8000-000000000001'");
+    expect(grants).toHaveLength(1);
+    for (const g of grants) await rbac.deleteRoleAssignment(g.properties!.scope!, g.name!);
+    expect(await sqlState()).toBe("Inaccessible");
+    for (const g of grants) await rbac.createRoleAssignment(g.properties!.scope!, g.name!, { roleDefinitionId: g.properties!.roleDefinitionId!, principalId: g.properties!.principalId! });
+    expect(await sqlState()).toBe("Ready");
+
+    await t.control("POST", "/_emulator/lro-failures", { operationId: "DiskEncryptionSets_Update", code: "KeyVaultAccessForbidden", message: "Please grant get, wrap and unwrap key permissions." });
+    await expect(c.compute.diskEncryptionSets.update(rg, des.name!, { activeKey: { keyUrl: des.activeKey!.keyUrl } }, poll)).rejects.toThrow(/KeyVaultAccessForbidden/);
+    const failed = t.exchanges.filter((e) => e.operationId === LRO_STATUS_MONITOR && (e.responseBody as { status?: string }).status === "Failed");
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.responseBody).toMatchObject({ error: { code: "KeyVaultAccessForbidden" } });
+    const back = await c.compute.diskEncryptionSets.update(rg, des.name!, { activeKey: { keyUrl: des.activeKey!.keyUrl } }, poll);
+    expect(back.autoKeyRotationError).toBeUndefined();
     expectFidelity();
   });
 });

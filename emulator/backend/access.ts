@@ -1,0 +1,229 @@
+/**
+ * The consumer access model: whether each SQL MI (its TDE protector), DES (and the disks behind it) and CMK storage
+ * account can still use its key, derived from the HSM — the key version it uses exists, is enabled, active and
+ * unexpired, and the consumer's identity holds wrap and unwrap at a covering scope. Re-derived after every
+ * state-changing request and clock step (see settle.ts); every change of accessibility is recorded with emulator time,
+ * so a test can prove that no consumer lost access at any moment.
+ */
+import { scopeContains } from "./keys.js";
+import type { RoleDefinitionRecord } from "./roles.js";
+import type { AccessTransition, ConsumerAccessRecord, ConsumerKind, Runtime } from "./runtime.js";
+import { globMatches, keyId, modelOf, now, parseHsmUri, parseKeyUrl } from "./runtime.js";
+import type { ArmResource, HsmKey, HsmState, KeyVersion, RoleAssignmentRecord } from "./state.js";
+import { findVersion, getResource, latestVersion, listResources } from "./state.js";
+
+type Json = Record<string, unknown>;
+const obj = (v: unknown): Json | undefined => (v && typeof v === "object" && !Array.isArray(v) ? (v as Json) : undefined);
+
+export const WRAP_ACTION = "Microsoft.KeyVault/managedHsm/keys/wrap/action";
+export const UNWRAP_ACTION = "Microsoft.KeyVault/managedHsm/keys/unwrap/action";
+
+/** Stable codes of the access model (the control endpoint's `code`); Azure's own codes are mapped per consumer. */
+export type AccessProblem = "KeyVersionNotFound" | "KeyVersionDisabled" | "KeyVersionNotYetActive" | "KeyVersionExpired" | "NoIdentity" | "MissingWrapUnwrap";
+
+export type DerivedAccess = Omit<ConsumerAccessRecord, "since" | "code"> & { code?: AccessProblem };
+
+// ---------------------------------------------------------------- RBAC
+
+/** Whether one permission block grants `action` (its notDataActions subtract from its own dataActions, as in Azure RBAC). */
+const grants = (p: RoleDefinitionRecord["permissions"][number], action: string): boolean =>
+  p.dataActions.some((a) => globMatches(a, action)) && !p.notDataActions.some((a) => globMatches(a, action));
+
+export interface HsmIndex {
+  byPrincipal: Map<string, RoleAssignmentRecord[]>;
+  definitions: Map<string, RoleDefinitionRecord>;
+}
+
+export function indexHsm(hsm: HsmState): HsmIndex {
+  const byPrincipal = new Map<string, RoleAssignmentRecord[]>();
+  for (const ra of hsm.roleAssignments) {
+    const k = ra.principalId.toLowerCase();
+    byPrincipal.set(k, [...(byPrincipal.get(k) ?? []), ra]);
+  }
+  return { byPrincipal, definitions: new Map(hsm.roleDefinitions.map((d) => [d.name.toLowerCase(), d])) };
+}
+
+/** Wrap and unwrap on `/keys/<name>` through assignments at "/", "/keys" or "/keys/<name>". */
+export function holdsWrapAndUnwrap(index: HsmIndex, principalId: string, keyName: string): boolean {
+  const scope = `/keys/${keyName}`;
+  let wrap = false;
+  let unwrap = false;
+  for (const ra of index.byPrincipal.get(principalId.toLowerCase()) ?? []) {
+    if (!scopeContains(ra.scope, scope)) continue;
+    const def = index.definitions.get(ra.roleDefinitionId.split("/").pop()!.toLowerCase());
+    for (const p of def?.permissions ?? []) {
+      wrap ||= grants(p, WRAP_ACTION);
+      unwrap ||= grants(p, UNWRAP_ACTION);
+    }
+  }
+  return wrap && unwrap;
+}
+
+// ---------------------------------------------------------------- identities
+
+/** The principal of a user-assigned identity listed on the resource (resource ids compared case-insensitively). */
+function userAssignedPrincipal(identity: Json | undefined, resourceId: string): string | null {
+  const uais = obj(identity?.userAssignedIdentities) ?? {};
+  const hit = Object.entries(uais).find(([id]) => id.toLowerCase() === resourceId.toLowerCase());
+  const p = obj(hit?.[1])?.principalId;
+  return typeof p === "string" ? p : null;
+}
+
+const systemPrincipal = (identity: Json | undefined): string | null => {
+  const type = String(identity?.type ?? "");
+  return /SystemAssigned/i.test(type) && typeof identity?.principalId === "string" ? identity.principalId : null;
+};
+
+/** SQL MI: primaryUserAssignedIdentityId's principal if set, else the system-assigned one. */
+function sqlPrincipal(mi: ArmResource): string | null {
+  const primary = obj(mi.body.properties)?.primaryUserAssignedIdentityId;
+  const identity = obj(mi.body.identity);
+  return typeof primary === "string" && primary ? userAssignedPrincipal(identity, primary) : systemPrincipal(identity);
+}
+
+/** DES: the system-assigned identity if it has one, else its (single) user-assigned identity. */
+function desPrincipal(des: ArmResource): string | null {
+  const identity = obj(des.body.identity);
+  const system = systemPrincipal(identity);
+  if (system) return system;
+  const first = Object.values(obj(identity?.userAssignedIdentities) ?? {})[0];
+  const p = obj(first)?.principalId;
+  return typeof p === "string" ? p : null;
+}
+
+/** Storage: encryption.identity.userAssignedIdentity's principal if set, else the system-assigned one. */
+function storagePrincipal(sa: ArmResource, encryption: Json): string | null {
+  const ua = obj(encryption.identity)?.userAssignedIdentity;
+  const identity = obj(sa.body.identity);
+  return typeof ua === "string" && ua ? userAssignedPrincipal(identity, ua) : systemPrincipal(identity);
+}
+
+// ---------------------------------------------------------------- derivation
+
+interface KeyCheck {
+  hsm?: HsmState;
+  key?: HsmKey;
+  version?: KeyVersion;
+  problem?: { code: AccessProblem; reason: string };
+}
+
+/** A versionless URL means the latest version (what a versionless DES uses). */
+function checkKeyVersion(rt: Runtime, keyUrl: string): KeyCheck {
+  const p = parseKeyUrl(keyUrl);
+  const hsm = p ? rt.state.hsms.get(p.hsmLabel) : undefined;
+  const key = p ? hsm?.keys.get(p.keyName.toLowerCase()) : undefined;
+  const version = key ? (p!.version === null ? latestVersion(key) : findVersion(key, p!.version)) : undefined;
+  if (!hsm || !key || !version) return { problem: { code: "KeyVersionNotFound", reason: `key version '${keyUrl}' does not exist` } };
+  const t = now(rt).getTime();
+  const url = keyId(rt, hsm, key.name, version.version);
+  if (!version.enabled) return { hsm, key, version, problem: { code: "KeyVersionDisabled", reason: `key version '${url}' is disabled` } };
+  if (version.notBefore && version.notBefore.getTime() > t) {
+    return { hsm, key, version, problem: { code: "KeyVersionNotYetActive", reason: `key version '${url}' is not active until ${version.notBefore.toISOString()}` } };
+  }
+  if (version.expires && version.expires.getTime() <= t) {
+    return { hsm, key, version, problem: { code: "KeyVersionExpired", reason: `key version '${url}' expired at ${version.expires.toISOString()}` } };
+  }
+  return { hsm, key, version };
+}
+
+function judge(rt: Runtime, indexes: Map<string, HsmIndex>, kind: ConsumerKind, resourceId: string, keyUrl: string, principalId: string | null): DerivedAccess {
+  const k = checkKeyVersion(rt, keyUrl);
+  const base = { resourceId, kind, keyUrl, version: k.version?.version ?? parseKeyUrl(keyUrl)?.version ?? null, principalId };
+  if (k.problem) return { ...base, accessible: false, ...k.problem };
+  if (!principalId) return { ...base, accessible: false, code: "NoIdentity", reason: `the consumer has no managed identity to reach '${keyUrl}' with` };
+  let index = indexes.get(k.hsm!.label);
+  if (!index) indexes.set(k.hsm!.label, (index = indexHsm(k.hsm!)));
+  if (!holdsWrapAndUnwrap(index, principalId, k.key!.name)) {
+    return {
+      ...base,
+      accessible: false,
+      code: "MissingWrapUnwrap",
+      reason: `identity '${principalId}' lacks wrap and unwrap on '/keys/${k.key!.name}' of Managed HSM '${k.hsm!.name}'`,
+    };
+  }
+  return { ...base, accessible: true };
+}
+
+/** Every consumer of a Managed HSM key in the estate, judged now. */
+export function deriveConsumerAccess(rt: Runtime): DerivedAccess[] {
+  const indexes = new Map<string, HsmIndex>();
+  const out: DerivedAccess[] = [];
+  for (const mi of listResources(rt.state, "Microsoft.Sql/managedInstances")) {
+    const ep = obj(getResource(rt.state, `${mi.id}/encryptionProtector/current`)?.body.properties);
+    if (ep?.serverKeyType !== "AzureKeyVault" || typeof ep.uri !== "string") continue;
+    out.push(judge(rt, indexes, "sqlManagedInstance", mi.id, ep.uri, sqlPrincipal(mi)));
+  }
+  const disksByDes = new Map<string, string[]>();
+  for (const disk of listResources(rt.state, "Microsoft.Compute/disks")) {
+    const desId = obj(obj(disk.body.properties)?.encryption)?.diskEncryptionSetId;
+    if (typeof desId !== "string") continue;
+    const k = desId.toLowerCase();
+    disksByDes.set(k, [...(disksByDes.get(k) ?? []), disk.id]);
+  }
+  for (const des of listResources(rt.state, "Microsoft.Compute/diskEncryptionSets")) {
+    const keyUrl = obj(obj(des.body.properties)?.activeKey)?.keyUrl;
+    if (typeof keyUrl !== "string") continue;
+    out.push({ ...judge(rt, indexes, "diskEncryptionSet", des.id, keyUrl, desPrincipal(des)), disks: (disksByDes.get(des.id.toLowerCase()) ?? []).sort() });
+  }
+  for (const sa of listResources(rt.state, "Microsoft.Storage/storageAccounts")) {
+    const enc = obj(obj(sa.body.properties)?.encryption);
+    const kvp = obj(enc?.keyvaultproperties);
+    if (enc?.keySource !== "Microsoft.Keyvault" || !kvp) continue;
+    const label = parseHsmUri(String(kvp.keyvaulturi ?? ""));
+    const fallback = label ? `https://${label}.managedhsm.azure.net/keys/${String(kvp.keyname ?? "")}` : String(kvp.keyvaulturi ?? "");
+    const keyUrl = typeof kvp.currentVersionedKeyIdentifier === "string" ? kvp.currentVersionedKeyIdentifier : fallback;
+    out.push(judge(rt, indexes, "storageAccount", sa.id, keyUrl, storagePrincipal(sa, enc)));
+  }
+  return out.sort((a, b) => a.resourceId.localeCompare(b.resourceId));
+}
+
+/** The first derivation of an estate: its starting state, no transitions (the estate was loaded that way). */
+export function ensureAccess(rt: Runtime): Map<string, ConsumerAccessRecord> {
+  const m = modelOf(rt);
+  if (!m.access) {
+    const since = new Date(rt.clock.loadedAt.getTime());
+    m.access = new Map(deriveConsumerAccess(rt).map((d) => [d.resourceId.toLowerCase(), { ...d, since }]));
+  }
+  return m.access;
+}
+
+/** Re-derives every consumer's access and records each change of accessibility at the emulator's now. */
+export function refreshAccess(rt: Runtime): void {
+  const m = modelOf(rt);
+  const prev = ensureAccess(rt);
+  const at = now(rt);
+  const next = new Map<string, ConsumerAccessRecord>();
+  const record = (t: Omit<AccessTransition, "at">): void => void m.transitions.push({ at, ...t });
+  for (const d of deriveConsumerAccess(rt)) {
+    const id = d.resourceId.toLowerCase();
+    const before = prev.get(id);
+    if (before && before.accessible === d.accessible) {
+      next.set(id, { ...d, since: before.since });
+      continue;
+    }
+    next.set(id, { ...d, since: at });
+    record({ resourceId: d.resourceId, kind: d.kind, accessible: d.accessible, ...(d.code ? { code: d.code, reason: d.reason } : {}) });
+  }
+  for (const [id, before] of prev) {
+    // A consumer that left its CMK for platform keys no longer depends on the HSM: it is not cut off.
+    if (!next.has(id) && !before.accessible) record({ resourceId: before.resourceId, kind: before.kind, accessible: true });
+  }
+  m.access = next;
+}
+
+export const accessRecordOf = (rt: Runtime, resourceId: string): ConsumerAccessRecord | undefined => ensureAccess(rt).get(resourceId.toLowerCase());
+
+/** What DiskRP would report in `autoKeyRotationError` (codes UNVERIFIED except ManagedServiceIdentityNotFound, from the spec's example). */
+const DES_ERROR_CODES: Record<AccessProblem, string> = {
+  KeyVersionNotFound: "KeyVaultKeyNotFound",
+  KeyVersionDisabled: "KeyVaultKeyDisabled",
+  KeyVersionNotYetActive: "KeyVaultKeyNotYetValid",
+  KeyVersionExpired: "KeyVaultKeyExpired",
+  NoIdentity: "ManagedServiceIdentityNotFound",
+  MissingWrapUnwrap: "KeyVaultAccessForbidden",
+};
+
+export function desAutoKeyRotationError(rec: ConsumerAccessRecord, desName: string): { code: string; message: string } {
+  const code = DES_ERROR_CODES[(rec.code as AccessProblem | undefined) ?? "KeyVersionNotFound"];
+  return { code, message: `Disk encryption set '${desName}' cannot use its key: ${rec.reason ?? "access lost"}. Auto-key rotation is not attempted until this is fixed.` };
+}
