@@ -21,6 +21,7 @@ export const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   format: { takesValue: true, commands: ["scan"] },
   "fail-on": { takesValue: true, commands: ["scan"] },
   "min-severity": { takesValue: true, commands: ["scan"] },
+  snapshot: { takesValue: true, commands: ["scan"] },
   policy: { takesValue: true, commands: SETTINGS_COMMANDS },
   cloud: { takesValue: true, commands: SETTINGS_COMMANDS },
   "arm-endpoint": { takesValue: true, commands: SETTINGS_COMMANDS },

@@ -10,6 +10,7 @@ import type { KeyWardenConfig } from "../lib/config/types.js";
 import { ensureError } from "../lib/errors.js";
 import { renderInventory } from "../lib/inventory/render.js";
 import { runScan } from "../lib/scan/runScan.js";
+import { readSnapshot, SnapshotError } from "../lib/estate/readSnapshot.js";
 import type { EstateSnapshot } from "../lib/estate/snapshot.js";
 import { parseArgs, type ParsedArgs } from "./args.js";
 import { USAGE } from "./usage.js";
@@ -59,7 +60,7 @@ export async function runCli(argv: readonly string[], io: CliIo, deps: CliDeps):
       io.stderr(`keywarden: ${error.message}\n\n${USAGE}`);
       return EXIT_USAGE;
     }
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof SnapshotError) {
       io.stderr(`keywarden: ${error.message}\n`);
       return EXIT_USAGE;
     }
@@ -98,7 +99,10 @@ async function scan(args: ParsedArgs, io: CliIo, deps: CliDeps): Promise<number>
   const minSeverity = choice(args, "min-severity", SEVERITIES, "info");
   const failOn = args.options.has("fail-on") ? choice(args, "fail-on", SEVERITIES, "info") : undefined;
   const config = await loadCliConfig(args, io);
-  const { report } = await runScan({ config, collect: deps.collect, controls: loadControls(REGISTERED_CONTROLS), clock: deps.clock ?? systemClock }, { minSeverity });
+  const snapshotFile = args.options.get("snapshot");
+  // A saved snapshot is checked against the schema (and migrated) before any control sees it.
+  const collect = typeof snapshotFile === "string" ? async () => readSnapshot(await readInput(io, snapshotFile, "snapshot"), snapshotFile) : deps.collect;
+  const { report } = await runScan({ config, collect, controls: loadControls(REGISTERED_CONTROLS), clock: deps.clock ?? systemClock }, { minSeverity });
   const rendered = renderReport(report, format);
 
   const out = args.options.get("out");
@@ -121,6 +125,14 @@ async function scan(args: ParsedArgs, io: CliIo, deps: CliDeps): Promise<number>
   if (gating.length === 0) return EXIT_OK;
   io.stderr(`${gating.length} result(s) at or above "${failOn}" failed or could not be checked (--fail-on ${failOn}).\n`);
   return EXIT_FINDINGS;
+}
+
+async function readInput(io: CliIo, path: string, what: string): Promise<string> {
+  try {
+    return await io.readFile(path);
+  } catch (thrown) {
+    throw new SnapshotError(`cannot read the ${what} "${path}": ${ensureError(thrown).message}`);
+  }
 }
 
 function choice<T extends string>(args: ParsedArgs, name: string, allowed: readonly T[], fallback: T): T {

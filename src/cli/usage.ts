@@ -22,6 +22,7 @@ Options (scan):
   --format <format>              json | md | html | sarif | csv (default md)
   --out <file>                   Write the report to <file> and print only a summary
   --min-severity <severity>      Leave out results below critical | high | medium | low | info (default info)
+  --snapshot <file>              Judge a snapshot written by "inventory --out" instead of collecting one
   --fail-on <severity>           Exit 3 when a FAIL or UNKNOWN result at or above <severity> exists
                                  (to gate a pipeline; data that could not be read does not pass a gate)
 
