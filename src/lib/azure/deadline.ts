@@ -55,6 +55,8 @@ export function startDeadline(
   const now = clock.now().getTime();
   const expiresAtMs = Math.min(now + ms, notAfterMs);
   const controller = new AbortController();
+  // Already due (e.g. a deadline of 0): expire now, so that not even a first try starts.
+  if (expiresAtMs <= now) controller.abort(new DeadlineExpired(ms));
   const timer = setTimeout(() => controller.abort(new DeadlineExpired(ms)), Math.max(0, expiresAtMs - now));
   const unlink: (() => void)[] = [];
   for (const signal of linked) {

@@ -62,7 +62,8 @@ export function retryAfterMs(headers: HttpHeaders, nowMs: number): number | unde
   if (!value) return undefined;
   const seconds = nonNegativeNumber(value);
   if (seconds !== undefined) return seconds * 1000;
-  const at = Date.parse(value);
+  // An HTTP date names its day ("Sun, 01 Mar 2026 …"); anything else (e.g. "-5") is not one.
+  const at = /[a-z]/i.test(value) ? Date.parse(value) : Number.NaN;
   return Number.isFinite(at) ? Math.max(0, at - nowMs) : undefined;
 }
 
