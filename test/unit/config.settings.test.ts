@@ -41,6 +41,7 @@ describe("loadAppSettings", () => {
       policySource: { kind: "file", path: "policy.json" },
       schedules: { scan: "0 0 * * * *", rotation: "0 30 2 * * *" },
       retry: { maxRetries: 3, retryDelayInMs: 1000, maxRetryDelayInMs: 64000 },
+      requests: { tryTimeoutMs: 30000, deadlineMs: 600000, maxConcurrency: 32 },
       lroPollIntervalMs: 2000,
     });
   });

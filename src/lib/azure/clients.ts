@@ -14,12 +14,14 @@ import { createKeyVaultManagementClient, ManagedHsmsArm } from "./managedHsms.js
 import { DiagnosticSettingsArm } from "./monitor.js";
 import { PrivateEndpointsArm } from "./network.js";
 import { armClientOptions, dataPlaneClientOptions } from "./pipelineOptions.js";
+import { sharedRequestLayer, type RequestLayer } from "./requests.js";
 import { SqlManagedInstancesArm } from "./sql.js";
 import { StorageArm } from "./storage.js";
 
 /**
  * Every Azure client KeyWarden uses, built from the settings by one factory. ARM clients are made
- * per subscription on first use; data-plane clients per HSM.
+ * per subscription on first use; data-plane clients per HSM. Every one of them sends through `requests`
+ * (by default the process's shared layer: one concurrency cap and one set of ARM buckets).
  */
 export interface AzureClients {
   managedHsms: ManagedHsmsArm;
@@ -36,12 +38,16 @@ export interface AzureClients {
   hsmRoles(hsmUri: string): ManagedHsmRoles;
 }
 
-export function createAzureClients(settings: AppSettings, credential: TokenCredential = createCredential(settings)): AzureClients {
+export function createAzureClients(
+  settings: AppSettings,
+  credential: TokenCredential = createCredential(settings),
+  requests: RequestLayer = sharedRequestLayer(settings),
+): AzureClients {
   const endpoint = settings.emulator?.endpoint ?? settings.cloud.resourceManager;
   const audience = settings.cloud.resourceManagerAudience.replace(/\/+$/, "");
   const scopes = [`${audience}/.default`];
-  const arm = armClientOptions(settings);
-  const dataPlane = dataPlaneClientOptions(settings);
+  const arm = armClientOptions(settings, requests);
+  const dataPlane = dataPlaneClientOptions(settings, requests);
   // core-client SDKs (sql, network, monitor) take credentialScopes; modular ones take credentials.scopes.
   const coreClientOptions = { ...arm, endpoint, credentialScopes: scopes };
   const modularOptions = { ...arm, endpoint, credentials: { scopes } };

@@ -3,7 +3,9 @@ import { ensureError } from "../errors.js";
 
 /**
  * A failed Azure call, with what was being done and Azure's own error code. Adapters throw it; the
- * collector records it. The message never includes request headers (tokens) or bodies.
+ * collector records it. The message never includes request headers (tokens) or bodies. `code` is Azure's
+ * error code, a Node network code (ECONNRESET…), or the request layer's "Timeout" (a try got no answer
+ * within KEYWARDEN_TRY_TIMEOUT_MS, after its retries) or "DeadlineExceeded" (the overall deadline expired).
  */
 export class AzureRequestError extends Error {
   override readonly name = "AzureRequestError";
@@ -25,6 +27,7 @@ export function toAzureRequestError(error: unknown, operation: string, resourceI
   const e = ensureError(error);
   if (e instanceof RestError || (e as { name?: string }).name === "RestError") {
     const rest = e as RestError;
+    forgetCredentials(rest);
     const details = rest.details as { error?: { code?: string; message?: string } } | undefined;
     const code = details?.error?.code ?? rest.code;
     const message = details?.error?.message ?? firstLine(rest.message);
@@ -32,6 +35,14 @@ export function toAzureRequestError(error: unknown, operation: string, resourceI
   }
   const code = (e as { code?: unknown }).code;
   return new AzureRequestError(operation, resourceId, firstLine(e.message), undefined, typeof code === "string" ? code : undefined, { cause: e });
+}
+
+/**
+ * A RestError keeps the request it failed on, Authorization header included; a logger that walks the
+ * error's cause (JSON serialisers, test reporters) would print the token. The call is over, so drop it.
+ */
+function forgetCredentials(error: RestError): void {
+  for (const request of [error.request, error.response?.request]) request?.headers.delete("authorization");
 }
 
 function firstLine(text: string): string {

@@ -1,36 +1,64 @@
 import { Agent } from "node:https";
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions, type LookupOneOptions } from "node:dns";
+import { inspect } from "node:util";
+import type { HttpClient } from "@azure/core-rest-pipeline";
 import type { AppSettings } from "../config/types.js";
+import type { RequestLayer } from "./requests.js";
 
 /**
- * Options every SDK client gets from the settings: retries and, against the emulator, trust in the
- * emulator's CA (through the clients' TLS options — TLS verification is never switched off).
+ * Options every SDK client gets: our request layer's HttpClient (which does the retrying, so the SDK's
+ * own retry policy is set to 0 retries) and, against the emulator, trust in the emulator's CA (through
+ * the clients' TLS options — TLS verification is never switched off).
  */
 export interface CommonClientOptions {
-  retryOptions: { maxRetries: number; retryDelayInMs: number; maxRetryDelayInMs: number };
+  retryOptions: { maxRetries: number; retryDelayInMs?: number; maxRetryDelayInMs?: number };
   tlsOptions?: { ca: string };
-  /** Data-plane clients against the emulator: resolves *.<managedHsmDnsSuffix> to the emulator's address. */
+  /**
+   * Only for callers without a request layer (tests that build a client by hand). With a layer, the agent
+   * lives inside the layer's HttpClient and is never handed to the SDK, whose log policy would serialise it.
+   */
   agent?: Agent;
+  httpClient?: HttpClient;
 }
 
-export function armClientOptions(settings: AppSettings): CommonClientOptions {
+/** The SDK's retry policy stays in the pipeline but never retries: the request layer does. */
+const NO_SDK_RETRIES = { maxRetries: 0 } as const;
+
+export function armClientOptions(settings: AppSettings, requests: RequestLayer): CommonClientOptions {
   return {
-    retryOptions: { ...settings.retry },
+    retryOptions: { ...NO_SDK_RETRIES },
+    httpClient: requests.httpClient("arm"),
     ...(settings.emulator ? { tlsOptions: { ca: settings.emulator.caPem } } : {}),
   };
 }
 
-export function dataPlaneClientOptions(settings: AppSettings): CommonClientOptions {
-  const options: CommonClientOptions = { retryOptions: { ...settings.retry } };
-  if (settings.emulator) {
-    const emulatorHost = new URL(settings.emulator.endpoint).hostname;
-    options.agent = new Agent({
-      ca: settings.emulator.caPem,
-      keepAlive: true,
-      lookup: emulatorLookup(settings.cloud.managedHsmDnsSuffix, emulatorHost),
-    });
+export function dataPlaneClientOptions(settings: AppSettings, requests: RequestLayer): CommonClientOptions {
+  return { retryOptions: { ...NO_SDK_RETRIES }, httpClient: requests.httpClient("hsm", emulatorAgent(settings)) };
+}
+
+/**
+ * An https.Agent whose serialisation is its name only. A busy agent holds sockets whose pending request
+ * carries the raw `Authorization: Bearer` header; JSON.stringify or util.inspect of it must never show that.
+ */
+export class RedactedAgent extends Agent {
+  toJSON(): string {
+    return "[https.Agent]";
   }
-  return options;
+
+  [inspect.custom](): string {
+    return "[https.Agent]";
+  }
+}
+
+/** Against the emulator: trusts its CA and resolves *.<managedHsmDnsSuffix> to its address. */
+function emulatorAgent(settings: AppSettings): Agent | undefined {
+  if (!settings.emulator) return undefined;
+  const emulatorHost = new URL(settings.emulator.endpoint).hostname;
+  return new RedactedAgent({
+    ca: settings.emulator.caPem,
+    keepAlive: true,
+    lookup: emulatorLookup(settings.cloud.managedHsmDnsSuffix, emulatorHost),
+  });
 }
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;

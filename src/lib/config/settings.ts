@@ -29,6 +29,9 @@ export const APP_SETTING_NAMES = [
   "KEYWARDEN_RETRY_DELAY_MS",
   "KEYWARDEN_MAX_RETRY_DELAY_MS",
   "KEYWARDEN_LRO_POLL_INTERVAL_MS",
+  "KEYWARDEN_TRY_TIMEOUT_MS",
+  "KEYWARDEN_DEADLINE_MS",
+  "KEYWARDEN_MAX_CONCURRENCY",
 ] as const;
 
 export type AppSettingName = (typeof APP_SETTING_NAMES)[number];
@@ -76,6 +79,10 @@ export const SETTING_DEFAULTS = {
   retryDelayInMs: 1_000,
   maxRetryDelayInMs: 64_000,
   lroPollIntervalMs: 2_000,
+  tryTimeoutMs: 30_000,
+  // For the CLI and the timer; the HTTP trigger runs its scan under a shorter one (it must answer within 230 s).
+  deadlineMs: 600_000,
+  maxConcurrency: 32,
 } as const;
 
 const INTEGER_RANGES = {
@@ -83,6 +90,9 @@ const INTEGER_RANGES = {
   KEYWARDEN_RETRY_DELAY_MS: { min: 0, max: 60_000 },
   KEYWARDEN_MAX_RETRY_DELAY_MS: { min: 0, max: 600_000 },
   KEYWARDEN_LRO_POLL_INTERVAL_MS: { min: 0, max: 60_000 },
+  KEYWARDEN_TRY_TIMEOUT_MS: { min: 1, max: 600_000 },
+  KEYWARDEN_DEADLINE_MS: { min: 1, max: 86_400_000 },
+  KEYWARDEN_MAX_CONCURRENCY: { min: 1, max: 1_024 },
 } as const satisfies Partial<Record<AppSettingName, { min: number; max: number }>>;
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -116,11 +126,16 @@ export function loadAppSettings(env: NodeJS.ProcessEnv = process.env, readFile: 
   };
   const retry = readRetrySettings(reader);
   const lroPollIntervalMs = reader.integer("KEYWARDEN_LRO_POLL_INTERVAL_MS") ?? SETTING_DEFAULTS.lroPollIntervalMs;
+  const requests = {
+    tryTimeoutMs: reader.integer("KEYWARDEN_TRY_TIMEOUT_MS") ?? SETTING_DEFAULTS.tryTimeoutMs,
+    deadlineMs: reader.integer("KEYWARDEN_DEADLINE_MS") ?? SETTING_DEFAULTS.deadlineMs,
+    maxConcurrency: reader.integer("KEYWARDEN_MAX_CONCURRENCY") ?? SETTING_DEFAULTS.maxConcurrency,
+  };
 
   if (reader.issues.length > 0 || cloud === undefined || policySource === undefined) {
     throw new ConfigError("Invalid app settings", reader.issues);
   }
-  const settings: AppSettings = { cloud, policySource, schedules, retry, lroPollIntervalMs };
+  const settings: AppSettings = { cloud, policySource, schedules, retry, requests, lroPollIntervalMs };
   if (emulator !== undefined) settings.emulator = emulator;
   if (managedIdentityClientId !== undefined) settings.managedIdentityClientId = managedIdentityClientId;
   return settings;

@@ -33,6 +33,16 @@ export interface RetrySettings {
   maxRetryDelayInMs: number;
 }
 
+/** How long Azure calls may take and how many run at once (src/lib/azure/requests.ts applies them). */
+export interface RequestSettings {
+  /** One try of one HTTP request: KEYWARDEN_TRY_TIMEOUT_MS. */
+  tryTimeoutMs: number;
+  /** A whole scan (every call and retry in it) unless the caller sets a shorter one: KEYWARDEN_DEADLINE_MS. */
+  deadlineMs: number;
+  /** HTTP requests in flight at once, across every client in the process: KEYWARDEN_MAX_CONCURRENCY. */
+  maxConcurrency: number;
+}
+
 /**
  * `file`: KEYWARDEN_POLICY_FILE, read by loadConfig. `inline`: KEYWARDEN_POLICY_JSON, whose text is carried
  * here because only src/lib/config/settings.ts reads the environment.
@@ -49,6 +59,7 @@ export interface AppSettings {
   /** NCRONTAB schedules (Azure Functions timer syntax, six fields). */
   schedules: { scan: string; rotation: string };
   retry: RetrySettings;
+  requests: RequestSettings;
   /** Poll interval for long-running ARM operations. */
   lroPollIntervalMs: number;
 }

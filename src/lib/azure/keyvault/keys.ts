@@ -13,6 +13,7 @@ export class ManagedHsmKeys {
       retryOptions: options.retryOptions,
       ...(options.tlsOptions ? { tlsOptions: options.tlsOptions } : {}),
       ...(options.agent ? { agent: options.agent } : {}),
+      ...(options.httpClient ? { httpClient: options.httpClient } : {}),
     });
   }
 

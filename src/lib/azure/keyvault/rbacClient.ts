@@ -52,7 +52,7 @@ export class ManagedHsmRbacClient {
       ...(options.agent ? { agent: options.agent } : {}),
     });
     this.pipeline.addPolicy(keyVaultAuthenticationPolicy(credential, {}));
-    this.httpClient = createDefaultHttpClient();
+    this.httpClient = options.httpClient ?? createDefaultHttpClient();
   }
 
   /** Role assignments visible at `scope` ("/", "/keys" or "/keys/<name>"). */
