@@ -1,6 +1,6 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
 import { runScan } from "../lib/scan/runScan.js";
-import { scanDepsOf } from "../lib/scan/runtimeScan.js";
+import { httpScanDeps } from "../lib/scan/runtimeScan.js";
 import { SEVERITIES, type Severity } from "../lib/compliance/types.js";
 import { ConfigError } from "../lib/config/errors.js";
 import { ensureError } from "../lib/errors.js";
@@ -16,7 +16,7 @@ export async function complianceReportHandler(request: HttpRequest, context: Inv
   if ("error" in parsed) return { status: 400, jsonBody: { error: { code: "BadRequest", message: parsed.error } } };
 
   try {
-    const { report } = await runScan(scanDepsOf(await getRuntime()), { minSeverity: parsed.minSeverity });
+    const { report } = await runScan(httpScanDeps(await getRuntime()), { minSeverity: parsed.minSeverity });
     const rendered = renderReport(report, parsed.format);
     return {
       status: 200,

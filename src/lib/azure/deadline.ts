@@ -55,9 +55,6 @@ export function startDeadline(
   const now = clock.now().getTime();
   const expiresAtMs = Math.min(now + ms, notAfterMs);
   const controller = new AbortController();
-  // Already due (e.g. a deadline of 0): expire now, so that not even a first try starts.
-  if (expiresAtMs <= now) controller.abort(new DeadlineExpired(ms));
-  const timer = setTimeout(() => controller.abort(new DeadlineExpired(ms)), Math.max(0, expiresAtMs - now));
   const unlink: (() => void)[] = [];
   for (const signal of linked) {
     if (!signal) continue;
@@ -69,6 +66,10 @@ export function startDeadline(
     signal.addEventListener("abort", onAbort, { once: true });
     unlink.push(() => signal.removeEventListener("abort", onAbort));
   }
+  // Already due (e.g. a deadline of 0): expire now, so that not even a first try starts. An outer
+  // deadline that already expired (linked above) keeps its own reason, naming its own length.
+  if (expiresAtMs <= now) controller.abort(new DeadlineExpired(ms));
+  const timer = setTimeout(() => controller.abort(new DeadlineExpired(ms)), Math.max(0, expiresAtMs - now));
   return {
     deadline: { expiresAtMs, signal: controller.signal },
     dispose: () => {

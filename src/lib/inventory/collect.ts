@@ -1,8 +1,8 @@
 import type { AzureClients } from "../azure/clients.js";
 import type { AzureRequestError } from "../azure/errors.js";
 import { toAzureRequestError } from "../azure/errors.js";
+import { withDeadline } from "../azure/requests.js";
 import type { Clock } from "../clock.js";
-import { mapWithConcurrency } from "../concurrency.js";
 import type { AppSettings, KeyWardenConfig, ManagedHsmPolicy } from "../config/types.js";
 import { hsmHost } from "../estate/keyReference.js";
 import { consumerRef, hsmRef, keyRef, privateEndpointRef, rbacScopeRef, subscriptionRef } from "../estate/partRef.js";
@@ -24,15 +24,27 @@ import {
   type VirtualMachineSnapshot,
 } from "../estate/snapshot.js";
 
-/** Calls in flight at once per fan-out (keys of an HSM, SQL instances, subscriptions). */
-const FAN_OUT = 8;
-
 /**
  * Reads the whole estate through the SDK adapters. A read that fails is recorded in `errors` and its
  * part left `null` (unknown), or, for a subscription's consumer list, left out with an error naming the
  * subscription; collection always goes on with the rest.
  */
-export async function collectEstate(config: KeyWardenConfig, clients: AzureClients, clock: Clock): Promise<EstateSnapshot> {
+export interface CollectOptions {
+  /** The whole collection's deadline (default KEYWARDEN_DEADLINE_MS); a read still running then ends as a collection error. */
+  deadlineMs?: number;
+}
+
+/**
+ * Fan-out is not bounded here: the request layer (src/lib/azure/requests.ts) caps the requests in flight
+ * for the whole process, per HSM, and paces ARM per subscription, so every read is issued at once and
+ * waits its turn there (nested caps in the collector starved the global one).
+ */
+export function collectEstate(config: KeyWardenConfig, clients: AzureClients, clock: Clock, options: CollectOptions = {}): Promise<EstateSnapshot> {
+  // The deadline runs on real time, not on `clock` (the snapshot's time, which tests fix).
+  return withDeadline(options.deadlineMs ?? config.settings.requests.deadlineMs, () => collectWithin(config, clients, clock));
+}
+
+async function collectWithin(config: KeyWardenConfig, clients: AzureClients, clock: Clock): Promise<EstateSnapshot> {
   const collectedAt = clock.now().toISOString();
   const errors: CollectionError[] = [];
   const attempt: Attempt = async (part, about, resourceId, operation, fn) => {
@@ -59,6 +71,11 @@ export async function collectEstate(config: KeyWardenConfig, clients: AzureClien
     consumers,
     errors: errors.sort((a, b) => `${a.part} ${a.resourceId}`.localeCompare(`${b.part} ${b.resourceId}`)),
   };
+}
+
+/** Every item at once, in order; the request layer bounds what is in flight. */
+function eachOf<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  return Promise.all(items.map(fn));
 }
 
 type Attempt = <T>(part: SnapshotPart, about: PartRef, resourceId: string, operation: string, fn: () => Promise<T>) => Promise<T | null>;
@@ -97,7 +114,7 @@ async function collectManagedHsm(policy: ManagedHsmPolicy, settings: AppSettings
   const privateEndpointConnections =
     connections === null
       ? null
-      : await mapWithConcurrency(connections, FAN_OUT, async (c) => ({
+      : await eachOf(connections, async (c) => ({
           ...c,
           privateEndpointLocation: c.privateEndpointId
             ? ((await attempt("managedHsm.privateEndpoint", privateEndpointRef(id, c.privateEndpointId), c.privateEndpointId, "privateEndpoints.get", () =>
@@ -136,7 +153,7 @@ async function collectKeys(hsmUri: string, policy: ManagedHsmPolicy, clients: Az
   const listed = await attempt("keys", hsmRef(policy.resourceId), keysUrl, "keys.listPropertiesOfKeys", () => client.listKeyNames());
   const names = listed ?? policy.keys.map((k) => k.name);
 
-  const keys = await mapWithConcurrency(names, FAN_OUT, async (name): Promise<KeySnapshot | null> => {
+  const keys = await eachOf(names, async (name): Promise<KeySnapshot | null> => {
     const keyUrl = `${keysUrl}/${name}`;
     const about = keyRef(policy.resourceId, name);
     const [key, versions, rotationPolicy] = await Promise.all([
@@ -177,7 +194,7 @@ async function collectRbac(hsmId: string, hsmUri: string, keyNames: string[], cl
   const definitions = await attempt("rbac.roleDefinitions", rbacScopeRef(hsmId, "/"), `${base}/`, "roleDefinitions.list", () => roles.listRoleDefinitions("/"));
 
   const scopes = ["/", "/keys", ...keyNames.map((k) => `/keys/${k}`)];
-  const perScope = await mapWithConcurrency(scopes, FAN_OUT, (scope) =>
+  const perScope = await eachOf(scopes, (scope) =>
     attempt("rbac.roleAssignments", rbacScopeRef(hsmId, scope), `${base}${scope}`, "roleAssignments.list", () => roles.listRoleAssignments(scope)),
   );
   let roleAssignments: RoleAssignmentSnapshot[] | null = null;
@@ -226,7 +243,7 @@ type Ours = (host: string | undefined, resourceId: string) => boolean;
 async function collectConsumers(subscriptions: string[], scope: ConsumerScope, clients: AzureClients, attempt: Attempt): Promise<ConsumersSnapshot> {
   const ours: Ours = (host, resourceId) => (host !== undefined && scope.hsmHosts.has(host)) || scope.expected.has(resourceKey(resourceId));
 
-  const perSubscription = await mapWithConcurrency(subscriptions, FAN_OUT, async (sub) => {
+  const perSubscription = await eachOf(subscriptions, async (sub) => {
     const id = `/subscriptions/${sub}`;
     const about = subscriptionRef(sub);
     const [sqlManagedInstances, allDes, allDisks, allVms, allStorage] = await Promise.all([
@@ -256,7 +273,7 @@ async function collectSqlManagedInstances(sub: string, ours: Ours, clients: Azur
     clients.sql.listManagedInstances(sub),
   );
   if (instances === null) return null;
-  const detailed = await mapWithConcurrency(instances, FAN_OUT, async (mi): Promise<SqlManagedInstanceConsumer> => {
+  const detailed = await eachOf(instances, async (mi): Promise<SqlManagedInstanceConsumer> => {
     const about = consumerRef(mi.resourceId);
     const [encryptionProtector, keys] = await Promise.all([
       attempt("consumers.sqlManagedInstance.encryptionProtector", about, mi.resourceId, "managedInstanceEncryptionProtectors.get", () =>
