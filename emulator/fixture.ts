@@ -117,6 +117,8 @@ const sqlManagedInstance = z.strictObject({
   resourceGroup: name,
   location: name,
   identity: identity.optional(),
+  /** Resource id of the user-assigned identity the instance uses for key access (one of identity.userAssignedIdentities). */
+  primaryUserAssignedIdentityId: z.string().optional(),
   /** MI keys (TDE keys registered with the instance); named <hsm>_<key>_<version>. */
   keys: z.array(keyRef).default([]),
   encryptionProtector: z
@@ -229,6 +231,11 @@ export function parseFixture(input: unknown): Fixture {
   f.sqlManagedInstances.forEach((m, i) => {
     m.keys.forEach((k, j) => checkRef(`sqlManagedInstances.${i}.keys.${j}`, k));
     checkRef(`sqlManagedInstances.${i}.encryptionProtector.key`, m.encryptionProtector?.key);
+  });
+  f.sqlManagedInstances.forEach((m, i) => {
+    const primary = m.primaryUserAssignedIdentityId?.toLowerCase();
+    if (primary && !m.identity?.userAssignedIdentities?.some((u) => u.resourceId.toLowerCase() === primary))
+      throw new FixtureError(`invalid fixture: sqlManagedInstances.${i}.primaryUserAssignedIdentityId: not one of identity.userAssignedIdentities`);
   });
   f.diskEncryptionSets.forEach((d, i) => {
     checkRef(`diskEncryptionSets.${i}.activeKey`, d.activeKey);

@@ -244,6 +244,7 @@ export function materialise(rt: Pick<Runtime, "port">, fixture: Fixture, now: Da
         dnsZone: hex(mi.name, 12),
         publicDataEndpointEnabled: false,
         minimalTlsVersion: "1.2",
+        ...(mi.primaryUserAssignedIdentityId ? { primaryUserAssignedIdentityId: mi.primaryUserAssignedIdentityId } : {}),
       },
     };
     const ident = identityBody(mi.identity, tenantId);
