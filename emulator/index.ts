@@ -7,7 +7,9 @@ import type { AddressInfo } from "node:net";
 import type { Fixture } from "./fixture.js";
 import { loadFixture } from "./fixture.js";
 import { materialise } from "./backend/materialise.js";
-import type { Runtime } from "./backend/runtime.js";
+import type { Runtime, RuntimeConfig } from "./backend/runtime.js";
+import type { ThrottlingPatch } from "./backend/throttling.js";
+import { copyThrottling, DEFAULT_THROTTLING, throttlingPatchProblem } from "./backend/throttling.js";
 import { hsmBaseUrl } from "./backend/runtime.js";
 import type { Exchange } from "./server.js";
 import { createRequestListener } from "./server.js";
@@ -32,6 +34,8 @@ export interface EmulatorOptions {
   lroPolls?: number;
   /** Called with every request/response pair. */
   onExchange?: (exchange: Exchange) => void;
+  /** ARM token buckets (default: on, ARM's budgets); the same shape as POST /_emulator/config's `throttling`. */
+  throttling?: ThrottlingPatch;
 }
 
 export interface ServedOperation {
@@ -64,6 +68,8 @@ function validateOptions(o: EmulatorOptions): void {
   intIn("pageSize", o.pageSize, 1, 1000);
   intIn("lroPolls", o.lroPolls, 0, 100);
   if (o.now !== undefined && (!(o.now instanceof Date) || Number.isNaN(o.now.getTime()))) throw new TypeError("startEmulator: option 'now' must be a valid Date.");
+  const throttling = o.throttling === undefined ? undefined : throttlingPatchProblem(o.throttling);
+  if (throttling) throw new RangeError(`startEmulator: option '${throttling.field}' ${throttling.reason}.`);
   if (o.onExchange !== undefined && typeof o.onExchange !== "function") throw new TypeError("startEmulator: option 'onExchange' must be a function.");
 }
 
@@ -72,19 +78,23 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   let fixture: Fixture = await loadFixture(options.fixture ?? "contoso-reference");
   const tls = generateTlsMaterial();
   const start = options.now ? new Date(options.now.getTime()) : new Date();
-  const defaults = { pageSize: options.pageSize ?? 25, lroPolls: options.lroPolls ?? 2 };
+  const throttling = copyThrottling({ ...DEFAULT_THROTTLING, ...options.throttling });
+  const defaults: RuntimeConfig = { pageSize: options.pageSize ?? 25, lroPolls: options.lroPolls ?? 2, throttling };
+  const freshConfig = (): RuntimeConfig => ({ ...defaults, throttling: copyThrottling(defaults.throttling) });
 
   const rt: Runtime = {
     state: undefined as unknown as Runtime["state"],
     fixture,
     clock: { now: start, loadedAt: start },
-    config: { ...defaults },
+    config: freshConfig(),
     defaults,
     port: 0,
     endpoint: "",
     faults: [],
     counts: new Map(),
     lros: new Map(),
+    buckets: new Map(),
+    throttled: new Map(),
   };
 
   /** Reset = back to the state right after the current fixture was loaded (clock included). */
@@ -94,7 +104,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     rt.faults.length = 0;
     rt.counts.clear();
     rt.lros.clear();
-    rt.config = { ...rt.defaults };
+    rt.buckets.clear();
+    rt.throttled.clear();
+    rt.config = freshConfig();
   };
   const controller = {
     reset,

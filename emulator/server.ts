@@ -1,6 +1,6 @@
 /**
  * Request pipeline: normalise → pick host (Managed HSM data plane by Host header, else ARM/control) → auth →
- * route → api-version → fault injection → handler → JSON response → onExchange.
+ * route → api-version → ARM token buckets → fault injection → handler → JSON response → onExchange.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
@@ -17,6 +17,7 @@ import {
   notImplemented,
 } from "./errors.js";
 import type { Runtime } from "./backend/runtime.js";
+import { principalKey, subscriptionOfPath, takeToken } from "./backend/throttling.js";
 import type { Controller, EmuRequest, HandlerResult } from "./handlers/context.js";
 import type { Route, RouteMatch } from "./routes.js";
 import { matchPath } from "./routes.js";
@@ -124,6 +125,7 @@ async function handle(rt: Runtime, controller: Controller, req: IncomingMessage,
 
   let operationId: string | undefined;
   let result: HandlerResult;
+  let budgetHeaders: Record<string, string> = {};
   try {
     const isControl = !isHsm && /^\/_emulator(\/|$)/i.test(path);
     const matches = matchPath(isHsm ? ["hsm"] : isControl ? ["control"] : ["arm"], path);
@@ -156,7 +158,13 @@ async function handle(rt: Runtime, controller: Controller, req: IncomingMessage,
     // 3. api-version
     const apiVersion = checkApiVersion(match.route, query, isHsm);
 
-    // 4. count, then faults
+    // 4. ARM token buckets: a throttled request is counted as throttled and reaches nothing else
+    if (!isHsm && !isControl) {
+      const token = bearerOf(req)!;
+      budgetHeaders = takeToken(rt, match.route.operationId, method, subscriptionOfPath(path), principalKey(token, principalFromToken(token))).headers;
+    }
+
+    // 5. count, then faults
     rt.counts.set(match.route.operationId, (rt.counts.get(match.route.operationId) ?? 0) + 1);
     const fault = rt.faults.find((f) => f.operationId === match.route.operationId && f.remaining > 0);
     if (fault) {
@@ -182,6 +190,7 @@ async function handle(rt: Runtime, controller: Controller, req: IncomingMessage,
   const headers: Record<string, string> = {
     "x-ms-request-id": randomUUID(),
     ...(isHsm ? { "x-ms-keyvault-service-version": "1.9.0.0" } : { "x-ms-correlation-request-id": randomUUID() }),
+    ...budgetHeaders,
     ...(result.headers ?? {}),
   };
   let payload = "";

@@ -1,6 +1,7 @@
 /** Everything a handler can touch: the estate, the clock, runtime config, faults, counters and pending LROs. */
 import type { Fixture } from "../fixture.js";
 import type { EstateState, HsmState } from "./state.js";
+import type { ThrottlingConfig, TokenBucket } from "./throttling.js";
 
 export interface Fault {
   operationId: string;
@@ -27,6 +28,8 @@ export interface LongRunningOperation {
 export interface RuntimeConfig {
   pageSize: number;
   lroPolls: number;
+  /** ARM token buckets (backend/throttling.ts). */
+  throttling: ThrottlingConfig;
 }
 
 export interface Runtime {
@@ -41,6 +44,10 @@ export interface Runtime {
   faults: Fault[];
   counts: Map<string, number>;
   lros: Map<string, LongRunningOperation>;
+  /** ARM token buckets by `<subscription>|<principal>|<reads|writes|deletes>`. */
+  buckets: Map<string, TokenBucket>;
+  /** 429s served by the token buckets, per operationId. */
+  throttled: Map<string, number>;
 }
 
 export const now = (rt: Runtime): Date => new Date(rt.clock.now.getTime());

@@ -3,6 +3,9 @@ import { addDuration, parseDuration } from "../duration.js";
 import { badControlInput } from "../errors.js";
 import { FixtureError } from "../fixture.js";
 import type { Fault } from "../backend/runtime.js";
+import type { ConfigPatch } from "../backend/config.js";
+import { configure } from "../backend/config.js";
+import { throttlingPatchProblem } from "../backend/throttling.js";
 import type { Handler, HandlerContext } from "./context.js";
 import { ok } from "./context.js";
 
@@ -87,20 +90,25 @@ export const clearFaults: Handler = (ctx) => {
   return ok({ faults: [] });
 };
 
-export const requestCounts: Handler = (ctx) => ok({ counts: Object.fromEntries([...ctx.rt.counts.entries()].sort(([a], [b]) => a.localeCompare(b))) });
+export const requestCounts: Handler = (ctx) => {
+  const sorted = (m: Map<string, number>) => Object.fromEntries([...m.entries()].sort(([a], [b]) => a.localeCompare(b)));
+  return ok({ counts: sorted(ctx.rt.counts), throttled: sorted(ctx.rt.throttled) });
+};
+
+const CONFIG_KEYS = ["pageSize", "lroPolls", "throttling"];
 
 export const setConfig: Handler = (ctx) => {
   const b = bodyObject(ctx);
-  for (const k of Object.keys(b)) if (k !== "pageSize" && k !== "lroPolls") throw badControlInput(k, "unknown setting; use pageSize or lroPolls");
+  for (const k of Object.keys(b)) if (!CONFIG_KEYS.includes(k)) throw badControlInput(k, `unknown setting; use ${CONFIG_KEYS.join(", ")}`);
   if (b.pageSize !== undefined && (typeof b.pageSize !== "number" || !Number.isInteger(b.pageSize) || b.pageSize < 1 || b.pageSize > 1000)) {
     throw badControlInput("pageSize", "must be an integer from 1 to 1000");
   }
   if (b.lroPolls !== undefined && (typeof b.lroPolls !== "number" || !Number.isInteger(b.lroPolls) || b.lroPolls < 0 || b.lroPolls > 100)) {
     throw badControlInput("lroPolls", "must be an integer from 0 to 100");
   }
-  if (b.pageSize !== undefined) ctx.rt.config.pageSize = b.pageSize as number;
-  if (b.lroPolls !== undefined) ctx.rt.config.lroPolls = b.lroPolls as number;
-  return ok({ ...ctx.rt.config });
+  const throttling = b.throttling === undefined ? undefined : throttlingPatchProblem(b.throttling);
+  if (throttling) throw badControlInput(throttling.field, throttling.reason);
+  return ok(configure(ctx.rt, b as ConfigPatch));
 };
 
 export const getState: Handler = (ctx) => ok(summary(ctx));
