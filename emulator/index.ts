@@ -9,6 +9,7 @@ import { loadFixture } from "./fixture.js";
 import { materialise } from "./backend/materialise.js";
 import type { Runtime, RuntimeConfig } from "./backend/runtime.js";
 import type { ThrottlingPatch } from "./backend/throttling.js";
+import { addFault, clearFaults } from "./backend/faults.js";
 import { copyThrottling, DEFAULT_THROTTLING, throttlingPatchProblem } from "./backend/throttling.js";
 import { hsmBaseUrl } from "./backend/runtime.js";
 import type { Exchange } from "./server.js";
@@ -34,6 +35,8 @@ export interface EmulatorOptions {
   lroPolls?: number;
   /** Called with every request/response pair. */
   onExchange?: (exchange: Exchange) => void;
+  /** Latency added to every ARM and data-plane operation: a persistent `{operationId: "*", latencyMs}` fault, restored by reset. */
+  latencyMs?: number;
   /** ARM token buckets (default: on, ARM's budgets); the same shape as POST /_emulator/config's `throttling`. */
   throttling?: ThrottlingPatch;
 }
@@ -67,6 +70,7 @@ function validateOptions(o: EmulatorOptions): void {
   intIn("port", o.port, 0, 65535);
   intIn("pageSize", o.pageSize, 1, 1000);
   intIn("lroPolls", o.lroPolls, 0, 100);
+  intIn("latencyMs", o.latencyMs, 0, 60_000);
   if (o.now !== undefined && (!(o.now instanceof Date) || Number.isNaN(o.now.getTime()))) throw new TypeError("startEmulator: option 'now' must be a valid Date.");
   const throttling = o.throttling === undefined ? undefined : throttlingPatchProblem(o.throttling);
   if (throttling) throw new RangeError(`startEmulator: option '${throttling.field}' ${throttling.reason}.`);
@@ -95,13 +99,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     lros: new Map(),
     buckets: new Map(),
     throttled: new Map(),
+    defaultFaults: options.latencyMs ? [{ operationId: "*", latencyMs: options.latencyMs, persistent: true }] : [],
+    hung: new Set(),
   };
+  const restoreDefaultFaults = (): void => rt.defaultFaults.forEach((f) => addFault(rt, f));
+  restoreDefaultFaults();
 
   /** Reset = back to the state right after the current fixture was loaded (clock included). */
   const reset = (): void => {
     rt.clock.now = new Date(rt.clock.loadedAt.getTime());
     rt.state = materialise(rt, rt.fixture, rt.clock.now);
-    rt.faults.length = 0;
+    clearFaults(rt);
+    restoreDefaultFaults();
     rt.counts.clear();
     rt.lros.clear();
     rt.buckets.clear();
@@ -143,6 +152,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((e) => (e ? reject(e) : resolve()));
+        // Hung requests count as active: destroy them, or close() would wait for the clients forever.
+        for (const socket of rt.hung) socket.destroy();
+        rt.hung.clear();
         server.closeAllConnections();
       }),
   };

@@ -1,6 +1,7 @@
 /**
  * Standalone emulator: `npm run emulator -- --port 8443 --fixture contoso-drifted`, or a generated estate:
- * `npm run emulator -- --port 0 --generate subscriptions=50,consumers=10000 --policy-out p.json`.
+ * `npm run emulator -- --port 0 --generate subscriptions=50,consumers=10000 --latency-ms 20 --policy-out p.json`.
+ * `--latency-ms` puts that delay on every operation (a persistent `*` fault that survives /_emulator/reset).
  * Writes the CA to .keywarden/emulator-ca.pem (a certificate, never a private key). Once listening it prints one
  * JSON line on stdout, `{"endpoint","caPath","hsmUri","fixture","policyPath"?}`, for a parent process to read;
  * the human-readable lines go to stderr.
@@ -18,6 +19,7 @@ const { values } = parseArgs({
     fixture: { type: "string" },
     generate: { type: "string" },
     "policy-out": { type: "string" },
+    "latency-ms": { type: "string" },
     "page-size": { type: "string" },
     "lro-polls": { type: "string" },
     "ca-out": { type: "string", default: join(".keywarden", "emulator-ca.pem") },
@@ -76,6 +78,7 @@ const emu = await startEmulator({
   fixture,
   pageSize: int("page-size", values["page-size"]),
   lroPolls: int("lro-polls", values["lro-polls"]),
+  latencyMs: int("latency-ms", values["latency-ms"]),
   onExchange: values.quiet ? undefined : (e) => console.error(`${e.status} ${e.method} ${e.host}${e.path} ${e.operationId ?? "(unmatched)"}`),
 });
 const caOut = values["ca-out"]!;

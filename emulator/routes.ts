@@ -139,8 +139,10 @@ export const ROUTES: readonly Route[] = [
   r("emulator.state", "GET", "control", "/_emulator/state", "none", undefined, control.getState),
   r("emulator.clock.get", "GET", "control", "/_emulator/clock", "none", undefined, control.getClock),
   r("emulator.clock.set", "POST", "control", "/_emulator/clock", "none", undefined, control.setClock),
-  r("emulator.faults.add", "POST", "control", "/_emulator/faults", "none", undefined, control.addFault(() => [...new Set(ROUTES.map((x) => x.operationId))])),
+  r("emulator.faults.add", "POST", "control", "/_emulator/faults", "none", undefined, control.addFault(() => [...new Set(ROUTES.filter((x) => x.host !== "control").map((x) => x.operationId))])),
+  r("emulator.faults.list", "GET", "control", "/_emulator/faults", "none", undefined, control.listFaults),
   r("emulator.faults.clear", "DELETE", "control", "/_emulator/faults", "none", undefined, control.clearFaults),
+  r("emulator.faults.remove", "DELETE", "control", "/_emulator/faults/{faultId}", "none", undefined, control.removeFault),
   r("emulator.requests", "GET", "control", "/_emulator/requests", "none", undefined, control.requestCounts),
   r("emulator.config", "POST", "control", "/_emulator/config", "none", undefined, control.setConfig),
 ];

@@ -1,15 +1,29 @@
 /** Everything a handler can touch: the estate, the clock, runtime config, faults, counters and pending LROs. */
+import type { Socket } from "node:net";
 import type { Fixture } from "../fixture.js";
+import type { FaultSpec } from "./faults.js";
 import type { EstateState, HsmState } from "./state.js";
 import type { ThrottlingConfig, TokenBucket } from "./throttling.js";
 
+/** An injected fault (backend/faults.ts). */
 export interface Fault {
-  operationId: string;
+  id: string;
+  /** Exact operation id or a glob with `*`; absent = any. */
+  operationId?: string;
+  /** "arm", "hsm" or an HSM host label; absent = any. */
+  host?: string;
+  /** Lower-cased; matches ARM requests whose path names it. */
+  subscriptionId?: string;
+  behaviour: "status" | "reset" | "hang";
   status?: number;
   code?: string;
   message?: string;
-  remaining: number;
+  /** Seconds, sent as Retry-After; absent = no header. */
+  retryAfter?: number;
   latencyMs?: number;
+  /** Calls left (Infinity when persistent). */
+  remaining: number;
+  persistent: boolean;
 }
 
 export interface LongRunningOperation {
@@ -48,6 +62,10 @@ export interface Runtime {
   buckets: Map<string, TokenBucket>;
   /** 429s served by the token buckets, per operationId. */
   throttled: Map<string, number>;
+  /** Faults restored by every reset (e.g. the `latencyMs` start option). */
+  defaultFaults: FaultSpec[];
+  /** Sockets of requests a "hang" fault holds; close() destroys them. */
+  hung: Set<Socket>;
 }
 
 export const now = (rt: Runtime): Date => new Date(rt.clock.now.getTime());
