@@ -73,7 +73,8 @@ export const listDiagnosticSettings: Handler = (ctx) => {
 
 function lroAccepted(ctx: HandlerContext, resourceId: string, apply: () => void, body?: unknown): HandlerResult {
   const op = startOperation(ctx.rt, resourceId, apply);
-  const base = `${ctx.rt.endpoint}/subscriptions/${ctx.rt.state.subscriptionId}/providers/Microsoft.Emulator/locations/local`;
+  // The monitor lives in the request's own subscription, so its polls draw on that subscription's read budget.
+  const base = `${ctx.rt.endpoint}/subscriptions/${ctx.params.subscriptionId ?? ctx.rt.state.subscriptionId}/providers/Microsoft.Emulator/locations/local`;
   const v = encodeURIComponent(ctx.apiVersion ?? "");
   return {
     status: 202,

@@ -1,5 +1,6 @@
-/** /_emulator/* control endpoints (ARM host, no auth). Bad input → 400 naming the field. */
-import { addDuration, parseDuration } from "../duration.js";
+/** /_emulator/* control endpoints (ARM host, no auth): validate and serialise; state changes go through the backend. Bad input → 400 naming the field. */
+import { parseDuration } from "../duration.js";
+import { advanceClock, setClock as setClockTo } from "../backend/clock.js";
 import { badControlInput, ServiceError } from "../errors.js";
 import { FixtureError } from "../fixture.js";
 import type { FaultSpec } from "../backend/faults.js";
@@ -48,11 +49,11 @@ export const setClock: Handler = (ctx) => {
   if (b.advance !== undefined) {
     const d = typeof b.advance === "string" ? parseDuration(b.advance) : undefined;
     if (!d) throw badControlInput("advance", "must be an ISO-8601 duration such as P30D or PT1H");
-    ctx.rt.clock.now = addDuration(ctx.rt.clock.now, d);
+    advanceClock(ctx.rt, d);
   } else {
     const t = typeof b.set === "string" && /^\d{4}-\d{2}-\d{2}T/.test(b.set) ? new Date(b.set) : undefined;
     if (!t || Number.isNaN(t.getTime())) throw badControlInput("set", "must be an ISO-8601 instant such as 2026-01-01T00:00:00Z");
-    ctx.rt.clock.now = t;
+    setClockTo(ctx.rt, t);
   }
   return ok({ now: ctx.rt.clock.now.toISOString() });
 };
