@@ -16,6 +16,8 @@ const guid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-
 const time = z.string().refine((s) => resolveTime(s, new Date(0)) !== undefined, "must be an ISO instant or an offset like -P200D");
 const duration = z.string().refine(isDuration, "must be an ISO-8601 duration like P1Y");
 const name = z.string().min(1);
+/** A consumer's, group's or HSM's own subscription; absent = the fixture's top-level subscriptionId. */
+const subscriptionId = guid.optional();
 const keyRef = z.string().regex(/^[^/@]+\/[^/@]+(@(latest|\d+|[0-9a-fA-F]{32}))?$/, "must be <hsm>/<key>[@latest|@<index>|@<version>]");
 const identity = z.strictObject({
   type: z.enum(["SystemAssigned", "UserAssigned", "SystemAssigned, UserAssigned", "None"]),
@@ -65,6 +67,7 @@ const roleAssignment = z.strictObject({
 
 const managedHsm = z.strictObject({
   name: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/, "must be 3-24 letters, digits or dashes"),
+  subscriptionId,
   resourceGroup: name,
   location: name,
   sku: z.enum(["Standard_B1", "Custom_B32", "Custom_B6"]).default("Standard_B1"),
@@ -83,6 +86,8 @@ const managedHsm = z.strictObject({
     .array(
       z.strictObject({
         name,
+        /** Absent = the HSM's subscription. */
+        subscriptionId,
         resourceGroup: name,
         location: name,
         status: z.enum(["Pending", "Approved", "Rejected", "Disconnected"]).default("Approved"),
@@ -108,9 +113,12 @@ const managedHsm = z.strictObject({
 
 const sqlManagedInstance = z.strictObject({
   name,
+  subscriptionId,
   resourceGroup: name,
   location: name,
   identity: identity.optional(),
+  /** Resource id of the user-assigned identity the instance uses for key access (one of identity.userAssignedIdentities). */
+  primaryUserAssignedIdentityId: z.string().optional(),
   /** MI keys (TDE keys registered with the instance); named <hsm>_<key>_<version>. */
   keys: z.array(keyRef).default([]),
   encryptionProtector: z
@@ -120,6 +128,7 @@ const sqlManagedInstance = z.strictObject({
 
 const diskEncryptionSet = z.strictObject({
   name,
+  subscriptionId,
   resourceGroup: name,
   location: name,
   identity: identity.optional(),
@@ -132,11 +141,12 @@ const diskEncryptionSet = z.strictObject({
 
 const virtualMachine = z.strictObject({
   name,
+  subscriptionId,
   resourceGroup: name,
   location: name,
   osType: z.enum(["Windows", "Linux"]).default("Windows"),
   vmSize: z.string().default("Standard_D4s_v3"),
-  /** Name of a disk encryption set in the same resource group, or its full resource id; absent = platform keys. */
+  /** Name of a disk encryption set in the same subscription and resource group, or its full resource id; absent = platform keys. */
   diskEncryptionSet: z.string().optional(),
   dataDisks: z.number().int().min(0).max(16).default(0),
   diskSizeGB: z.number().int().positive().default(128),
@@ -144,6 +154,7 @@ const virtualMachine = z.strictObject({
 
 const storageAccount = z.strictObject({
   name: z.string().regex(/^[a-z0-9]{3,24}$/, "must be 3-24 lower-case letters or digits"),
+  subscriptionId,
   resourceGroup: name,
   location: name,
   kind: z.enum(["StorageV2", "Storage", "BlobStorage", "FileStorage", "BlockBlobStorage"]).default("StorageV2"),
@@ -165,9 +176,12 @@ export const fixtureSchema = z.strictObject({
   name,
   description: z.string().optional(),
   tenantId: guid,
+  /** The default subscription: of every resource that names none. */
   subscriptionId: guid,
+  /** Further subscriptions that exist even when they hold nothing; those that hold resources exist implicitly. */
+  subscriptions: z.array(z.strictObject({ subscriptionId: guid, displayName: z.string().optional() })).default([]),
   /** Extra (possibly empty) resource groups; groups holding resources exist implicitly. */
-  resourceGroups: z.array(z.strictObject({ name, location: name })).default([]),
+  resourceGroups: z.array(z.strictObject({ name, location: name, subscriptionId })).default([]),
   /** Planted deviations from the reference estate, for tests to assert. */
   drift: z.array(z.strictObject({ id: z.string().min(1), description: z.string().min(1) })).default([]),
   principals: z.array(z.strictObject({ id: guid, displayName: z.string() })).default([]),
@@ -201,14 +215,14 @@ export function parseFixture(input: unknown): Fixture {
   }
   const f = r.data;
   // Cross-field rules zod cannot express locally.
-  const hsmNames = new Set(f.managedHsms.map((h) => h.name.toLowerCase()));
+  const hsmsByName = new Map(f.managedHsms.map((h) => [h.name.toLowerCase(), h]));
+  const keysByHsm = new Map(f.managedHsms.map((h) => [h.name.toLowerCase(), new Map(h.keys.map((k) => [k.name.toLowerCase(), k]))]));
   const checkRef = (path: string, ref: string | undefined): void => {
     if (!ref) return;
     const [hsm = "", rest = ""] = ref.split("/");
     const keyName = rest.split("@")[0] ?? "";
-    const h = f.managedHsms.find((x) => x.name.toLowerCase() === hsm.toLowerCase());
-    if (!h || !hsmNames.has(hsm.toLowerCase())) throw new FixtureError(`invalid fixture: ${path}: unknown managed HSM '${hsm}'`);
-    const k = h.keys.find((x) => x.name.toLowerCase() === keyName.toLowerCase());
+    if (!hsmsByName.has(hsm.toLowerCase())) throw new FixtureError(`invalid fixture: ${path}: unknown managed HSM '${hsm}'`);
+    const k = keysByHsm.get(hsm.toLowerCase())?.get(keyName.toLowerCase());
     if (!k) throw new FixtureError(`invalid fixture: ${path}: unknown key '${keyName}' in '${hsm}'`);
     const sel = rest.split("@")[1];
     if (sel && /^\d+$/.test(sel) && sel.length < 32 && Number(sel) >= k.versions.length)
@@ -218,6 +232,11 @@ export function parseFixture(input: unknown): Fixture {
     m.keys.forEach((k, j) => checkRef(`sqlManagedInstances.${i}.keys.${j}`, k));
     checkRef(`sqlManagedInstances.${i}.encryptionProtector.key`, m.encryptionProtector?.key);
   });
+  f.sqlManagedInstances.forEach((m, i) => {
+    const primary = m.primaryUserAssignedIdentityId?.toLowerCase();
+    if (primary && !m.identity?.userAssignedIdentities?.some((u) => u.resourceId.toLowerCase() === primary))
+      throw new FixtureError(`invalid fixture: sqlManagedInstances.${i}.primaryUserAssignedIdentityId: not one of identity.userAssignedIdentities`);
+  });
   f.diskEncryptionSets.forEach((d, i) => {
     checkRef(`diskEncryptionSets.${i}.activeKey`, d.activeKey);
     d.previousKeys.forEach((k, j) => checkRef(`diskEncryptionSets.${i}.previousKeys.${j}`, k));
@@ -225,11 +244,26 @@ export function parseFixture(input: unknown): Fixture {
   f.storageAccounts.forEach((s, i) => {
     if (s.encryption.keySource === "Microsoft.Keyvault") checkRef(`storageAccounts.${i}.encryption.key`, s.encryption.key);
   });
+  const scoped = (sub: string | undefined, rg: string, n: string): string => `${(sub || f.subscriptionId).toLowerCase()}/${rg.toLowerCase()}/${n.toLowerCase()}`;
+  const desNames = new Set(f.diskEncryptionSets.map((d) => scoped(d.subscriptionId, d.resourceGroup, d.name)));
   f.virtualMachines.forEach((vm, i) => {
     const des = vm.diskEncryptionSet;
-    if (des && !des.startsWith("/") && !f.diskEncryptionSets.some((d) => d.name === des && d.resourceGroup === vm.resourceGroup))
-      throw new FixtureError(`invalid fixture: virtualMachines.${i}.diskEncryptionSet: no disk encryption set '${des}' in '${vm.resourceGroup}'`);
+    if (des && !des.startsWith("/") && !desNames.has(scoped(vm.subscriptionId, vm.resourceGroup, des)))
+      throw new FixtureError(`invalid fixture: virtualMachines.${i}.diskEncryptionSet: no disk encryption set '${des}' in '${vm.resourceGroup}' of subscription ${vm.subscriptionId ?? f.subscriptionId}`);
   });
+  const seen = new Map<string, string>();
+  const unique = (path: string, type: string, sub: string | undefined, rg: string, n: string): void => {
+    const id = `${type}/${scoped(sub, rg, n)}`;
+    const first = seen.get(id);
+    if (first) throw new FixtureError(`invalid fixture: ${path}: '${n}' is already defined at ${first}`);
+    seen.set(id, path);
+  };
+  // HSM and storage account names are DNS labels, unique across Azure.
+  f.managedHsms.forEach((h, i) => unique(`managedHsms.${i}.name`, "hsm", "", "", h.name));
+  f.sqlManagedInstances.forEach((m, i) => unique(`sqlManagedInstances.${i}.name`, "mi", m.subscriptionId, m.resourceGroup, m.name));
+  f.diskEncryptionSets.forEach((d, i) => unique(`diskEncryptionSets.${i}.name`, "des", d.subscriptionId, d.resourceGroup, d.name));
+  f.virtualMachines.forEach((v, i) => unique(`virtualMachines.${i}.name`, "vm", v.subscriptionId, v.resourceGroup, v.name));
+  f.storageAccounts.forEach((a, i) => unique(`storageAccounts.${i}.name`, "sa", "", "", a.name));
   return f;
 }
 

@@ -7,7 +7,10 @@ import type { AddressInfo } from "node:net";
 import type { Fixture } from "./fixture.js";
 import { loadFixture } from "./fixture.js";
 import { materialise } from "./backend/materialise.js";
-import type { Runtime } from "./backend/runtime.js";
+import type { Runtime, RuntimeConfig } from "./backend/runtime.js";
+import type { ThrottlingPatch } from "./backend/throttling.js";
+import { addFault, clearFaults } from "./backend/faults.js";
+import { copyThrottling, DEFAULT_THROTTLING, throttlingPatchProblem } from "./backend/throttling.js";
 import { hsmBaseUrl } from "./backend/runtime.js";
 import type { Exchange } from "./server.js";
 import { createRequestListener } from "./server.js";
@@ -32,6 +35,10 @@ export interface EmulatorOptions {
   lroPolls?: number;
   /** Called with every request/response pair. */
   onExchange?: (exchange: Exchange) => void;
+  /** Latency added to every ARM and data-plane operation: a persistent `{operationId: "*", latencyMs}` fault, restored by reset. */
+  latencyMs?: number;
+  /** ARM token buckets (default: on, ARM's budgets); the same shape as POST /_emulator/config's `throttling`. */
+  throttling?: ThrottlingPatch;
 }
 
 export interface ServedOperation {
@@ -63,7 +70,10 @@ function validateOptions(o: EmulatorOptions): void {
   intIn("port", o.port, 0, 65535);
   intIn("pageSize", o.pageSize, 1, 1000);
   intIn("lroPolls", o.lroPolls, 0, 100);
+  intIn("latencyMs", o.latencyMs, 0, 60_000);
   if (o.now !== undefined && (!(o.now instanceof Date) || Number.isNaN(o.now.getTime()))) throw new TypeError("startEmulator: option 'now' must be a valid Date.");
+  const throttling = o.throttling === undefined ? undefined : throttlingPatchProblem(o.throttling);
+  if (throttling) throw new RangeError(`startEmulator: option '${throttling.field}' ${throttling.reason}.`);
   if (o.onExchange !== undefined && typeof o.onExchange !== "function") throw new TypeError("startEmulator: option 'onExchange' must be a function.");
 }
 
@@ -72,29 +82,40 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   let fixture: Fixture = await loadFixture(options.fixture ?? "contoso-reference");
   const tls = generateTlsMaterial();
   const start = options.now ? new Date(options.now.getTime()) : new Date();
-  const defaults = { pageSize: options.pageSize ?? 25, lroPolls: options.lroPolls ?? 2 };
+  const throttling = copyThrottling({ ...DEFAULT_THROTTLING, ...options.throttling });
+  const defaults: RuntimeConfig = { pageSize: options.pageSize ?? 25, lroPolls: options.lroPolls ?? 2, throttling };
+  const freshConfig = (): RuntimeConfig => ({ ...defaults, throttling: copyThrottling(defaults.throttling) });
 
   const rt: Runtime = {
     state: undefined as unknown as Runtime["state"],
     fixture,
     clock: { now: start, loadedAt: start },
-    config: { ...defaults },
+    config: freshConfig(),
     defaults,
     port: 0,
     endpoint: "",
     faults: [],
     counts: new Map(),
     lros: new Map(),
+    buckets: new Map(),
+    throttled: new Map(),
+    defaultFaults: options.latencyMs ? [{ operationId: "*", latencyMs: options.latencyMs, persistent: true }] : [],
+    hung: new Set(),
   };
+  const restoreDefaultFaults = (): void => rt.defaultFaults.forEach((f) => addFault(rt, f));
+  restoreDefaultFaults();
 
   /** Reset = back to the state right after the current fixture was loaded (clock included). */
   const reset = (): void => {
     rt.clock.now = new Date(rt.clock.loadedAt.getTime());
     rt.state = materialise(rt, rt.fixture, rt.clock.now);
-    rt.faults.length = 0;
+    clearFaults(rt);
+    restoreDefaultFaults();
     rt.counts.clear();
     rt.lros.clear();
-    rt.config = { ...rt.defaults };
+    rt.buckets.clear();
+    rt.throttled.clear();
+    rt.config = freshConfig();
   };
   const controller = {
     reset,
@@ -131,6 +152,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((e) => (e ? reject(e) : resolve()));
+        // Hung requests count as active: destroy them, or close() would wait for the clients forever.
+        for (const socket of rt.hung) socket.destroy();
+        rt.hung.clear();
         server.closeAllConnections();
       }),
   };

@@ -1,6 +1,7 @@
 /**
  * Request pipeline: normalise → pick host (Managed HSM data plane by Host header, else ARM/control) → auth →
- * route → api-version → fault injection → handler → JSON response → onExchange.
+ * route → api-version → ARM token buckets → fault injection → handler → JSON response → onExchange.
+ * Faults that reset or hang the connection send no response and report no exchange.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
@@ -17,6 +18,8 @@ import {
   notImplemented,
 } from "./errors.js";
 import type { Runtime } from "./backend/runtime.js";
+import { takeFaults } from "./backend/faults.js";
+import { principalKey, subscriptionOfPath, takeToken } from "./backend/throttling.js";
 import type { Controller, EmuRequest, HandlerResult } from "./handlers/context.js";
 import type { Route, RouteMatch } from "./routes.js";
 import { matchPath } from "./routes.js";
@@ -124,6 +127,7 @@ async function handle(rt: Runtime, controller: Controller, req: IncomingMessage,
 
   let operationId: string | undefined;
   let result: HandlerResult;
+  let budgetHeaders: Record<string, string> = {};
   try {
     const isControl = !isHsm && /^\/_emulator(\/|$)/i.test(path);
     const matches = matchPath(isHsm ? ["hsm"] : isControl ? ["control"] : ["arm"], path);
@@ -156,15 +160,22 @@ async function handle(rt: Runtime, controller: Controller, req: IncomingMessage,
     // 3. api-version
     const apiVersion = checkApiVersion(match.route, query, isHsm);
 
-    // 4. count, then faults
+    // 4. ARM token buckets: a throttled request is counted as throttled and reaches nothing else
+    if (!isHsm && !isControl) {
+      const token = bearerOf(req)!;
+      budgetHeaders = takeToken(rt, match.route.operationId, method, subscriptionOfPath(path), principalKey(token, principalFromToken(token))).headers;
+    }
+
+    // 5. count, then faults (never on control endpoints)
     rt.counts.set(match.route.operationId, (rt.counts.get(match.route.operationId) ?? 0) + 1);
-    const fault = rt.faults.find((f) => f.operationId === match.route.operationId && f.remaining > 0);
-    if (fault) {
-      fault.remaining -= 1;
-      if (fault.remaining <= 0) rt.faults.splice(rt.faults.indexOf(fault), 1);
-      if (fault.latencyMs) await sleep(fault.latencyMs);
-      if (fault.status) {
-        throw new ServiceError(fault.status, fault.code ?? DEFAULT_FAULT_CODES[fault.status] ?? "InjectedFault", fault.message ?? `Injected fault for ${match.route.operationId}.`);
+    if (!isControl) {
+      const { latencyMs, decisive } = takeFaults(rt, { operationId: match.route.operationId, hsmLabel, subscriptionId: isHsm ? undefined : subscriptionOfPath(path) });
+      if (latencyMs > 0) await sleep(latencyMs);
+      if (decisive?.behaviour === "reset") return resetConnection(req);
+      if (decisive?.behaviour === "hang") return hold(rt, req);
+      if (decisive?.status) {
+        const headers: Record<string, string> = decisive.retryAfter === undefined ? {} : { "retry-after": String(decisive.retryAfter) };
+        throw new ServiceError(decisive.status, decisive.code ?? DEFAULT_FAULT_CODES[decisive.status] ?? "InjectedFault", decisive.message ?? `Injected fault for ${match.route.operationId}.`, headers);
       }
     }
     if (bodyError && match.route.method !== "GET") throw bodyError;
@@ -182,6 +193,7 @@ async function handle(rt: Runtime, controller: Controller, req: IncomingMessage,
   const headers: Record<string, string> = {
     "x-ms-request-id": randomUUID(),
     ...(isHsm ? { "x-ms-keyvault-service-version": "1.9.0.0" } : { "x-ms-correlation-request-id": randomUUID() }),
+    ...budgetHeaders,
     ...(result.headers ?? {}),
   };
   let payload = "";
@@ -210,6 +222,27 @@ async function handle(rt: Runtime, controller: Controller, req: IncomingMessage,
       // an observer must not break the emulator
     }
   }
+}
+
+/** A "reset" fault: drop the connection without an answer (the client sees ECONNRESET). */
+function resetConnection(req: IncomingMessage): void {
+  const socket = req.socket;
+  if (typeof socket.resetAndDestroy === "function") {
+    try {
+      socket.resetAndDestroy();
+      return;
+    } catch {
+      // a TLS socket may refuse an RST; a plain destroy still ends the connection unanswered
+    }
+  }
+  socket.destroy();
+}
+
+/** A "hang" fault: the request was read; never answer, keep the socket open until the client or close() ends it. */
+function hold(rt: Runtime, req: IncomingMessage): void {
+  const socket = req.socket;
+  rt.hung.add(socket);
+  socket.once("close", () => rt.hung.delete(socket));
 }
 
 function checkApiVersion(route: Route, query: URLSearchParams, isHsm: boolean): string | undefined {

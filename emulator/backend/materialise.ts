@@ -9,7 +9,7 @@ import { BUILT_IN_ROLES, findBuiltInRole, roleDefinitionId } from "./roles.js";
 import type { Runtime } from "./runtime.js";
 import { hsmBaseUrl, keyId } from "./runtime.js";
 import type { ArmResource, EstateState, HsmKey, HsmState, KeyVersion } from "./state.js";
-import { armId, latestVersion, putResource } from "./state.js";
+import { addResourceGroup, addSubscription, armId, emptyEstate, latestVersion, putResource } from "./state.js";
 
 const hex = (s: string, len = 32): string => createHash("sha256").update(s).digest("hex").slice(0, len);
 const uuidFrom = (s: string): string => {
@@ -35,27 +35,23 @@ export function identityBody(identity: FixtureIdentity | undefined, tenantId: st
 }
 
 export function materialise(rt: Pick<Runtime, "port">, fixture: Fixture, now: Date): EstateState {
-  const sub = fixture.subscriptionId;
+  const defaultSub = fixture.subscriptionId;
   const tenantId = fixture.tenantId;
-  const state: EstateState = {
-    fixtureName: fixture.name,
-    tenantId,
-    subscriptionId: sub,
-    drift: fixture.drift,
-    hsms: new Map(),
-    resources: new Map(),
-    resourceGroups: new Map(),
-  };
+  const state = emptyEstate(fixture.name, tenantId, defaultSub);
+  state.drift = fixture.drift;
+  const subOf = (r: { subscriptionId?: string | undefined }): string => r.subscriptionId ?? defaultSub;
   const t = (expr: string): Date => resolveTime(expr, now)!;
-  const rg = (name: string): void => void state.resourceGroups.set(name.toLowerCase(), name);
-  fixture.resourceGroups.forEach((g) => rg(g.name));
+  addSubscription(state, defaultSub);
+  fixture.subscriptions.forEach((s) => addSubscription(state, s.subscriptionId));
+  fixture.resourceGroups.forEach((g) => addResourceGroup(state, subOf(g), g.name));
+  /** The subscription is the id's own (ids are built with armId). */
   const add = (r: Omit<ArmResource, "subscriptionId">): void => {
-    rg(r.resourceGroup);
-    putResource(state, { ...r, subscriptionId: sub });
+    putResource(state, { ...r, subscriptionId: r.id.split("/")[2]! });
   };
 
   // ------------------------------------------------------------------ Managed HSMs
   for (const h of fixture.managedHsms) {
+    const sub = subOf(h);
     const id = armId(sub, h.resourceGroup, "Microsoft.KeyVault", "managedHSMs", h.name);
     const hsm: HsmState = {
       name: h.name,
@@ -114,7 +110,8 @@ export function materialise(rt: Pick<Runtime, "port">, fixture: Fixture, now: Da
     state.hsms.set(hsm.label, hsm);
 
     const pecs = h.privateEndpoints.map((pe) => {
-      const peId = armId(sub, pe.resourceGroup, "Microsoft.Network", "privateEndpoints", pe.name);
+      const peSub = pe.subscriptionId ?? sub;
+      const peId = armId(peSub, pe.resourceGroup, "Microsoft.Network", "privateEndpoints", pe.name);
       const connectionState = { status: pe.status, description: pe.status === "Approved" ? "Auto-approved" : "", actionsRequired: "None" };
       add({
         id: peId,
@@ -129,8 +126,8 @@ export function materialise(rt: Pick<Runtime, "port">, fixture: Fixture, now: Da
           etag: `W/"${uuidFrom(peId)}"`,
           properties: {
             provisioningState: "Succeeded",
-            subnet: { id: pe.subnetId ?? armId(sub, pe.resourceGroup, "Microsoft.Network", "virtualNetworks", `vnet-${pe.location}`, "subnets", "default") },
-            networkInterfaces: [{ id: armId(sub, pe.resourceGroup, "Microsoft.Network", "networkInterfaces", `${pe.name}.nic`) }],
+            subnet: { id: pe.subnetId ?? armId(peSub, pe.resourceGroup, "Microsoft.Network", "virtualNetworks", `vnet-${pe.location}`, "subnets", "default") },
+            networkInterfaces: [{ id: armId(peSub, pe.resourceGroup, "Microsoft.Network", "networkInterfaces", `${pe.name}.nic`) }],
             privateLinkServiceConnections: [
               {
                 id: `${peId}/privateLinkServiceConnections/${pe.name}`,
@@ -228,6 +225,7 @@ export function materialise(rt: Pick<Runtime, "port">, fixture: Fixture, now: Da
 
   // ------------------------------------------------------------------ SQL managed instances
   for (const mi of fixture.sqlManagedInstances) {
+    const sub = subOf(mi);
     const id = armId(sub, mi.resourceGroup, "Microsoft.Sql", "managedInstances", mi.name);
     const body: Record<string, unknown> = {
       id,
@@ -246,6 +244,7 @@ export function materialise(rt: Pick<Runtime, "port">, fixture: Fixture, now: Da
         dnsZone: hex(mi.name, 12),
         publicDataEndpointEnabled: false,
         minimalTlsVersion: "1.2",
+        ...(mi.primaryUserAssignedIdentityId ? { primaryUserAssignedIdentityId: mi.primaryUserAssignedIdentityId } : {}),
       },
     };
     const ident = identityBody(mi.identity, tenantId);
@@ -274,6 +273,7 @@ export function materialise(rt: Pick<Runtime, "port">, fixture: Fixture, now: Da
 
   // ------------------------------------------------------------------ disk encryption sets
   for (const des of fixture.diskEncryptionSets) {
+    const sub = subOf(des);
     const id = armId(sub, des.resourceGroup, "Microsoft.Compute", "diskEncryptionSets", des.name);
     const props: Record<string, unknown> = {
       encryptionType: des.encryptionType,
@@ -291,6 +291,7 @@ export function materialise(rt: Pick<Runtime, "port">, fixture: Fixture, now: Da
 
   // ------------------------------------------------------------------ VMs and their managed disks
   for (const vm of fixture.virtualMachines) {
+    const sub = subOf(vm);
     const vmId = armId(sub, vm.resourceGroup, "Microsoft.Compute", "virtualMachines", vm.name);
     const desId = vm.diskEncryptionSet
       ? vm.diskEncryptionSet.startsWith("/")
@@ -350,6 +351,7 @@ export function materialise(rt: Pick<Runtime, "port">, fixture: Fixture, now: Da
 
   // ------------------------------------------------------------------ storage accounts
   for (const sa of fixture.storageAccounts) {
+    const sub = subOf(sa);
     const id = armId(sub, sa.resourceGroup, "Microsoft.Storage", "storageAccounts", sa.name);
     const created = t("-P400D");
     const encryption: Record<string, unknown> = {

@@ -1,14 +1,29 @@
 /** Everything a handler can touch: the estate, the clock, runtime config, faults, counters and pending LROs. */
+import type { Socket } from "node:net";
 import type { Fixture } from "../fixture.js";
+import type { FaultSpec } from "./faults.js";
 import type { EstateState, HsmState } from "./state.js";
+import type { ThrottlingConfig, TokenBucket } from "./throttling.js";
 
+/** An injected fault (backend/faults.ts). */
 export interface Fault {
-  operationId: string;
+  id: string;
+  /** Exact operation id or a glob with `*`; absent = any. */
+  operationId?: string;
+  /** "arm", "hsm" or an HSM host label; absent = any. */
+  host?: string;
+  /** Lower-cased; matches ARM requests whose path names it. */
+  subscriptionId?: string;
+  behaviour: "status" | "reset" | "hang";
   status?: number;
   code?: string;
   message?: string;
-  remaining: number;
+  /** Seconds, sent as Retry-After; absent = no header. */
+  retryAfter?: number;
   latencyMs?: number;
+  /** Calls left (Infinity when persistent). */
+  remaining: number;
+  persistent: boolean;
 }
 
 export interface LongRunningOperation {
@@ -35,6 +50,8 @@ export interface LongRunningOperation {
 export interface RuntimeConfig {
   pageSize: number;
   lroPolls: number;
+  /** ARM token buckets (backend/throttling.ts). */
+  throttling: ThrottlingConfig;
   /** operationId or glob (`*`) → ISO-8601 duration an LRO started by it takes on the emulator clock (absent = PT0S). */
   lroDurations?: Record<string, string>;
   /** `Retry-After` seconds on LRO 202 responses (absent = 1; the SDK ignores 0 and uses its own interval). */
@@ -57,6 +74,14 @@ export interface Runtime {
   faults: Fault[];
   counts: Map<string, number>;
   lros: Map<string, LongRunningOperation>;
+  /** ARM token buckets by `<subscription>|<principal>|<reads|writes|deletes>`. */
+  buckets: Map<string, TokenBucket>;
+  /** 429s served by the token buckets, per operationId. */
+  throttled: Map<string, number>;
+  /** Faults restored by every reset (e.g. the `latencyMs` start option). */
+  defaultFaults: FaultSpec[];
+  /** Sockets of requests a "hang" fault holds; close() destroys them. */
+  hung: Set<Socket>;
 }
 
 /** A consumer's access to its key, as the access model derived it (emulator/backend/access.ts). */

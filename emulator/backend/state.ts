@@ -1,4 +1,4 @@
-/** The emulator's in-memory state: HSM data planes (keys, versions, RBAC) and one generic ARM resource store. */
+/** The emulator's in-memory state: HSM data planes (keys, versions, RBAC) and one generic, indexed ARM resource store. */
 import type { RoleDefinitionRecord } from "./roles.js";
 
 export interface PublicKeyMaterial {
@@ -71,35 +71,115 @@ export interface ArmResource {
   body: Record<string, unknown>;
 }
 
-export interface EstateState {
-  fixtureName: string;
-  tenantId: string;
-  subscriptionId: string;
-  drift: { id: string; description: string }[];
-  hsms: Map<string, HsmState>;
-  resources: Map<string, ArmResource>;
+export interface SubscriptionState {
+  /** Canonical id as the fixture spells it. */
+  id: string;
   /** lower-cased name → canonical name */
   resourceGroups: Map<string, string>;
 }
 
+/** One index entry: resources by lower-cased id, plus a sorted view rebuilt lazily after a change. */
+interface IndexBucket {
+  byId: Map<string, ArmResource>;
+  sorted?: ArmResource[];
+}
+
+export interface EstateState {
+  fixtureName: string;
+  tenantId: string;
+  /** The fixture's default subscription (the top-level `subscriptionId`). */
+  subscriptionId: string;
+  /** Every subscription the fixture knows, by lower-cased id; any other answers 404 SubscriptionNotFound. */
+  subscriptions: Map<string, SubscriptionState>;
+  drift: { id: string; description: string }[];
+  hsms: Map<string, HsmState>;
+  /** Every ARM resource by lower-cased id. */
+  resources: Map<string, ArmResource>;
+  /**
+   * Secondary indexes kept by putResource, so that a list is a lookup (not a scan of the store):
+   * `t|<type>`, `s|<type>|<sub>`, `g|<type>|<sub>|<rg>`, `c|<ancestor id>|<type>` (all lower-cased).
+   */
+  index: Map<string, IndexBucket>;
+}
+
+export function emptyEstate(fixtureName: string, tenantId: string, subscriptionId: string): EstateState {
+  return { fixtureName, tenantId, subscriptionId, subscriptions: new Map(), drift: [], hsms: new Map(), resources: new Map(), index: new Map() };
+}
+
+/** Registers a subscription (idempotent) and returns it. */
+export function addSubscription(state: EstateState, subscriptionId: string): SubscriptionState {
+  const key = subscriptionId.toLowerCase();
+  let s = state.subscriptions.get(key);
+  if (!s) {
+    s = { id: subscriptionId, resourceGroups: new Map() };
+    state.subscriptions.set(key, s);
+  }
+  return s;
+}
+
+export function addResourceGroup(state: EstateState, subscriptionId: string, name: string): void {
+  const groups = addSubscription(state, subscriptionId).resourceGroups;
+  if (!groups.has(name.toLowerCase())) groups.set(name.toLowerCase(), name);
+}
+
+/** Resource ids have 8 segments up to the resource itself; children hang below that. */
+const RESOURCE_DEPTH = 8;
+
+function indexKeys(r: ArmResource): string[] {
+  const t = r.type.toLowerCase();
+  const sub = r.subscriptionId.toLowerCase();
+  const keys = [`t|${t}`, `s|${t}|${sub}`, `g|${t}|${sub}|${r.resourceGroup.toLowerCase()}`];
+  const segs = r.id.toLowerCase().split("/").filter(Boolean);
+  for (let n = RESOURCE_DEPTH; n < segs.length - 1; n++) keys.push(`c|/${segs.slice(0, n).join("/")}|${t}`);
+  return keys;
+}
+
 export function putResource(state: EstateState, r: ArmResource): void {
-  state.resources.set(r.id.toLowerCase(), r);
+  const id = r.id.toLowerCase();
+  state.resources.set(id, r);
+  addResourceGroup(state, r.subscriptionId, r.resourceGroup);
+  for (const key of indexKeys(r)) {
+    let bucket = state.index.get(key);
+    if (!bucket) {
+      bucket = { byId: new Map() };
+      state.index.set(key, bucket);
+    }
+    bucket.byId.set(id, r);
+    bucket.sorted = undefined;
+  }
 }
 
 export function getResource(state: EstateState, id: string): ArmResource | undefined {
   return state.resources.get(id.toLowerCase().replace(/\/+$/, ""));
 }
 
-export function listResources(state: EstateState, type: string, resourceGroup?: string): ArmResource[] {
-  const t = type.toLowerCase();
-  const rg = resourceGroup?.toLowerCase();
-  return [...state.resources.values()].filter((r) => r.type.toLowerCase() === t && (rg === undefined || r.resourceGroup.toLowerCase() === rg));
+const NONE: readonly ArmResource[] = Object.freeze([]);
+
+function sortedBucket(state: EstateState, key: string): readonly ArmResource[] {
+  const bucket = state.index.get(key);
+  if (!bucket) return NONE;
+  bucket.sorted ??= [...bucket.byId.values()].sort((a, b) => a.id.localeCompare(b.id));
+  return bucket.sorted;
 }
 
-export function listChildren(state: EstateState, parentId: string, childType: string): ArmResource[] {
-  const prefix = parentId.toLowerCase() + "/";
-  const t = childType.toLowerCase();
-  return [...state.resources.values()].filter((r) => r.id.toLowerCase().startsWith(prefix) && r.type.toLowerCase() === t);
+export interface ResourceScope {
+  subscriptionId?: string;
+  /** Only with subscriptionId. */
+  resourceGroup?: string;
+}
+
+/** Resources of `type` (in the scope, if given), sorted by id. The array is shared: do not mutate it. */
+export function listResources(state: EstateState, type: string, scope: ResourceScope = {}): readonly ArmResource[] {
+  const t = type.toLowerCase();
+  if (scope.subscriptionId === undefined) return sortedBucket(state, `t|${t}`);
+  const sub = scope.subscriptionId.toLowerCase();
+  if (scope.resourceGroup === undefined) return sortedBucket(state, `s|${t}|${sub}`);
+  return sortedBucket(state, `g|${t}|${sub}|${scope.resourceGroup.toLowerCase()}`);
+}
+
+/** Descendants of `parentId` (a resource id) of `childType`, sorted by id. The array is shared: do not mutate it. */
+export function listChildren(state: EstateState, parentId: string, childType: string): readonly ArmResource[] {
+  return sortedBucket(state, `c|${parentId.toLowerCase().replace(/\/+$/, "")}|${childType.toLowerCase()}`);
 }
 
 export const armId = (subscriptionId: string, resourceGroup: string, provider: string, ...nameParts: string[]): string =>

@@ -1,5 +1,5 @@
 /** ARM handlers: one generic get/list over the resource store, plus the few validated writes and LRO monitors. */
-import { armResourceGroupNotFound, armResourceNotFound, armSubscriptionNotFound, ServiceError } from "../errors.js";
+import { armResourceNotFound, ServiceError } from "../errors.js";
 import {
   pollOperation,
   prepareDiskEncryptionSetUpdate,
@@ -11,34 +11,26 @@ import {
 } from "../backend/consumers.js";
 import { settle } from "../backend/settle.js";
 import type { ArmResource } from "../backend/state.js";
-import { armId, getResource, listChildren, listResources } from "../backend/state.js";
+import { getResource, listChildren, listResources } from "../backend/state.js";
+import type { ResolvedScope } from "../backend/scope.js";
+import { findResource, resolveScope } from "../backend/scope.js";
 import type { Handler, HandlerContext, HandlerResult } from "./context.js";
 import { ok, page } from "./context.js";
 
-function checkScope(ctx: HandlerContext): { sub: string; rg?: string } {
-  const sub = ctx.params.subscriptionId!;
-  if (sub.toLowerCase() !== ctx.rt.state.subscriptionId.toLowerCase()) throw armSubscriptionNotFound(sub);
-  const rgParam = ctx.params.resourceGroupName;
-  if (rgParam === undefined) return { sub: ctx.rt.state.subscriptionId };
-  const rg = ctx.rt.state.resourceGroups.get(rgParam.toLowerCase());
-  if (!rg) throw armResourceGroupNotFound(rgParam);
-  return { sub: ctx.rt.state.subscriptionId, rg };
+function checkScope(ctx: HandlerContext): ResolvedScope {
+  return resolveScope(ctx.rt.state, ctx.params.subscriptionId!, ctx.params.resourceGroupName);
 }
 
 /** `type` like "Microsoft.Compute/diskEncryptionSets"; `nameParams` are the route params naming the resource path. */
 function findOrThrow(ctx: HandlerContext, type: string, nameParams: string[]): ArmResource {
-  const { sub, rg } = checkScope(ctx);
-  const [provider = "", ...typeParts] = type.split("/");
-  const segs: string[] = [];
-  nameParams.forEach((p, i) => {
-    if (i > 0) segs.push(typeParts[i]!);
-    segs.push(ctx.params[p]!);
-  });
-  const id = armId(sub, rg!, provider, typeParts[0]!, ...segs);
-  const r = getResource(ctx.rt.state, id);
-  if (!r || r.type.toLowerCase() !== type.toLowerCase()) throw armResourceNotFound(type, nameParams.map((p) => ctx.params[p]).join("/"), rg);
-  return r;
+  return findResource(ctx.rt.state, ctx.params.subscriptionId!, ctx.params.resourceGroupName!, type, nameParams.map((p) => ctx.params[p]!));
 }
+
+/** One page of `items`; only the page is presented (a deep copy per item), never the whole list. */
+const presentPage = (ctx: HandlerContext, items: readonly ArmResource[]): HandlerResult => {
+  const p = page(ctx, items, ctx.rt.endpoint, ctx.rt.config.pageSize);
+  return ok({ ...p, value: p.value.map((r) => presentResource(ctx.rt, r)) });
+};
 
 export const getArm =
   (type: string, ...nameParams: string[]): Handler =>
@@ -48,11 +40,8 @@ export const getArm =
 export const listArm =
   (type: string): Handler =>
   (ctx) => {
-    const { rg } = checkScope(ctx);
-    const items = listResources(ctx.rt.state, type, rg)
-      .sort((a, b) => a.id.localeCompare(b.id))
-      .map((r) => presentResource(ctx.rt, r));
-    return ok(page(ctx, items, ctx.rt.endpoint, ctx.rt.config.pageSize));
+    const { subscriptionId, resourceGroup } = checkScope(ctx);
+    return presentPage(ctx, listResources(ctx.rt.state, type, { subscriptionId, resourceGroup }));
   };
 
 /** Children of a parent resource, e.g. MI keys of an instance. */
@@ -60,10 +49,7 @@ export const listArmChildren =
   (parentType: string, parentNameParam: string, childType: string): Handler =>
   (ctx) => {
     const parent = findOrThrow(ctx, parentType, [parentNameParam]);
-    const items = listChildren(ctx.rt.state, parent.id, childType)
-      .sort((a, b) => a.id.localeCompare(b.id))
-      .map((r) => presentResource(ctx.rt, r));
-    return ok(page(ctx, items, ctx.rt.endpoint, ctx.rt.config.pageSize));
+    return presentPage(ctx, listChildren(ctx.rt.state, parent.id, childType));
   };
 
 export const listHsmRegions: Handler = (ctx) => {
@@ -91,7 +77,8 @@ const retryAfter = (ctx: HandlerContext): string => String(ctx.rt.config.lroRetr
 
 function lroAccepted(ctx: HandlerContext, operationId: string, resourceId: string, apply: () => void, body?: unknown): HandlerResult {
   const op = startOperation(ctx.rt, operationId, resourceId, apply);
-  const base = `${ctx.rt.endpoint}/subscriptions/${ctx.rt.state.subscriptionId}/providers/Microsoft.Emulator/locations/local`;
+  // The monitor lives in the request's own subscription, so its polls draw on that subscription's read budget.
+  const base = `${ctx.rt.endpoint}/subscriptions/${ctx.params.subscriptionId ?? ctx.rt.state.subscriptionId}/providers/Microsoft.Emulator/locations/local`;
   const v = encodeURIComponent(ctx.apiVersion ?? "");
   return {
     status: 202,

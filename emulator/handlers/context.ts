@@ -44,7 +44,7 @@ export type Handler = (ctx: HandlerContext) => HandlerResult | Promise<HandlerRe
 export const ok = (body: unknown, status = 200, headers?: Record<string, string>): HandlerResult => ({ status, body, headers });
 
 /** One page of `items`, with an absolute nextLink (api-version included) that points back at the emulator. */
-export function page<T>(ctx: HandlerContext, items: T[], baseUrl: string, pageSize: number): { value: T[]; nextLink?: string } {
+export function page<T>(ctx: HandlerContext, items: readonly T[], baseUrl: string, pageSize: number): { value: T[]; nextLink?: string } {
   const skip = Math.max(0, Number.parseInt(ctx.req.query.get("$skiptoken") ?? "0", 10) || 0);
   const value = items.slice(skip, skip + pageSize);
   if (skip + pageSize >= items.length) return { value };

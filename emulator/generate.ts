@@ -1,0 +1,281 @@
+/**
+ * Generated estates for the benchmark and scale tests: one Managed HSM like Contoso's (primary southindia,
+ * extended centralindia, three keys for SQL, disks and storage) and `consumers` consumers spread over
+ * `subscriptions` subscriptions, with a KeyWarden policy document naming the HSM, its keys and every subscription.
+ *
+ * The mix is fixed: 10 % SQL managed instances, 40 % VMs (an OS disk and one data disk each, behind their
+ * region's DES), 50 % storage accounts; consumer i lives in subscription i mod N, in southindia or centralindia
+ * alternately. Every subscription has a DES in each region. `platformKeyFraction` of each kind (chosen by the
+ * seed) use platform keys: SQL MI service-managed TDE, VM disks without a DES, Microsoft.Storage keys. The policy
+ * lists the platform-keyed SQL MIs and storage accounts (and every DES) as expected consumers, so a scan fails
+ * exactly those; platform-keyed VMs are out of KeyWarden's scope (no VM consumer kind) and pass silently.
+ *
+ * Consumers reach their keys through three user-assigned identities (SQL, disks, storage), each a Crypto Service
+ * Encryption User at its own key's scope: per-consumer system identities would exceed Managed HSM's limit of
+ * role assignments per key scope, which KeyWarden reports.
+ */
+import { createHash } from "node:crypto";
+import type { PolicyDocumentInput } from "../src/lib/config/policySchema.js";
+import type { FixtureInput } from "./fixture.js";
+
+export interface GenerateOptions {
+  subscriptions: number;
+  /** SQL MIs + VMs + storage accounts. */
+  consumers: number;
+  /** Share of each consumer kind on platform keys, 0..1 (default 0.1). */
+  platformKeyFraction?: number;
+  /** Same seed, same estate (default 1). */
+  seed?: number;
+}
+
+export interface GeneratedEstate {
+  fixture: FixtureInput;
+  policy: PolicyDocumentInput;
+  /** Names of the consumers deliberately on platform keys (a scan fails the SQL MIs and storage accounts among them). */
+  platformKeyed: { sqlManagedInstances: string[]; virtualMachines: string[]; storageAccounts: string[] };
+}
+
+export class GenerateOptionsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "GenerateOptionsError";
+  }
+}
+
+/** The mix of consumer kinds (fractions of `consumers`); storage takes the remainder. */
+export const CONSUMER_MIX = { sqlManagedInstances: 0.1, virtualMachines: 0.4, storageAccounts: 0.5 } as const;
+
+const TENANT_ID = "8f3d2c1b-6a5e-4d7c-9b8a-1e2f3a4b5c6d";
+const HSM = "Contoso-PROD-HSM";
+const REGIONS = ["southindia", "centralindia"] as const;
+const KEYS = { sql: "Contoso-SQLMI-CMK", disk: "Contoso-DISK-CMK", storage: "Contoso-STORAGE-CMK" } as const;
+/** Contoso's people and KeyWarden itself (emulator/keywardenEnv.ts). */
+const ADMINS = "a1000000-0000-4000-8000-000000000001";
+const KEY_TEAM = "a1000000-0000-4000-8000-000000000002";
+const KEYWARDEN = "a1000000-0000-4000-8000-000000000003";
+
+function validate(o: GenerateOptions): Required<GenerateOptions> {
+  const int = (name: string, v: unknown, min: number, max: number): number => {
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) throw new GenerateOptionsError(`generateEstate: '${name}' must be an integer from ${min} to ${max} (got ${String(v)}).`);
+    return v;
+  };
+  const fraction = o.platformKeyFraction ?? 0.1;
+  if (typeof fraction !== "number" || !(fraction >= 0 && fraction <= 1)) throw new GenerateOptionsError(`generateEstate: 'platformKeyFraction' must be a number from 0 to 1 (got ${String(fraction)}).`);
+  return {
+    subscriptions: int("subscriptions", o.subscriptions, 1, 1000),
+    consumers: int("consumers", o.consumers, 0, 1_000_000),
+    platformKeyFraction: fraction,
+    seed: int("seed", o.seed ?? 1, 0, 2 ** 31 - 1),
+  };
+}
+
+/** mulberry32: a small seeded PRNG, so an estate depends on its seed only. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `count` distinct indices from 0..n-1, chosen by the PRNG (partial Fisher–Yates). */
+function pick(rand: () => number, n: number, count: number): Set<number> {
+  const idx = Array.from({ length: n }, (_, i) => i);
+  for (let i = 0; i < count; i++) {
+    const j = i + Math.floor(rand() * (n - i));
+    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
+  }
+  return new Set(idx.slice(0, count));
+}
+
+const guidFrom = (s: string): string => {
+  const h = createHash("sha256").update(s).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+};
+
+export function generateEstate(options: GenerateOptions): GeneratedEstate {
+  const o = validate(options);
+  const rand = prng(o.seed);
+  const subs = Array.from({ length: o.subscriptions }, (_, i) => guidFrom(`keywarden-generated/${o.seed}/subscription/${i}`));
+  const home = subs[0]!;
+  const hsmId = `/subscriptions/${home}/resourceGroups/rg-contoso-hsm/providers/Microsoft.KeyVault/managedHSMs/${HSM}`;
+  const uami = (kind: string) => {
+    const resourceId = `/subscriptions/${home}/resourceGroups/rg-contoso-identity/providers/Microsoft.ManagedIdentity/userAssignedIdentities/uami-${kind}-cmk`;
+    return { resourceId, principalId: guidFrom(`${o.seed}/uami/${kind}/principal`), clientId: guidFrom(`${o.seed}/uami/${kind}/client`) };
+  };
+  const ids = { sql: uami("sql"), disk: uami("disk"), storage: uami("storage") };
+  const userAssigned = (u: (typeof ids)[keyof typeof ids]) => ({ type: "UserAssigned" as const, userAssignedIdentities: [u] });
+
+  const sqlCount = Math.round(o.consumers * CONSUMER_MIX.sqlManagedInstances);
+  const vmCount = Math.round(o.consumers * CONSUMER_MIX.virtualMachines);
+  const storageCount = o.consumers - sqlCount - vmCount;
+  const platform = (n: number) => pick(rand, n, Math.round(n * o.platformKeyFraction));
+  const platformSql = platform(sqlCount);
+  const platformVm = platform(vmCount);
+  const platformStorage = platform(storageCount);
+  const place = (i: number) => ({ subscriptionId: subs[i % subs.length]!, location: REGIONS[Math.floor(i / subs.length) % REGIONS.length]! });
+  const platformKeyed: GeneratedEstate["platformKeyed"] = { sqlManagedInstances: [], virtualMachines: [], storageAccounts: [] };
+
+  const key = (name: string) => ({
+    name,
+    kty: "RSA-HSM" as const,
+    keySize: 3072,
+    keyOps: ["wrapKey", "unwrapKey"],
+    exportable: false,
+    versions: [
+      { created: "-P200D", validity: "P1Y" },
+      { created: "-P20D", validity: "P1Y" },
+    ],
+    rotationPolicy: { lifetimeActions: [{ action: "Rotate" as const, timeAfterCreate: "P180D" }], expiryTime: "P1Y" },
+  });
+  const serviceUser = (principalId: string, keyName: string) => ({ principalId, role: "Managed HSM Crypto Service Encryption User", scope: `/keys/${keyName}` });
+  const hsmNetwork = `/subscriptions/${home}/resourceGroups/rg-contoso-network/providers/Microsoft.Network/virtualNetworks`;
+
+  const fixture: FixtureInput = {
+    name: `generated-${o.subscriptions}x${o.consumers}-seed${o.seed}`,
+    description: `Generated: ${o.consumers} consumers over ${o.subscriptions} subscriptions, ${o.platformKeyFraction} of each kind on platform keys.`,
+    tenantId: TENANT_ID,
+    subscriptionId: home,
+    subscriptions: subs.map((subscriptionId, i) => ({ subscriptionId, displayName: `generated-${i}` })),
+    resourceGroups: [{ name: "rg-contoso-monitor", location: "southindia" }],
+    principals: [
+      { id: ADMINS, displayName: "Contoso security officers" },
+      { id: KEY_TEAM, displayName: "Contoso key-management team" },
+      { id: KEYWARDEN, displayName: "KeyWarden managed identity" },
+      { id: ids.sql.principalId, displayName: "uami-sql-cmk" },
+      { id: ids.disk.principalId, displayName: "uami-disk-cmk" },
+      { id: ids.storage.principalId, displayName: "uami-storage-cmk" },
+    ],
+    managedHsms: [
+      {
+        name: HSM,
+        resourceGroup: "rg-contoso-hsm",
+        location: "southindia",
+        regions: REGIONS.map((name, i) => ({ name, isPrimary: i === 0 })),
+        softDeleteRetentionInDays: 90,
+        enablePurgeProtection: true,
+        publicNetworkAccess: "Disabled",
+        networkAcls: { defaultAction: "Deny", bypass: "None" },
+        initialAdminObjectIds: [ADMINS],
+        privateEndpoints: REGIONS.map((region, i) => ({
+          name: `pe-contoso-hsm-${region}`,
+          resourceGroup: "rg-contoso-network",
+          location: region,
+          subnetId: `${hsmNetwork}/vnet-contoso-${region}/subnets/snet-private-endpoints`,
+          privateIp: `10.${(i + 1) * 10}.1.4`,
+        })),
+        diagnosticSettings: [
+          {
+            name: "hsm-audit",
+            workspaceId: `/subscriptions/${home}/resourceGroups/rg-contoso-monitor/providers/Microsoft.OperationalInsights/workspaces/law-contoso-security`,
+            logs: [{ category: "AuditEvent", enabled: true }],
+          },
+        ],
+        keys: [key(KEYS.sql), key(KEYS.disk), key(KEYS.storage)],
+        roleAssignments: [
+          { principalId: ADMINS, role: "Managed HSM Administrator", scope: "/" },
+          { principalId: KEY_TEAM, role: "Managed HSM Crypto User", scope: "/" },
+          { principalId: KEYWARDEN, role: "Managed HSM Crypto Auditor", scope: "/" },
+          { principalId: KEYWARDEN, role: "Managed HSM Crypto User", scope: "/keys" },
+          serviceUser(ids.sql.principalId, KEYS.sql),
+          serviceUser(ids.disk.principalId, KEYS.disk),
+          serviceUser(ids.storage.principalId, KEYS.storage),
+        ],
+      },
+    ],
+    sqlManagedInstances: [],
+    diskEncryptionSets: [],
+    virtualMachines: [],
+    storageAccounts: [],
+  };
+
+  const desName = (region: string) => `des-gen-${region}`;
+  for (const subscriptionId of subs) {
+    for (const location of REGIONS) {
+      fixture.diskEncryptionSets!.push({
+        name: desName(location),
+        subscriptionId,
+        resourceGroup: "rg-gen-compute",
+        location,
+        identity: userAssigned(ids.disk),
+        activeKey: `${HSM}/${KEYS.disk}@1`,
+        rotationToLatestKeyVersionEnabled: true,
+        lastKeyRotation: "-P20D",
+      });
+    }
+  }
+  for (let i = 0; i < sqlCount; i++) {
+    const name = `gen-sqlmi-${i}`;
+    const onPlatform = platformSql.has(i);
+    if (onPlatform) platformKeyed.sqlManagedInstances.push(name);
+    fixture.sqlManagedInstances!.push({
+      name,
+      ...place(i),
+      resourceGroup: "rg-gen-sql",
+      ...(onPlatform
+        ? { encryptionProtector: { serverKeyType: "ServiceManaged" } }
+        : {
+            identity: userAssigned(ids.sql),
+            primaryUserAssignedIdentityId: ids.sql.resourceId,
+            keys: [`${HSM}/${KEYS.sql}@1`],
+            encryptionProtector: { key: `${HSM}/${KEYS.sql}@1`, serverKeyType: "AzureKeyVault" },
+          }),
+    });
+  }
+  for (let i = 0; i < vmCount; i++) {
+    const name = `gen-vm-${i}`;
+    const onPlatform = platformVm.has(i);
+    if (onPlatform) platformKeyed.virtualMachines.push(name);
+    const p = place(i);
+    fixture.virtualMachines!.push({ name, ...p, resourceGroup: "rg-gen-compute", osType: "Linux", dataDisks: 1, ...(onPlatform ? {} : { diskEncryptionSet: desName(p.location) }) });
+  }
+  for (let i = 0; i < storageCount; i++) {
+    const name = `genst${o.seed}x${i}`.slice(0, 24);
+    const onPlatform = platformStorage.has(i);
+    if (onPlatform) platformKeyed.storageAccounts.push(name);
+    fixture.storageAccounts!.push({
+      name,
+      ...place(i),
+      resourceGroup: "rg-gen-storage",
+      ...(onPlatform
+        ? { encryption: { keySource: "Microsoft.Storage" } }
+        : { identity: userAssigned(ids.storage), encryption: { keySource: "Microsoft.Keyvault", key: `${HSM}/${KEYS.storage}`, userAssignedIdentity: ids.storage.resourceId, lastKeyRotation: "-P20D" } }),
+    });
+  }
+
+  // The platform-keyed SQL MIs and storage accounts are expected consumers, so a scan reports them (rather than
+  // leaving them out of scope); so are the DES. VMs are no consumer kind: platform-keyed VM disks are out of scope.
+  const idOf = (provider: string, x: { subscriptionId?: string | undefined; resourceGroup: string; name: string }) =>
+    `/subscriptions/${x.subscriptionId ?? home}/resourceGroups/${x.resourceGroup}/providers/${provider}/${x.name}`;
+  const platformSqlNames = new Set(platformKeyed.sqlManagedInstances);
+  const platformStorageNames = new Set(platformKeyed.storageAccounts);
+  const expectedSql = fixture.sqlManagedInstances!.filter((m) => platformSqlNames.has(m.name)).map((m) => idOf("Microsoft.Sql/managedInstances", m));
+  const expectedStorage = fixture.storageAccounts!.filter((a) => platformStorageNames.has(a.name)).map((a) => idOf("Microsoft.Storage/storageAccounts", a));
+  const expectedDes = fixture.diskEncryptionSets!.map((d) => idOf("Microsoft.Compute/diskEncryptionSets", d));
+
+  const rotation = { rotateAfter: "P180D", expireAfter: "P1Y", notifyBefore: "P30D" };
+  const policy: PolicyDocumentInput = {
+    version: 1,
+    subscriptions: subs,
+    managedHsms: [
+      {
+        resourceId: hsmId,
+        regions: { primary: REGIONS[0], extended: [REGIONS[1]] },
+        keys: [
+          { name: KEYS.sql, keyType: "RSA-HSM", minKeySize: 3072, consumers: ["sqlManagedInstance"], rotation, expectedConsumers: expectedSql },
+          { name: KEYS.disk, keyType: "RSA-HSM", minKeySize: 3072, consumers: ["diskEncryptionSet"], rotation, expectedConsumers: expectedDes },
+          { name: KEYS.storage, keyType: "RSA-HSM", minKeySize: 3072, consumers: ["storageAccount"], rotation, expectedConsumers: expectedStorage },
+        ],
+        keyManagementPrincipals: [
+          { principalId: KEY_TEAM, displayName: "Key management team" },
+          { principalId: KEYWARDEN, displayName: "KeyWarden" },
+        ],
+        administratorPrincipals: [{ principalId: ADMINS, displayName: "Security officers" }],
+      },
+    ],
+  };
+  return { fixture, policy, platformKeyed };
+}
