@@ -4,6 +4,7 @@ import { evaluate } from "../lib/compliance/evaluate.js";
 import { loadControls } from "../lib/compliance/registry.js";
 import { atLeast, SEVERITIES } from "../lib/compliance/types.js";
 import { ConfigError } from "../lib/config/errors.js";
+import { forDisplay } from "../lib/report/forDisplay.js";
 import { REPORT_FORMATS, renderReport } from "../lib/report/formats.js";
 import { loadConfig } from "../lib/config/load.js";
 import { policyWarnings } from "../lib/config/policyWarnings.js";
@@ -99,8 +100,9 @@ async function scan(args: ParsedArgs, io: CliIo, deps: CliDeps): Promise<number>
   const failOn = args.options.has("fail-on") ? choice(args, "fail-on", SEVERITIES, "info") : undefined;
   const config = await loadCliConfig(args, io);
   const snapshot = await deps.collect(config);
-  const report = evaluate(snapshot, config.policy, loadControls(REGISTERED_CONTROLS), { now: (deps.clock ?? systemClock).now(), minSeverity });
-  const rendered = renderReport(report, format);
+  // The gate below judges the whole report; --min-severity narrows only what is rendered.
+  const report = evaluate(snapshot, config.policy, loadControls(REGISTERED_CONTROLS), { now: (deps.clock ?? systemClock).now() });
+  const rendered = renderReport(forDisplay(report, minSeverity), format);
 
   const out = args.options.get("out");
   const s = report.summary.results;

@@ -3,6 +3,7 @@ import { runComplianceScan } from "../lib/compliance/scan.js";
 import { SEVERITIES, type Severity } from "../lib/compliance/types.js";
 import { ConfigError } from "../lib/config/errors.js";
 import { ensureError } from "../lib/errors.js";
+import { forDisplay } from "../lib/report/forDisplay.js";
 import { REPORT_FORMATS, renderReport, type ReportFormat } from "../lib/report/formats.js";
 import { getRuntime } from "../lib/runtime.js";
 
@@ -15,8 +16,8 @@ export async function complianceReportHandler(request: HttpRequest, context: Inv
   if ("error" in parsed) return { status: 400, jsonBody: { error: { code: "BadRequest", message: parsed.error } } };
 
   try {
-    const { report } = await runComplianceScan(await getRuntime(), { minSeverity: parsed.minSeverity });
-    const rendered = renderReport(report, parsed.format);
+    const { report } = await runComplianceScan(await getRuntime());
+    const rendered = renderReport(forDisplay(report, parsed.minSeverity), parsed.format);
     return {
       status: 200,
       body: rendered.body,

@@ -2,7 +2,6 @@ import { collectEstate } from "../inventory/collect.js";
 import type { EstateSnapshot } from "../inventory/snapshot.js";
 import type { Runtime } from "../runtime.js";
 import { evaluate, type ComplianceReport } from "./evaluate.js";
-import type { Severity } from "./types.js";
 
 export interface ScanResult {
   snapshot: EstateSnapshot;
@@ -10,11 +9,9 @@ export interface ScanResult {
 }
 
 /** Collect once, evaluate pure: the estate snapshot, then every control over it. */
-export async function runComplianceScan(runtime: Runtime, options: { minSeverity?: Severity } = {}): Promise<ScanResult> {
+/** The report holds every result; narrow a copy for display with forDisplay, never before a gate. */
+export async function runComplianceScan(runtime: Runtime): Promise<ScanResult> {
   const snapshot = await collectEstate(runtime.config, runtime.clients, runtime.clock);
-  const report = evaluate(snapshot, runtime.config.policy, runtime.controls, {
-    now: runtime.clock.now(),
-    ...(options.minSeverity ? { minSeverity: options.minSeverity } : {}),
-  });
+  const report = evaluate(snapshot, runtime.config.policy, runtime.controls, { now: runtime.clock.now() });
   return { snapshot, report };
 }
