@@ -5,6 +5,7 @@ import type { ComplianceReport } from "../../src/lib/compliance/evaluate.js";
 import { createRuntime, setRuntime } from "../../src/lib/runtime.js";
 import { complianceReportHandler } from "../../src/functions/complianceReport.js";
 import { complianceScanHandler } from "../../src/functions/complianceScan.js";
+import { CONTENT_SECURITY_POLICY } from "../../src/lib/report/html.js";
 import { startTestEmulator, type TestEmulator } from "../support/emulator.js";
 
 /** The function handlers, called as the Functions host calls them, end to end against the emulator. */
@@ -40,11 +41,15 @@ describe("compliance functions (drifted estate on the emulator)", () => {
     expect(report.controls.flatMap((c) => c.results).every((r) => r.severity === "critical")).toBe(true);
   });
 
-  it("serves HTML under a strict content security policy", async () => {
+  it("serves HTML under the page's own content security policy, in the header too", async () => {
     const res = await get("?format=html");
     expect(res.status).toBe(200);
-    expect((res.headers as Record<string, string>)["content-security-policy"]).toBe("default-src 'none'; style-src 'unsafe-inline'");
-    expect(String(res.body)).toMatch(/^<!DOCTYPE html>/i);
+    const body = String(res.body);
+    expect(body).toMatch(/^<!DOCTYPE html>/i);
+    const meta = /<meta http-equiv="Content-Security-Policy" content="([^"]*)">/.exec(body)?.[1];
+    const header = (res.headers as Record<string, string>)["content-security-policy"];
+    expect(header).toBe(CONTENT_SECURITY_POLICY);
+    expect(meta?.replace(/&#39;/g, "'")).toBe(header);
   });
 
   it.each([
