@@ -14,7 +14,7 @@ describe("keys_configured_key_exists", () => {
   });
 
   it("passes on the drifted estate (no key is missing there)", () => {
-    expect(check(contextFor(loadSnapshot("contoso-drifted"))).every((r) => r.status === "PASS")).toBe(true);
+    expect(check(contextFor(loadSnapshot("contoso-drifted"))).map((r) => r.status)).toEqual(["PASS", "PASS", "PASS"]);
   });
 
   it("fails when a configured key is not in the HSM's key list", () => {
