@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { contextFor, loadSnapshot } from "../../../../../test/support/snapshots.js";
-import { check } from "./check.js";
+import { coveredCheck } from "../../../../../test/support/controlCoverage.js";
+import { check as checkUnderTest } from "./check.js";
+import { metadata } from "./metadata.js";
+
+const check = coveredCheck(metadata.id, checkUnderTest);
 
 const disk = (snapshot: ReturnType<typeof loadSnapshot>, name: string) => snapshot.consumers.disks!.find((d) => d.name === name)!;
 const desId = (snapshot: ReturnType<typeof loadSnapshot>, location: string) => snapshot.consumers.diskEncryptionSets!.find((d) => d.location === location)!.resourceId;

@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { contextFor, contosoHsm, loadSnapshot, roleAssignmentsUnreadable } from "../../../../../test/support/snapshots.js";
+import { coveredCheck } from "../../../../../test/support/controlCoverage.js";
 import { MANAGED_HSM_ROLES } from "../../../rbac/builtinRoles.js";
-import { check } from "./check.js";
+import { check as checkUnderTest } from "./check.js";
+import { metadata } from "./metadata.js";
+
+const check = coveredCheck(metadata.id, checkUnderTest);
 
 const SQL_IDENTITY = "b2000000-0000-4000-8000-000000000001";
 const STORAGE_IDENTITY = "b2000000-0000-4000-8000-000000000004";
