@@ -55,4 +55,14 @@ export default tseslint.config(
       "no-restricted-properties": ["error", { object: "Date", property: "now", message: "Inject a Clock (src/lib/clock.ts)." }],
     },
   },
+  {
+    // expect(xs.every(...)).toBe(true) passes on an empty array: assert the outcome (toEqual, or a filter of violators plus a length).
+    files: ["**/*.test.ts", "test/**/*.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        { selector: "CallExpression[callee.name='expect'] > CallExpression.arguments:first-child[callee.property.name='every']", message: "expect(xs.every(...)) passes on []: assert the items (toEqual) or filter the violators and check the length." },
+      ],
+    },
+  },
 );

@@ -69,7 +69,7 @@ describe("access model: the reference estate", () => {
     const view = await access();
     expect(view.now).toBe(NOW.toISOString());
     expect(view.consumers.map((c) => c.kind).sort()).toEqual(["diskEncryptionSet", "diskEncryptionSet", "sqlManagedInstance", "storageAccount"]);
-    expect(view.consumers.every((c) => c.accessible && c.principalId !== null && c.version !== null)).toBe(true);
+    expect(view.consumers.filter((c) => !c.accessible || c.principalId === null || c.version === null)).toEqual([]);
     expect(consumer(view, DES).disks).toHaveLength(2);
     expect(view.transitions).toEqual([]);
     expect(await lost()).toEqual({ count: 0, transitions: [] });
@@ -80,7 +80,7 @@ describe("access model: the reference estate", () => {
     try {
       const start = await access();
       expect(start.consumers).toHaveLength(4);
-      expect(start.consumers.every((c) => c.accessible)).toBe(true);
+      expect(start.consumers.filter((c) => !c.accessible)).toEqual([]);
       await advance("P4D");
       expect((await lost()).count).toBe(0);
       await advance("P2D");

@@ -3,6 +3,7 @@ import { REGISTERED_CONTROLS } from "../lib/compliance/checks/index.js";
 import { loadControls } from "../lib/compliance/registry.js";
 import { atLeast, SEVERITIES } from "../lib/compliance/types.js";
 import { ConfigError } from "../lib/config/errors.js";
+import { forDisplay } from "../lib/report/forDisplay.js";
 import { REPORT_FORMATS, renderReport } from "../lib/report/formats.js";
 import { loadConfig } from "../lib/config/load.js";
 import { policyWarnings } from "../lib/config/policyWarnings.js";
@@ -102,8 +103,9 @@ async function scan(args: ParsedArgs, io: CliIo, deps: CliDeps): Promise<number>
   const snapshotFile = args.options.get("snapshot");
   // A saved snapshot is checked against the schema (and migrated) before any control sees it.
   const collect = typeof snapshotFile === "string" ? async () => readSnapshot(await readInput(io, snapshotFile, "snapshot"), snapshotFile) : deps.collect;
-  const { report } = await runScan({ config, collect, controls: loadControls(REGISTERED_CONTROLS), clock: deps.clock ?? systemClock }, { minSeverity });
-  const rendered = renderReport(report, format);
+  const { report } = await runScan({ config, collect, controls: loadControls(REGISTERED_CONTROLS), clock: deps.clock ?? systemClock });
+  // The gate below judges the whole report; --min-severity narrows only what is rendered.
+  const rendered = renderReport(forDisplay(report, minSeverity), format);
 
   const out = args.options.get("out");
   const s = report.summary.results;

@@ -21,7 +21,8 @@ Options (inventory):
 Options (scan):
   --format <format>              json | md | html | sarif | csv (default md)
   --out <file>                   Write the report to <file> and print only a summary
-  --min-severity <severity>      Leave out results below critical | high | medium | low | info (default info)
+  --min-severity <severity>      Show only results at or above critical | high | medium | low | info (default info);
+                                 the summary and --fail-on still judge every result
   --snapshot <file>              Judge a snapshot written by "inventory --out" instead of collecting one
   --fail-on <severity>           Exit 3 when a FAIL or UNKNOWN result at or above <severity> exists
                                  (to gate a pipeline; data that could not be read does not pass a gate)

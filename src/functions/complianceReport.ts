@@ -4,7 +4,10 @@ import { httpScanDeps } from "../lib/scan/runtimeScan.js";
 import { SEVERITIES, type Severity } from "../lib/compliance/types.js";
 import { ConfigError } from "../lib/config/errors.js";
 import { ensureError } from "../lib/errors.js";
+import { errorResponse, RESPONSE_HEADERS } from "../lib/http/responses.js";
+import { forDisplay } from "../lib/report/forDisplay.js";
 import { REPORT_FORMATS, renderReport, type ReportFormat } from "../lib/report/formats.js";
+import { CONTENT_SECURITY_POLICY } from "../lib/report/html.js";
 import { getRuntime } from "../lib/runtime.js";
 
 /** `code` is the Functions key when it comes in the query string. */
@@ -13,33 +16,38 @@ const KNOWN_PARAMETERS = ["format", "minSeverity", "code"] as const;
 /** GET /api/compliance/report?format=json|md|html|sarif|csv&minSeverity=critical|high|medium|low|info */
 export async function complianceReportHandler(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const parsed = parseQuery(request.query);
-  if ("error" in parsed) return { status: 400, jsonBody: { error: { code: "BadRequest", message: parsed.error } } };
+  if ("error" in parsed) return errorResponse(400, "BadRequest", parsed.error);
 
   try {
-    const { report } = await runScan(httpScanDeps(await getRuntime()), { minSeverity: parsed.minSeverity });
-    const rendered = renderReport(report, parsed.format);
+    const { report } = await runScan(httpScanDeps(await getRuntime()));
+    const rendered = renderReport(forDisplay(report, parsed.minSeverity), parsed.format);
     return {
       status: 200,
       body: rendered.body,
       headers: {
+        ...RESPONSE_HEADERS,
         "content-type": rendered.contentType,
-        "cache-control": "no-store",
-        "x-content-type-options": "nosniff",
-        ...(parsed.format === "html" ? { "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'" } : {}),
+        // The page carries the same policy in a meta tag; the header makes it hold wherever the page is served.
+        ...(parsed.format === "html" ? { "content-security-policy": CONTENT_SECURITY_POLICY } : {}),
       },
     };
   } catch (thrown) {
+    // The caller gets an id, never the reason: a ConfigError quotes settings (KEYWARDEN_POLICY_JSON is secret) and paths.
     const error = ensureError(thrown);
+    const id = context.invocationId;
     if (error instanceof ConfigError) {
-      context.error(`KeyWarden is misconfigured: ${error.message}`);
-      return { status: 500, jsonBody: { error: { code: "Misconfigured", message: error.message } } };
+      context.error(`KeyWarden is misconfigured (correlation id ${id}): ${error.message}`);
+      return errorResponse(500, "Misconfigured", `KeyWarden is misconfigured; the function log has the details under correlation id ${id}.`, id);
     }
-    context.error(`Compliance report failed: ${error.message}`);
-    return { status: 500, jsonBody: { error: { code: "InternalError", message: "The compliance report could not be produced; see the function log." } } };
+    context.error(`Compliance report failed (correlation id ${id}): ${error.message}`);
+    return errorResponse(500, "InternalError", `The compliance report could not be produced; the function log has the details under correlation id ${id}.`, id);
   }
 }
 
 function parseQuery(query: URLSearchParams): { format: ReportFormat; minSeverity: Severity } | { error: string } {
+  // query.get() would take the first of two values silently; a caller who sent two meant something else.
+  const repeated = [...new Set(query.keys())].find((k) => query.getAll(k).length > 1);
+  if (repeated !== undefined) return { error: `Query parameter "${repeated}" is repeated; give it once.` };
   const unknown = [...new Set(query.keys())].filter((k) => !(KNOWN_PARAMETERS as readonly string[]).includes(k));
   if (unknown.length > 0) {
     return { error: `Unknown query parameter${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"${k}"`).join(", ")}; valid parameters: format, minSeverity.` };

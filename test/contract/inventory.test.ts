@@ -30,7 +30,11 @@ describe("inventory against the emulator (real SDK clients)", () => {
       ["Contoso-SQLMI-CMK", "RSA-HSM", 3072, 2],
       ["Contoso-STORAGE-CMK", "RSA-HSM", 3072, 2],
     ]);
-    expect(hsm.keys?.every((k) => k.rotationPolicy?.lifetimeActions.some((a) => a.action === "Rotate"))).toBe(true);
+    expect(hsm.keys?.map((k) => [k.name, k.rotationPolicy?.lifetimeActions.some((a) => a.action === "Rotate")]).sort()).toEqual([
+      ["Contoso-DISK-CMK", true],
+      ["Contoso-SQLMI-CMK", true],
+      ["Contoso-STORAGE-CMK", true],
+    ]);
     expect(hsm.roleAssignments).toHaveLength(8);
     expect(hsm.roleAssignments?.find((a) => a.scope === "/keys/Contoso-SQLMI-CMK")?.roleName).toBe("Managed HSM Crypto Service Encryption User");
 
@@ -71,7 +75,9 @@ describe("inventory against the emulator (real SDK clients)", () => {
     expect(hsm.properties).not.toBeNull();
     const keyList = s.errors.find((e) => e.part === "keys");
     expect(keyList).toMatchObject({ statusCode: 403, code: "Forbidden", operation: "keys.listPropertiesOfKeys" });
-    expect(s.errors.filter((e) => e.part === "rbac.roleAssignments").every((e) => e.statusCode === 403)).toBe(true);
+    const rbacErrors = s.errors.filter((e) => e.part === "rbac.roleAssignments");
+    expect(rbacErrors.length).toBeGreaterThan(0);
+    expect(rbacErrors.filter((e) => e.statusCode !== 403)).toEqual([]);
   });
 
   it("answers a missing key with 404 KeyNotFound, as Azure does", async () => {

@@ -61,3 +61,25 @@ export function roleAssignmentsUnreadable(snapshot: EstateSnapshot, scope = "/")
   const base = (hsm.hsmUri ?? "").replace(/\/$/, "");
   pushError(snapshot, { part: "rbac.roleAssignments", resourceId: `${base}${scope}`, operation: "roleAssignments.list", statusCode: 403, code: "Forbidden", message: "denied" });
 }
+
+/**
+ * Makes one of the Contoso HSM's private endpoints unreadable (403 on its Network read), as the collector
+ * records it: the connection stays listed, its region is unknown.
+ */
+export function privateEndpointUnreadable(snapshot: EstateSnapshot, name = "pe-contoso-hsm-centralindia"): void {
+  const connection = contosoHsm(snapshot).privateEndpointConnections?.find((c) => c.privateEndpointId?.endsWith(`/privateEndpoints/${name}`));
+  if (!connection?.privateEndpointId) throw new Error(`snapshot has no private endpoint ${name}`);
+  connection.privateEndpointLocation = null;
+  const id = connection.privateEndpointId;
+  pushError(snapshot, {
+    part: "managedHsm.privateEndpoint",
+    resourceId: id,
+    operation: "privateEndpoints.get",
+    statusCode: 403,
+    code: "AuthorizationFailed",
+    message: `The client '${KEYWARDEN_PRINCIPAL}' with object id '${KEYWARDEN_PRINCIPAL}' does not have authorization to perform action 'Microsoft.Network/privateEndpoints/read' over scope '${id}' or the scope is invalid.`,
+  });
+}
+
+/** The principal KeyWarden runs as in the Contoso estate (emulator/keywardenEnv.ts). */
+const KEYWARDEN_PRINCIPAL = "a1000000-0000-4000-8000-000000000003";

@@ -8,6 +8,11 @@ const POLICY = readFileSync(new URL("../../examples/contoso.policy.json", import
 
 /** `keywarden scan` over the snapshot fixtures, with the collection injected (no network). */
 function scan(fixture: SnapshotFixture, ...argv: string[]) {
+  return scanAt(fixture, undefined, ...argv);
+}
+
+/** As scan, evaluated at `now` (default: the snapshot's own time). */
+function scanAt(fixture: SnapshotFixture, now: string | undefined, ...argv: string[]) {
   const out = { stdout: "", stderr: "", written: new Map<string, string>() };
   const snapshot = loadSnapshot(fixture);
   const exit = runCli(
@@ -19,7 +24,7 @@ function scan(fixture: SnapshotFixture, ...argv: string[]) {
       readFile: async () => POLICY,
       writeFile: async (path, contents) => void out.written.set(path, contents),
     },
-    { collect: async () => snapshot, clock: fixedClock(snapshot.collectedAt) },
+    { collect: async () => snapshot, clock: fixedClock(now ?? snapshot.collectedAt) },
   );
   return exit.then((code) => ({ code, ...out }));
 }
@@ -38,6 +43,23 @@ describe("keywarden scan", () => {
     expect(drifted.stderr).toMatch(/4 result\(s\) at or above "high" failed or could not be checked/);
     expect((await scan("contoso-drifted", "--fail-on", "critical")).code).toBe(EXIT_FINDINGS);
     expect((await scan("contoso-reference", "--fail-on", "info")).code).toBe(EXIT_OK);
+  });
+
+  it("--min-severity narrows what is shown, never what the gate judges", async () => {
+    // The drifted estate has one critical finding and three high ones: the gate counts all four.
+    const drifted = await scan("contoso-drifted", "--min-severity", "critical", "--fail-on", "high");
+    expect(drifted.code).toBe(EXIT_FINDINGS);
+    expect(drifted.stderr).toMatch(/4 result\(s\) at or above "high" failed or could not be checked/);
+    // By October 2027 the reference estate's keys draw six high findings (cryptoperiod, expiry warning) and no
+    // critical one: a display of critical results alone shows no finding, and still the gate closes.
+    const later = await scanAt("contoso-reference", "2027-10-15T00:00:00.000Z", "--min-severity", "critical", "--fail-on", "high", "--format", "json");
+    expect(later.code).toBe(EXIT_FINDINGS);
+    expect(later.stderr).toMatch(/6 result\(s\) at or above "high" failed or could not be checked/);
+    const shown = JSON.parse(later.stdout) as { minSeverity: string; controls: { results: { severity: string; status: string }[] }[] };
+    expect(shown.minSeverity).toBe("critical");
+    const displayed = shown.controls.flatMap((c) => c.results);
+    expect(displayed.length).toBeGreaterThan(0);
+    expect(displayed.filter((r) => r.severity !== "critical" || r.status !== "PASS")).toEqual([]);
   });
 
   it("writes the report in the asked format to --out and prints only the summary", async () => {

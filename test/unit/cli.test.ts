@@ -4,9 +4,12 @@ import { parseArgs } from "../../src/cli/args.js";
 import { cliEnvironment, runCli, type CliDeps } from "../../src/cli/runCli.js";
 import type { KeyWardenConfig } from "../../src/lib/config/types.js";
 import type { EstateSnapshot } from "../../src/lib/estate/snapshot.js";
+import { loadSnapshot, privateEndpointUnreadable } from "../support/snapshots.js";
 
 const POLICY = readFileSync(new URL("../../examples/contoso.policy.json", import.meta.url), "utf8");
-const SNAPSHOT = JSON.parse(readFileSync(new URL("../fixtures/snapshot-contoso.json", import.meta.url), "utf8")) as EstateSnapshot;
+/** The reference estate as collected, with one part (a private endpoint) the collector could not read. */
+const SNAPSHOT: EstateSnapshot = loadSnapshot("contoso-reference");
+privateEndpointUnreadable(SNAPSHOT);
 const PEM = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
 
 interface Harness {

@@ -1,13 +1,13 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { renderInventory, UNKNOWN } from "../../src/lib/inventory/render.js";
 import type { EstateSnapshot } from "../../src/lib/estate/snapshot.js";
-import { pushError } from "../support/snapshots.js";
-import { readSnapshot } from "../../src/lib/estate/readSnapshot.js";
+import { loadSnapshot, privateEndpointUnreadable, pushError } from "../support/snapshots.js";
 
+/** The reference estate as collected, with one private endpoint the collector could not read. */
 const fixture = (): EstateSnapshot => {
-  const file = new URL("../fixtures/snapshot-contoso.json", import.meta.url);
-  return readSnapshot(readFileSync(file, "utf8"), file.pathname);
+  const snapshot = loadSnapshot("contoso-reference");
+  privateEndpointUnreadable(snapshot, "pe-contoso-hsm-centralindia");
+  return snapshot;
 };
 
 /** The lines of one section, from its title to the next blank line. */
@@ -27,7 +27,7 @@ describe("renderInventory", () => {
 
   it("summarises the snapshot", () => {
     expect(text.startsWith("KeyWarden estate snapshot\n")).toBe(true);
-    expect(text).toContain("Collected at       2025-06-01 08:00Z");
+    expect(text).toContain("Collected at       2026-11-28 00:00Z");
     expect(text).toContain("Collection errors  1 (listed at the end)");
   });
 
@@ -53,8 +53,8 @@ describe("renderInventory", () => {
     const keys = sectionLines(text, "Keys (one row per version)");
     expect(keys[0]).toMatch(/^ {2}KEY +TYPE +VERSION +ENABLED +CREATED +EXPIRES +CURRENT$/);
     expect(keys.filter((line) => line.includes("Contoso-SQLMI-CMK"))).toHaveLength(2);
-    expect(row(keys, "Contoso-SQLMI-CMK", "RSA-HSM 3072", "3f9a2c7d", "yes", "2025-05-12 08:00Z", "2026-05-12 08:00Z")?.trimEnd().endsWith("yes")).toBe(true);
-    expect(row(keys, "Contoso-SQLMI-CMK", "7c1e0f4b", "2024-11-13 08:00Z")?.trimEnd().endsWith("yes")).toBe(false);
+    expect(row(keys, "Contoso-SQLMI-CMK", "RSA-HSM 3072", "59bc4f25", "yes", "2026-11-08 00:00Z", "2027-11-08 00:00Z")?.trimEnd().endsWith("yes")).toBe(true);
+    expect(row(keys, "Contoso-SQLMI-CMK", "f9ef3e01", "2026-05-12 00:00Z")?.trimEnd().endsWith("yes")).toBe(false);
     expect(row(sectionLines(text, "Rotation policies"), "Contoso-DISK-CMK", "P1Y", "Rotate P180D after create")).toBeDefined();
   });
 
@@ -68,14 +68,21 @@ describe("renderInventory", () => {
   });
 
   it("shows every kind of consumer", () => {
-    expect(row(sectionLines(text, "SQL managed instances"), "contoso-sqlmi-01", "AzureKeyVault", "Contoso-SQLMI-CMK (contoso-prod-hsm)", "3f9a2c7d", "off")).toBeDefined();
+    expect(row(sectionLines(text, "SQL managed instances"), "contoso-sqlmi-01", "AzureKeyVault", "Contoso-SQLMI-CMK (contoso-prod-hsm)", "59bc4f25", "off")).toBeDefined();
     const des = sectionLines(text, "Disk encryption sets");
-    expect(row(des, "des-contoso-centralindia", "centralindia", "Contoso-DISK-CMK", "a4d2e8f0", "on")).toBeDefined();
+    expect(row(des, "des-contoso-centralindia", "centralindia", "Contoso-DISK-CMK", "94997bda", "on")).toBeDefined();
     const disks = sectionLines(text, "Disks and virtual machines");
     expect(row(disks, "contoso-dc-ci-01", "contoso-dc-ci-01-datadisk-0", "data (lun 0)", "EncryptionAtRestWithCustomerKey", "des-contoso-centralindia")).toBeDefined();
     const storage = sectionLines(text, "Storage accounts");
-    expect(row(storage, "contosoprodcmkst01", "Contoso-STORAGE-CMK", "versionless", "5e6f7a8b")).toBeDefined();
-    expect(row(storage, "contosologsst01", "Microsoft.Storage", "platform-managed")).toBeDefined();
+    expect(row(storage, "contosoprodcmkst01", "Contoso-STORAGE-CMK", "versionless", "fe8a4f0a")).toBeDefined();
+  });
+
+  it("shows a storage account back on platform-managed keys as such", () => {
+    const snapshot = fixture();
+    const [account] = snapshot.consumers.storageAccounts ?? [];
+    if (account === undefined) throw new Error("fixture has no storage account");
+    Object.assign(account, { keySource: "Microsoft.Storage", keyVaultUri: undefined, keyName: undefined, keyReference: null, currentVersionedKeyIdentifier: undefined });
+    expect(row(sectionLines(renderInventory(snapshot), "Storage accounts"), "contosoprodcmkst01", "Microsoft.Storage", "platform-managed")).toBeDefined();
   });
 
   it("lists every collection error with part, resource, code and message", () => {

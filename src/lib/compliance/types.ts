@@ -11,6 +11,10 @@ export const STATUSES = ["FAIL", "UNKNOWN", "PASS"] as const;
 /** UNKNOWN: the data could not be collected — never reported as a pass. */
 export type Status = (typeof STATUSES)[number];
 
+/** A control's status: NOT_APPLICABLE when it produced no result (nothing in scope), which is neither a pass nor a finding. */
+export const CONTROL_STATUSES = [...STATUSES, "NOT_APPLICABLE"] as const;
+export type ControlStatus = (typeof CONTROL_STATUSES)[number];
+
 export interface ControlMetadata {
   /** snake_case, prefixed by its area (e.g. hsm_purge_protection_enabled); equals its folder name. */
   id: string;

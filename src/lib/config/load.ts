@@ -1,7 +1,8 @@
 import { readFile as readFileAsync } from "node:fs/promises";
 import type { z } from "zod";
 import { ConfigError, type ConfigIssue } from "./errors.js";
-import { jsonErrorOffset, lineAndColumn } from "./jsonErrorOffset.js";
+import { formatPath } from "./formatPath.js";
+import { parsePolicyJsonText } from "./parsePolicyJson.js";
 import { policyDocumentSchema } from "./policySchema.js";
 import { appSettingFilePaths, loadAppSettings } from "./settings.js";
 import type { KeyWardenConfig, PolicyDocument } from "./types.js";
@@ -61,18 +62,14 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<KeyWa
   return deepFreeze({ settings, policy });
 }
 
-/** Parses policy JSON text; a syntax error names the source and the line and column. */
+export { formatPath };
+
+/**
+ * Parses and validates policy JSON text. A syntax error, a duplicate key, a document over 1 MiB or nested
+ * deeper than 64 levels is a ConfigError naming the source and the line and column.
+ */
 export function parsePolicyJson(text: string, source: string): PolicyDocument {
-  // Editors on Windows like to save a byte-order mark, which JSON.parse rejects.
-  const json = text.startsWith("\uFEFF") ? text.slice(1) : text;
-  let value: unknown;
-  try {
-    value = JSON.parse(json);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new ConfigError(`Invalid policy document in ${source}`, [{ path: "", message: `not valid JSON${jsonErrorLocation(json)}: ${reason}` }]);
-  }
-  return parsePolicyDocument(value, source);
+  return parsePolicyDocument(parsePolicyJsonText(text, source), source);
 }
 
 /**
@@ -94,16 +91,6 @@ function toConfigIssue(issue: z.core.$ZodIssue, input: unknown): ConfigIssue {
   return { path, message: issue.message };
 }
 
-/** `["managedHsms", 0, "keys", 1, "name"]` → `managedHsms[0].keys[1].name` */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let text = "";
-  for (const segment of path) {
-    if (typeof segment === "number") text += `[${segment}]`;
-    else if (typeof segment === "string" && /^[A-Za-z_$][\w$]*$/.test(segment)) text += text === "" ? segment : `.${segment}`;
-    else text += `[${JSON.stringify(String(segment))}]`;
-  }
-  return text;
-}
 
 /** True when the value at `path` is absent (its parent is an object without that property). */
 function isMissing(input: unknown, path: readonly PropertyKey[]): boolean {
@@ -115,13 +102,6 @@ function isMissing(input: unknown, path: readonly PropertyKey[]): boolean {
     value = record[segment];
   }
   return false;
-}
-
-function jsonErrorLocation(text: string): string {
-  const offset = jsonErrorOffset(text);
-  if (offset === undefined) return "";
-  const { line, column } = lineAndColumn(text, offset);
-  return ` at line ${line}, column ${column}`;
 }
 
 function describeFileError(error: unknown): string {

@@ -16,7 +16,8 @@ export const CSV_COLUMNS = [
 ] as const;
 
 /**
- * One row per result (PASS included: a spreadsheet is for the whole picture), RFC 4180: CRLF line
+ * One row per result (PASS included: a spreadsheet is for the whole picture), and one row with status
+ * NOT_APPLICABLE and no resource for each control that had nothing in scope; RFC 4180: CRLF line
  * ends, fields quoted when they hold a comma, quote, CR or LF, quotes doubled. Observed/expected are
  * compact JSON. No byte-order mark.
  */
@@ -25,6 +26,10 @@ export function renderCsv(report: ComplianceReport): string {
   for (const outcome of report.controls) {
     for (const result of outcome.results) {
       rows.push(row(result, outcome.metadata.area, outcome.metadata.remediation.cli));
+    }
+    if (outcome.status === "NOT_APPLICABLE") {
+      const { id, area, severity } = outcome.metadata;
+      rows.push([id, area, severity, "NOT_APPLICABLE", "", "", "not applicable: nothing in the estate is in this control's scope", "", "", "", ""]);
     }
   }
   return rows.map((cells) => `${cells.map((cell) => quoteCsv(neutraliseFormula(cell))).join(",")}\r\n`).join("");

@@ -12,7 +12,9 @@ import { compareOutcomes, countResults, findingsBySeverity, mappingReferences, p
  */
 export function renderHtml(report: ComplianceReport): string {
   const groups = findingsBySeverity(report.controls);
-  const passing = [...report.controls].sort(compareOutcomes).filter((o) => o.status === "PASS");
+  const ordered = [...report.controls].sort(compareOutcomes);
+  const passing = ordered.filter((o) => o.status === "PASS");
+  const notApplicable = ordered.filter((o) => o.status === "NOT_APPLICABLE");
   const page = html`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -31,7 +33,7 @@ export function renderHtml(report: ComplianceReport): string {
 <div><dt>Snapshot SHA-256</dt><dd class="mono">${report.snapshot.sha256}</dd></div>
 <div><dt>Cloud</dt><dd>${report.snapshot.cloud}</dd></div>
 <div><dt>Report generated</dt><dd>${report.generatedAt}</dd></div>
-<div><dt>Minimum severity</dt><dd>${report.minSeverity}</dd></div>
+<div><dt>Minimum severity</dt><dd>${displayNote(report)}</dd></div>
 </dl>
 </header>
 <main>
@@ -42,6 +44,7 @@ ${collectionErrors(report.collectionErrors)}
 ${groups.length === 0 ? html`<p class="empty">No failing or unknown results: every control passed.</p>` : groups.map(severityGroup)}
 </section>
 ${passingControls(passing)}
+${notApplicableControls(notApplicable)}
 </main>
 <footer>KeyWarden · report schema version ${String(report.schemaVersion)} · this page runs no scripts and loads nothing.</footer>
 </body>
@@ -95,7 +98,7 @@ function summary(report: ComplianceReport): Html {
     html`<div class="card ${STATUS_CLASS[status]}"><div class="count">${controls[status]}</div><div class="label">controls ${state}</div><div class="sub">${results[status]} ${state} results</div></div>`;
   return html`<section>
 <h2>Summary</h2>
-<div class="cards">${card("FAIL", "failing")}${card("UNKNOWN", "unknown")}${card("PASS", "passing")}</div>
+<div class="cards">${card("FAIL", "failing")}${card("UNKNOWN", "unknown")}${card("PASS", "passing")}<div class="card st-na"><div class="count">${controls.NOT_APPLICABLE}</div><div class="label">controls not applicable</div><div class="sub">nothing in their scope</div></div></div>
 <div class="tables">
 ${statusTable("Severity", SEVERITIES.map((s) => [SEVERITY_LABEL[s], report.summary.bySeverity[s]]))}
 ${statusTable("Area", AREAS.map((a) => [a, report.summary.byArea[a]]))}
@@ -202,6 +205,26 @@ ${
 </section>`;
 }
 
+function notApplicableControls(outcomes: readonly ControlOutcome[]): Html {
+  if (outcomes.length === 0) return html``;
+  return html`<section>
+<h2>Not applicable controls</h2>
+<p class="empty">Nothing in the estate was in their scope: neither a pass nor a finding.</p>
+<table class="passing">
+<thead><tr><th>Control</th><th>Title</th><th>Area</th><th>Status</th></tr></thead>
+<tbody>${outcomes.map((o) => html`<tr><td class="mono">${o.metadata.id}</td><td>${o.metadata.title}</td><td>${o.metadata.area}</td><td>not applicable</td></tr>`)}</tbody>
+</table>
+</section>`;
+}
+
+/** The summary counts every result; say how many of them the findings below show. */
+function displayNote(report: ComplianceReport): string {
+  const sum = (c: StatusCounts): number => c.FAIL + c.UNKNOWN + c.PASS;
+  const total = sum(report.summary.results);
+  const shown = sum(report.summary.displayedResults);
+  return shown === total ? report.minSeverity : `${report.minSeverity} (${shown} of ${total} results shown; the summary counts all)`;
+}
+
 const STYLE = `
 :root { --fg: #1f2328; --muted: #59636e; --line: #d1d9e0; --bg: #f6f8fa; --card: #ffffff;
   --fail: #cf222e; --fail-bg: #ffebe9; --unknown: #9a6700; --unknown-bg: #fff8c5; --pass: #1a7f37; --pass-bg: #dafbe1;
@@ -228,6 +251,7 @@ h5 { font-size: 14px; margin: 0 0 8px; display: flex; gap: 8px; align-items: bas
 .card.st-fail { border-top-color: var(--fail); } .card.st-fail .count { color: var(--fail); }
 .card.st-unknown { border-top-color: var(--unknown); } .card.st-unknown .count { color: var(--unknown); }
 .card.st-pass { border-top-color: var(--pass); } .card.st-pass .count { color: var(--pass); }
+.card.st-na { border-top-color: var(--muted); } .card.st-na .count { color: var(--muted); }
 .tables { display: flex; gap: 24px; flex-wrap: wrap; margin-top: 16px; align-items: flex-start; }
 table { border-collapse: collapse; background: var(--card); border: 1px solid var(--line); }
 th, td { border-bottom: 1px solid var(--line); padding: 5px 12px; text-align: left; vertical-align: top; }

@@ -1,4 +1,4 @@
-import type { ComplianceReport, ControlOutcome, StatusCounts } from "../compliance/evaluate.js";
+import type { ComplianceReport, ControlOutcome, ControlStatusCounts, StatusCounts } from "../compliance/evaluate.js";
 import { AREAS, SEVERITIES, type ControlMetadata, type ControlResult } from "../compliance/types.js";
 import type { CollectionError } from "../estate/snapshot.js";
 import { codeBlock, escapeMarkdown, markdownTable } from "./markdownText.js";
@@ -11,13 +11,14 @@ import { compareOutcomes, compareResults, countResults, mappingReferences, prett
  */
 export function renderMarkdown(report: ComplianceReport): string {
   const outcomes = [...report.controls].sort(compareOutcomes);
-  const attention = outcomes.filter((o) => o.status !== "PASS");
+  const attention = outcomes.filter((o) => o.status === "FAIL" || o.status === "UNKNOWN");
   const passing = outcomes.filter((o) => o.status === "PASS");
+  const notApplicable = outcomes.filter((o) => o.status === "NOT_APPLICABLE");
   const sections = [
     "# KeyWarden compliance report",
     header(report),
     "## Summary",
-    `**Controls:** ${counts(report.summary.controls)}. **Results:** ${counts(report.summary.results)}.`,
+    `**Controls:** ${controlCounts(report.summary.controls)}. **Results:** ${counts(report.summary.results)}.`,
     "### By severity",
     statusTable("Severity", SEVERITIES.map((s) => [s, report.summary.bySeverity[s]])),
     "### By area",
@@ -27,6 +28,7 @@ export function renderMarkdown(report: ComplianceReport): string {
     ...(attention.length === 0 ? ["None: every control passed."] : attention.flatMap(controlSection)),
     "## Passing controls",
     passing.length === 0 ? "None." : passingTable(passing),
+    ...(notApplicable.length === 0 ? [] : ["## Not applicable controls", "Nothing in the estate was in their scope: neither a pass nor a finding.", notApplicableTable(notApplicable)]),
   ];
   return `${sections.join("\n\n")}\n`;
 }
@@ -40,13 +42,28 @@ function header(report: ComplianceReport): string {
       ["Cloud", report.snapshot.cloud],
       ["Snapshot schema version", String(report.snapshot.schemaVersion)],
       ["Report generated at", report.generatedAt],
-      ["Minimum severity", report.minSeverity],
+      ["Minimum severity", displayNote(report)],
     ],
   );
 }
 
 function counts(c: StatusCounts): string {
   return `${c.FAIL} failing, ${c.UNKNOWN} unknown, ${c.PASS} passing`;
+}
+
+function controlCounts(c: ControlStatusCounts): string {
+  return `${counts(c)}, ${c.NOT_APPLICABLE} not applicable`;
+}
+
+/** The summary counts every result; say how many of them the sections below show. */
+function displayNote(report: ComplianceReport): string {
+  const total = sum(report.summary.results);
+  const shown = sum(report.summary.displayedResults);
+  return shown === total ? report.minSeverity : `${report.minSeverity} (${shown} of ${total} results shown; the summary counts all)`;
+}
+
+function sum(c: StatusCounts): number {
+  return c.FAIL + c.UNKNOWN + c.PASS;
 }
 
 function statusTable(title: string, rows: [string, StatusCounts][]): string {
@@ -122,6 +139,13 @@ function mappings(metadata: ControlMetadata): string[] {
   if (references.length === 0) return [];
   const items = references.map((m) => `- ${escapeMarkdown(m.framework)} ${escapeMarkdown(m.id)}${m.title ? `: ${escapeMarkdown(m.title)}` : ""}`);
   return ["**Mappings:**", items.join("\n")];
+}
+
+function notApplicableTable(outcomes: readonly ControlOutcome[]): string {
+  return markdownTable(
+    ["Control", "Title", "Area", "Severity", "Status"],
+    outcomes.map((o) => [o.metadata.id, o.metadata.title, o.metadata.area, o.metadata.severity, "not applicable"]),
+  );
 }
 
 function passingTable(outcomes: readonly ControlOutcome[]): string {

@@ -32,7 +32,8 @@ export const FINGERPRINT_KEY = "keywardenFinding/v1";
  *
  * PASS results are left out: code-scanning consumers (GitHub, Azure DevOps) do not all honour
  * `kind: "pass"` and would raise them as alerts, while an absent result is how SARIF tools close
- * an alert. Coverage is kept in `run.properties.summary`. Collection errors are tool execution
+ * an alert. Coverage is kept in `run.properties.summary`; controls with nothing in scope are listed in
+ * `run.properties.notApplicableControls` rather than as `kind: "notApplicable"` results, for the same reason. Collection errors are tool execution
  * notifications on the run's invocation.
  */
 export function renderSarif(report: ComplianceReport): string {
@@ -53,6 +54,7 @@ export function renderSarif(report: ComplianceReport): string {
           snapshot: report.snapshot,
           minSeverity: report.minSeverity,
           summary: report.summary,
+          notApplicableControls: report.controls.filter((o) => o.status === "NOT_APPLICABLE").map((o) => o.metadata.id),
         },
       },
     ],

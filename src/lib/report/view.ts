@@ -4,9 +4,9 @@
  */
 import type { ControlOutcome } from "../compliance/evaluate.js";
 import { AZURE_POLICY, CIS_AZURE, PCI_DSS_V4 } from "../compliance/frameworks.js";
-import { SEVERITIES, SEVERITY_RANK, type ControlMetadata, type ControlResult, type EvidenceValue, type Severity, type Status } from "../compliance/types.js";
+import { SEVERITIES, SEVERITY_RANK, type ControlMetadata, type ControlResult, type ControlStatus, type EvidenceValue, type Severity, type Status } from "../compliance/types.js";
 
-const STATUS_RANK: Record<Status, number> = { FAIL: 2, UNKNOWN: 1, PASS: 0 };
+const STATUS_RANK: Record<ControlStatus, number> = { FAIL: 2, UNKNOWN: 1, PASS: 0, NOT_APPLICABLE: -1 };
 
 export interface MappingReference {
   framework: string;
@@ -28,7 +28,7 @@ function cisLabel(id: string): string {
   return /^\d/.test(id) ? `v${id}` : id;
 }
 
-/** Worst first: FAIL before UNKNOWN before PASS, then by severity, then by id (stable for diffs). */
+/** Worst first: FAIL before UNKNOWN before PASS before NOT_APPLICABLE, then by severity, then by id (stable for diffs). */
 export function compareOutcomes(a: ControlOutcome, b: ControlOutcome): number {
   return (
     STATUS_RANK[b.status] - STATUS_RANK[a.status] ||

@@ -1,6 +1,6 @@
 import type { Clock } from "../clock.js";
 import { evaluate, type ComplianceReport } from "../compliance/evaluate.js";
-import type { Control, Severity } from "../compliance/types.js";
+import type { Control } from "../compliance/types.js";
 import type { KeyWardenConfig } from "../config/types.js";
 import type { EstateSnapshot } from "../estate/snapshot.js";
 
@@ -20,13 +20,10 @@ export interface ScanResult {
 
 /**
  * The one scan pipeline (the CLI's `scan`, the HTTP report and the timer): collect once, then evaluate
- * every control over the snapshot, purely. Rendering is the caller's, per format.
+ * every control over the snapshot, purely. The report holds every result: gates and alerts judge it
+ * whole; rendering (per format, narrowed by forDisplay) is the caller's.
  */
-export async function runScan(deps: ScanDeps, options: { minSeverity?: Severity } = {}): Promise<ScanResult> {
+export async function runScan(deps: ScanDeps): Promise<ScanResult> {
   const snapshot = await deps.collect(deps.config);
-  const report = evaluate(snapshot, deps.config.policy, deps.controls, {
-    now: deps.clock.now(),
-    ...(options.minSeverity ? { minSeverity: options.minSeverity } : {}),
-  });
-  return { snapshot, report };
+  return { snapshot, report: evaluate(snapshot, deps.config.policy, deps.controls, { now: deps.clock.now() }) };
 }

@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { contextFor, loadSnapshot, pushError } from "../../../../../test/support/snapshots.js";
-import { check } from "./check.js";
+import { coveredCheck } from "../../../../../test/support/controlCoverage.js";
+import { check as checkUnderTest } from "./check.js";
+import { metadata } from "./metadata.js";
+
+const check = coveredCheck(metadata.id, checkUnderTest);
 
 const disk = (snapshot: ReturnType<typeof loadSnapshot>, name: string) => snapshot.consumers.disks!.find((d) => d.name === name)!;
 const desId = (snapshot: ReturnType<typeof loadSnapshot>, location: string) => snapshot.consumers.diskEncryptionSets!.find((d) => d.location === location)!.resourceId;
@@ -8,12 +12,11 @@ const desId = (snapshot: ReturnType<typeof loadSnapshot>, location: string) => s
 describe("disks_vm_disks_encrypted_by_regional_des", () => {
   it("passes every disk of every in-scope VM on the reference estate", () => {
     const results = check(contextFor(loadSnapshot()));
-    expect(results).toHaveLength(4);
-    expect(results.every((r) => r.status === "PASS")).toBe(true);
+    expect(results.map((r) => r.status)).toEqual(["PASS", "PASS", "PASS", "PASS"]);
   });
 
   it("passes on the drifted estate (the pinned DES is still regional and bound to the key)", () => {
-    expect(check(contextFor(loadSnapshot("contoso-drifted"))).every((r) => r.status === "PASS")).toBe(true);
+    expect(check(contextFor(loadSnapshot("contoso-drifted"))).map((r) => r.status)).toEqual(["PASS", "PASS", "PASS", "PASS"]);
   });
 
   it("fails a disk encrypted through the DES of another region", () => {

@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { EstateSnapshot } from "../../../estate/snapshot.js";
 import { contextFor, contosoHsm, contosoPolicy, loadSnapshot, pushError } from "../../../../../test/support/snapshots.js";
-import { check } from "./check.js";
+import { coveredCheck } from "../../../../../test/support/controlCoverage.js";
+import { check as checkUnderTest } from "./check.js";
+import { metadata } from "./metadata.js";
+
+const check = coveredCheck(metadata.id, checkUnderTest);
 
 /** The Contoso HSM's private endpoint connection in `region` (each fixture region has one). */
 function connectionIn(snapshot: EstateSnapshot, region: string) {

@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { contextFor, contosoHsm, loadSnapshot, hsmUnreadable } from "../../../../../test/support/snapshots.js";
-import { check } from "./check.js";
+import { coveredCheck } from "../../../../../test/support/controlCoverage.js";
+import { check as checkUnderTest } from "./check.js";
+import { metadata } from "./metadata.js";
+
+const check = coveredCheck(metadata.id, checkUnderTest);
 
 describe("hsm_public_network_access_disabled", () => {
   it("passes on the reference and drifted estates", () => {

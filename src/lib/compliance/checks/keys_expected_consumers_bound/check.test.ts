@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { contextFor, loadSnapshot, pushError } from "../../../../../test/support/snapshots.js";
-import { check } from "./check.js";
+import { coveredCheck } from "../../../../../test/support/controlCoverage.js";
+import { check as checkUnderTest } from "./check.js";
+import { metadata } from "./metadata.js";
+
+const check = coveredCheck(metadata.id, checkUnderTest);
 
 describe("keys_expected_consumers_bound", () => {
   it("passes on the reference estate: every consumer the policy names uses its key", () => {
@@ -14,7 +18,7 @@ describe("keys_expected_consumers_bound", () => {
   });
 
   it("passes on the drifted estate: a DES pinned to an old version still uses the key", () => {
-    expect(check(contextFor(loadSnapshot("contoso-drifted"))).every((r) => r.status === "PASS")).toBe(true);
+    expect(check(contextFor(loadSnapshot("contoso-drifted"))).map((r) => r.status)).toEqual(["PASS", "PASS", "PASS", "PASS"]);
   });
 
   it("fails a storage account switched back to platform-managed keys, with evidence", () => {

@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { contextFor, contosoHsm, loadSnapshot, pushError } from "../../../../../test/support/snapshots.js";
+import { coveredCheck } from "../../../../../test/support/controlCoverage.js";
 import type { EstateSnapshot, RotationPolicySnapshot } from "../../../estate/snapshot.js";
-import { check } from "./check.js";
+import { check as checkUnderTest } from "./check.js";
+import { metadata } from "./metadata.js";
+
+const check = coveredCheck(metadata.id, checkUnderTest);
 
 function withSqlPolicy(policy: RotationPolicySnapshot | null): EstateSnapshot {
   const snapshot = loadSnapshot();

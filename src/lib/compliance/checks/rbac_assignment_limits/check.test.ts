@@ -1,8 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { contextFor, contosoHsm, loadSnapshot, pushError } from "../../../../../test/support/snapshots.js";
+import { coveredCheck } from "../../../../../test/support/controlCoverage.js";
 import type { EstateSnapshot } from "../../../estate/snapshot.js";
 import { MANAGED_HSM_ROLES } from "../../../rbac/builtinRoles.js";
-import { check } from "./check.js";
+import { check as checkUnderTest } from "./check.js";
+import { metadata } from "./metadata.js";
+
+const check = coveredCheck(metadata.id, checkUnderTest);
 
 function addAssignments(snapshot: EstateSnapshot, scope: string, count: number) {
   for (let i = 0; i < count; i++) {

@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { contextFor, contosoHsm, loadSnapshot, roleAssignmentsUnreadable, pushError } from "../../../../../test/support/snapshots.js";
+import { coveredCheck } from "../../../../../test/support/controlCoverage.js";
 import type { EstateSnapshot } from "../../../estate/snapshot.js";
-import { check } from "./check.js";
+import { check as checkUnderTest } from "./check.js";
+import { metadata } from "./metadata.js";
+
+const check = coveredCheck(metadata.id, checkUnderTest);
 
 const STORAGE_IDENTITY = "b2000000-0000-4000-8000-000000000004";
 
@@ -34,7 +38,7 @@ describe("rbac_consumer_identity_can_wrap", () => {
   });
 
   it("passes on the drifted estate: the storage identity's grant at \"/\" still covers its key", () => {
-    expect(check(contextFor(loadSnapshot("contoso-drifted"))).every((r) => r.status === "PASS")).toBe(true);
+    expect(check(contextFor(loadSnapshot("contoso-drifted"))).map((r) => r.status)).toEqual(["PASS", "PASS", "PASS", "PASS"]);
   });
 
   it("fails a consumer whose identity has no grant on its key, naming what is missing", () => {

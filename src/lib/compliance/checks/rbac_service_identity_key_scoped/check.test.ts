@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { contextFor, contosoHsm, loadSnapshot, roleAssignmentsUnreadable, pushError } from "../../../../../test/support/snapshots.js";
+import { coveredCheck } from "../../../../../test/support/controlCoverage.js";
 import { MANAGED_HSM_ROLES } from "../../../rbac/builtinRoles.js";
-import { check } from "./check.js";
+import { check as checkUnderTest } from "./check.js";
+import { metadata } from "./metadata.js";
+
+const check = coveredCheck(metadata.id, checkUnderTest);
 
 const SQL_IDENTITY = "b2000000-0000-4000-8000-000000000001";
 const STORAGE_IDENTITY = "b2000000-0000-4000-8000-000000000004";
@@ -9,8 +13,7 @@ const STORAGE_IDENTITY = "b2000000-0000-4000-8000-000000000004";
 describe("rbac_service_identity_key_scoped", () => {
   it("passes for every consumer identity of the reference estate", () => {
     const results = check(contextFor(loadSnapshot()));
-    expect(results).toHaveLength(4);
-    expect(results.every((r) => r.status === "PASS")).toBe(true);
+    expect(results.map((r) => r.status)).toEqual(["PASS", "PASS", "PASS", "PASS"]);
   });
 
   it("fails exactly the drifted storage identity granted at \"/\"", () => {

@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { contextFor, loadSnapshot, pushError } from "../../../../../test/support/snapshots.js";
-import { check } from "./check.js";
+import { coveredCheck } from "../../../../../test/support/controlCoverage.js";
+import { check as checkUnderTest } from "./check.js";
+import { metadata } from "./metadata.js";
+
+const check = coveredCheck(metadata.id, checkUnderTest);
 
 const UAMI = "/subscriptions/5f1c2b7e-9a41-4c0e-8d7b-2f6a1e3c9b10/resourceGroups/rg-contoso-sql/providers/Microsoft.ManagedIdentity/userAssignedIdentities/uami-sqlmi";
 

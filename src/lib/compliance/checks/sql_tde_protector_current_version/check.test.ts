@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { parseKeyReference } from "../../../estate/keyReference.js";
 import { contextFor, contosoHsm, loadSnapshot, pushError } from "../../../../../test/support/snapshots.js";
-import { check } from "./check.js";
+import { coveredCheck } from "../../../../../test/support/controlCoverage.js";
+import { check as checkUnderTest } from "./check.js";
+import { metadata } from "./metadata.js";
+
+const check = coveredCheck(metadata.id, checkUnderTest);
 
 const OLD = "https://contoso-prod-hsm.managedhsm.azure.net/keys/Contoso-SQLMI-CMK/f9ef3e015edc5e00df9e41d0db77989a";
 const LATEST = "https://contoso-prod-hsm.managedhsm.azure.net/keys/Contoso-SQLMI-CMK/59bc4f251b72b5a2c64e7a8d52b583dc";

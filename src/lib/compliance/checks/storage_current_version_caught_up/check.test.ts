@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { contextFor, contosoHsm, contosoPolicy, loadSnapshot, pushError } from "../../../../../test/support/snapshots.js";
-import { check } from "./check.js";
+import { coveredCheck } from "../../../../../test/support/controlCoverage.js";
+import { check as checkUnderTest } from "./check.js";
+import { metadata } from "./metadata.js";
+
+const check = coveredCheck(metadata.id, checkUnderTest);
 
 const OLD = "https://contoso-prod-hsm.managedhsm.azure.net/keys/Contoso-STORAGE-CMK/2db033a515437d38d0df690ae260affd";
 // The latest version (fe8a…) was created 2026-11-08T00:00Z; the snapshot was taken 2026-11-28.

@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { parseKeyReference } from "../../../estate/keyReference.js";
 import { contextFor, loadSnapshot, pushError } from "../../../../../test/support/snapshots.js";
-import { check } from "./check.js";
+import { coveredCheck } from "../../../../../test/support/controlCoverage.js";
+import { check as checkUnderTest } from "./check.js";
+import { metadata } from "./metadata.js";
+
+const check = coveredCheck(metadata.id, checkUnderTest);
 
 const account = (snapshot: ReturnType<typeof loadSnapshot>) => snapshot.consumers.storageAccounts![0]!;
 

@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { parseKeyReference } from "../../../estate/keyReference.js";
 import { contextFor, contosoHsm, loadSnapshot, pushError } from "../../../../../test/support/snapshots.js";
-import { check } from "./check.js";
+import { coveredCheck } from "../../../../../test/support/controlCoverage.js";
+import { check as checkUnderTest } from "./check.js";
+import { metadata } from "./metadata.js";
+
+const check = coveredCheck(metadata.id, checkUnderTest);
 
 const BASE = "https://contoso-prod-hsm.managedhsm.azure.net/keys/Contoso-STORAGE-CMK";
 
