@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { setMaxListeners } from "node:events";
 import { systemClock, type Clock } from "../clock.js";
 
 /** When the calls made inside `withDeadline` must be done; `signal` aborts at that moment. */
@@ -55,6 +56,8 @@ export function startDeadline(
   const now = clock.now().getTime();
   const expiresAtMs = Math.min(now + ms, notAfterMs);
   const controller = new AbortController();
+  // Every request in flight under the deadline listens on its signal: thousands at once is by design.
+  setMaxListeners(0, controller.signal);
   const unlink: (() => void)[] = [];
   for (const signal of linked) {
     if (!signal) continue;
