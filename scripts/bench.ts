@@ -1,99 +1,85 @@
 /**
- * `npm run bench`: how long KeyWarden takes on the reference estate and on a scaled one, end to end
- * through the real SDK clients against the emulator (loopback HTTPS, so network latency is ~0 and
- * the figures are KeyWarden's and the SDKs' own cost, plus the emulator's), and how long the pure
- * parts (evaluation, rendering) take. Prints medians of several runs.
+ * `npm run bench`: KeyWarden's scan end to end — collection through the real SDK clients and the request layer
+ * against the emulator (in its own process, 20 ms on every operation), evaluation of every control, every report
+ * format — on the reference estate and on generated ones of 1,000 and 10,000 consumers across 50 subscriptions and
+ * 10,000 in one subscription. Each estate runs in a process of its own (scripts/bench-estate.ts) so that its peak
+ * RSS is its own. Prints the figures, the lower bound each run is judged against, and the targets.
+ *
+ * Lower bound = max(requests × latency ÷ concurrency cap, longest chain of dependent requests × latency, ARM's
+ * token bucket): no client can collect faster against an ARM that answers in `latency` and throttles as ARM does.
  */
-import { readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { performance } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
-import { startEmulator } from "../emulator/index.js";
-import { keywardenEnv } from "../emulator/keywardenEnv.js";
-import { call } from "../emulator/test-support.js";
-import { createAzureClients } from "../src/lib/azure/clients.js";
-import { systemClock } from "../src/lib/clock.js";
-import { REGISTERED_CONTROLS } from "../src/lib/compliance/checks/index.js";
-import { evaluate } from "../src/lib/compliance/evaluate.js";
-import { loadControls } from "../src/lib/compliance/registry.js";
-import { loadConfig } from "../src/lib/config/load.js";
-import { collectEstate } from "../src/lib/inventory/collect.js";
-import { REPORT_FORMATS, renderReport } from "../src/lib/report/formats.js";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import type { EstateSpec } from "./bench-estate.js";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const LATENCY_MS = 20;
+const PAGE_SIZE = 100;
+const ESTATES: EstateSpec[] = [
+  { label: "Contoso reference", fixture: "contoso-reference", latencyMs: LATENCY_MS, pageSize: PAGE_SIZE },
+  { label: "1,000 consumers × 50 subscriptions", generate: { subscriptions: 50, consumers: 1_000 }, latencyMs: LATENCY_MS, pageSize: PAGE_SIZE },
+  { label: "10,000 consumers × 50 subscriptions", generate: { subscriptions: 50, consumers: 10_000 }, latencyMs: LATENCY_MS, pageSize: PAGE_SIZE },
+  { label: "10,000 consumers × 1 subscription", generate: { subscriptions: 1, consumers: 10_000 }, latencyMs: LATENCY_MS, pageSize: PAGE_SIZE },
+];
+const only = process.env.BENCH_ONLY?.split("|").map((s) => s.trim().toLowerCase());
 
-type Json = Record<string, unknown> & { storageAccounts: Json[]; virtualMachines: Json[]; sqlManagedInstances: Json[] };
-
-/** The reference estate with `factor` times more consumers (SQL MIs, VMs with disks, storage accounts). */
-function scaledFixture(factor: number): Json {
-  const base = JSON.parse(readFileSync(join(root, "emulator", "fixtures", "contoso-reference.json"), "utf8")) as Json;
-  const guid = (kind: number, i: number) => `d${kind}000000-0000-4000-8000-${String(i).padStart(12, "0")}`;
-  const clone = <T>(o: T): T => JSON.parse(JSON.stringify(o)) as T;
-  const sql = base.sqlManagedInstances[0]!;
-  const vms = base.virtualMachines;
-  const st = base.storageAccounts.find((s) => (s.encryption as Json | undefined)?.keySource === "Microsoft.Keyvault")!;
-  for (let i = 1; i < factor; i++) {
-    base.sqlManagedInstances.push({ ...clone(sql), name: `bench-sqlmi-${i}`, identity: { type: "SystemAssigned", principalId: guid(1, i) } });
-    for (const vm of vms.slice(0, 2)) base.virtualMachines.push({ ...clone(vm), name: `${String(vm.name)}-b${i}` });
-    for (let j = 0; j < 5; j++) base.storageAccounts.push({ ...clone(st), name: `benchst${i}x${j}`, identity: { type: "SystemAssigned", principalId: guid(2, i * 5 + j) } });
-  }
-  return { ...base, name: `contoso-x${factor}` };
+interface Figures {
+  label: string;
+  consumers: Record<string, number>;
+  subscriptions: number;
+  collectionErrors: number;
+  wallMs: number;
+  requests: number;
+  requestsByOperation: Record<string, number>;
+  throttledByEmulator: number;
+  throttledSeen: number;
+  retries: number;
+  peakInFlight: number;
+  cap: number;
+  latencyMs: number;
+  longestChain: number;
+  bucketBoundMs: number;
+  lowerBoundMs: number;
+  evaluateMs: number;
+  results: number;
+  renders: { format: string; ms: number; bytes: number }[];
+  peakRssMb: number;
+  scanRssMb: number;
+  jsonBytes: number;
+  collectCpuMs: number;
+  emulatorCpuMs: number;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-const ms = (x: number) => `${x.toFixed(x < 10 ? 2 : 0)} ms`;
+const s = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 2 : 0)} ms`);
+const mb = (bytes: number) => (bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(1)} kB`);
+const misses: string[] = [];
+const target = (ok: boolean, what: string) => {
+  if (!ok) misses.push(what);
+  return `${ok ? "met" : "MISSED"}: ${what}`;
+};
 
-async function benchEstate(label: string, fixture: string | Json) {
-  const emulator = await startEmulator({ fixture });
-  try {
-    const config = await loadConfig({
-      env: keywardenEnv(emulator),
-      readFile: (p) => readFile(p, "utf8"),
-    });
-    const controls = loadControls(REGISTERED_CONTROLS);
-    const collectTimes: number[] = [];
-    let snapshot = await collectEstate(config, createAzureClients(config.settings), systemClock); // warm-up (TLS, JIT)
-    await call(emulator, "POST", "/_emulator/reset", { token: null });
-    for (let i = 0; i < RUNS; i++) {
-      const clients = createAzureClients(config.settings); // fresh clients: each run pays the challenge round-trips, as a cold function does
-      const t0 = performance.now();
-      snapshot = await collectEstate(config, clients, systemClock);
-      collectTimes.push(performance.now() - t0);
-    }
-    const counts = (await call(emulator, "GET", "/_emulator/requests", { token: null })).body as { counts: Record<string, number> };
-    const requests = Object.values(counts.counts).reduce((a, b) => a + b, 0) / RUNS;
-
-    const evalTimes: number[] = [];
-    let report = evaluate(snapshot, config.policy, controls, { now: new Date() });
-    for (let i = 0; i < RUNS * 4; i++) {
-      const t0 = performance.now();
-      report = evaluate(snapshot, config.policy, controls, { now: new Date() });
-      evalTimes.push(performance.now() - t0);
-    }
-    const renderTimes = Object.fromEntries(
-      REPORT_FORMATS.map((format) => {
-        const times: number[] = [];
-        for (let i = 0; i < RUNS * 4; i++) {
-          const t0 = performance.now();
-          renderReport(report, format);
-          times.push(performance.now() - t0);
-        }
-        return [format, median(times)];
-      }),
-    );
-    const c = snapshot.consumers;
-    const results = report.controls.reduce((n, o) => n + o.results.length, 0);
-    console.log(`\n${label}: ${c.sqlManagedInstances?.length ?? "?"} SQL MIs, ${c.diskEncryptionSets?.length ?? "?"} DES, ${c.virtualMachines?.length ?? "?"} VMs, ${c.disks?.length ?? "?"} disks, ${c.storageAccounts?.length ?? "?"} storage accounts; ${snapshot.errors.length} collection errors`);
-    console.log(`  collect (SDK → emulator)   median ${ms(median(collectTimes))} over ${RUNS} runs, ${requests.toFixed(0)} requests per run`);
-    console.log(`  evaluate (${controls.length} controls, ${results} results)  median ${ms(median(evalTimes))}`);
-    console.log(`  render                     ${Object.entries(renderTimes).map(([f, t]) => `${f} ${ms(t)}`).join(", ")}`);
-  } finally {
-    await emulator.close();
+console.log(`KeyWarden benchmark — node ${process.version}; ${LATENCY_MS} ms on every emulated operation, ARM pages of ${PAGE_SIZE}`);
+for (const estate of ESTATES) {
+  if (only && !only.some((o) => estate.label.toLowerCase().includes(o))) continue;
+  const run = spawnSync(process.execPath, ["--import", "tsx", join(import.meta.dirname, "bench-estate.ts"), JSON.stringify(estate)], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 64 * 1024 * 1024 });
+  if (run.status !== 0) throw new Error(`${estate.label}: the benchmark process failed (${run.status})`);
+  const f = JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}") as Figures;
+  const c = f.consumers;
+  console.log(`\n${f.label}: ${f.subscriptions} subscriptions; ${c.sqlManagedInstances} SQL MIs, ${c.diskEncryptionSets} DES, ${c.virtualMachines} VMs, ${c.disks} disks, ${c.storageAccounts} storage accounts; ${f.collectionErrors} collection errors`);
+  console.log(`  collect       ${s(f.wallMs)} wall; ${f.requests} requests (cap ${f.cap}, peak ${f.peakInFlight} in flight); ${f.retries} retries; 429s: ${f.throttledByEmulator} served, ${f.throttledSeen} seen`);
+  console.log(`  cpu           KeyWarden ${s(f.collectCpuMs)}, emulator ${s(f.emulatorCpuMs)} during collection (2 cores)`);
+  console.log(`  lower bound   ${s(f.lowerBoundMs)} = max(${f.requests} × ${f.latencyMs} ms ÷ ${f.cap} = ${s((f.requests * f.latencyMs) / f.cap)}, chain ${f.longestChain} × ${f.latencyMs} ms = ${s(f.longestChain * f.latencyMs)}${f.bucketBoundMs > 0 ? `, ARM token bucket ${s(f.bucketBoundMs)} (binds)` : ""}); ratio ${(f.wallMs / f.lowerBoundMs).toFixed(2)}`);
+  console.log(`  by operation  ${Object.entries(f.requestsByOperation).sort(([, a], [, b]) => b - a).map(([op, n]) => `${op} ${n}`).join(", ")}`);
+  console.log(`  evaluate      ${s(f.evaluateMs)} (${f.results} results, median of 5)`);
+  console.log(`  render        ${f.renders.map((r) => `${r.format} ${s(r.ms)} ${mb(r.bytes)}`).join(", ")}`);
+  console.log(`  peak RSS      ${f.scanRssMb.toFixed(0)} MB for the scan (collect, evaluate, one JSON report of ${mb(f.jsonBytes)}); ${f.peakRssMb.toFixed(0)} MB after every format and the timing loops`);
+  if (f.label.startsWith("10,000 consumers × 50")) {
+    console.log(`  ${target(f.wallMs <= 1.5 * f.lowerBoundMs, `collection within 1.5× the lower bound (${(f.wallMs / f.lowerBoundMs).toFixed(2)}×)`)}`);
+    console.log(`  ${target(f.evaluateMs < 300, `evaluation under 300 ms (${s(f.evaluateMs)})`)}`);
+    console.log(`  ${target(f.scanRssMb < 512, `a whole scan with its report under 512 MB RSS (${f.scanRssMb.toFixed(0)} MB)`)}`);
+  }
+  if (f.label.startsWith("10,000 consumers × 1")) {
+    console.log(`  ${target(f.throttledByEmulator === 0, `zero 429s (${f.throttledByEmulator})`)}`);
+    console.log(`  ${target(f.wallMs <= 1.2 * f.bucketBoundMs, `within 1.2× the token-bucket bound (${(f.wallMs / f.bucketBoundMs).toFixed(2)}×)`)}`);
   }
 }
-
-console.log(`KeyWarden benchmark — node ${process.version}, ${RUNS} runs per figure (BENCH_RUNS to change)`);
-await benchEstate("Contoso reference estate", "contoso-reference");
-await benchEstate("Contoso estate ×20 consumers", scaledFixture(20));
+console.log(misses.length === 0 ? "\nEvery target met." : `\nTargets missed: ${misses.join("; ")}`);

@@ -8,7 +8,7 @@ import type {
   RoleDefinitionSnapshot,
 } from "../estate/snapshot.js";
 import { sameResourceId } from "../estate/resourceId.js";
-import { hsmHost } from "../estate/keyReference.js";
+import { hsmHost, parseKeyReference } from "../estate/keyReference.js";
 import { hsmRef, keyRef } from "../estate/partRef.js";
 import type { PartRef } from "../estate/snapshot.js";
 import { roleDefinitionGuid } from "../rbac/builtinRoles.js";
@@ -26,7 +26,27 @@ export interface HsmPair {
   about: PartRef;
 }
 
+/**
+ * Lookups memoised per check context: one evaluation shares one context across every control and
+ * never changes its snapshot, and a control asks for them once per consumer.
+ */
+function memo<T>(cache: WeakMap<CheckContext, T>, ctx: CheckContext, make: () => T): T {
+  let value = cache.get(ctx);
+  if (value === undefined) {
+    value = make();
+    cache.set(ctx, value);
+  }
+  return value;
+}
+
+const hsmPairCache = new WeakMap<CheckContext, HsmPair[]>();
+const keyPairCache = new WeakMap<CheckContext, KeyPair[]>();
+
 export function hsmPairs(ctx: CheckContext): HsmPair[] {
+  return memo(hsmPairCache, ctx, () => collectHsmPairs(ctx));
+}
+
+function collectHsmPairs(ctx: CheckContext): HsmPair[] {
   return ctx.policy.managedHsms.map((policy) => {
     const hsm = ctx.snapshot.managedHsms.find((h) => sameResourceId(h.resourceId, policy.resourceId)) ?? emptyHsm(policy);
     return { policy, hsm, resource: { id: policy.resourceId, name: policy.name }, about: hsmRef(policy.resourceId) };
@@ -63,6 +83,10 @@ export interface KeyPair extends HsmPair {
 
 /** Every configured key of every configured HSM, with what was collected about it. */
 export function keyPairs(ctx: CheckContext): KeyPair[] {
+  return memo(keyPairCache, ctx, () => collectKeyPairs(ctx));
+}
+
+function collectKeyPairs(ctx: CheckContext): KeyPair[] {
   return hsmPairs(ctx).flatMap((pair) =>
     pair.policy.keys.map((keyPolicy) => {
       const found = pair.hsm.keys?.find((k) => k.name.toLowerCase() === keyPolicy.name.toLowerCase());
@@ -118,8 +142,8 @@ export function versionInUse(consumer: Consumer): string | null {
   const ref = consumerKeyReference(consumer);
   if (ref?.version) return ref.version;
   if (consumer.kind === "storageAccount" && consumer.currentVersionedKeyIdentifier) {
-    const parts = new URL(consumer.currentVersionedKeyIdentifier).pathname.split("/").filter(Boolean);
-    return parts[2] ?? null;
+    // https://<host>/keys/<name>/<version>: the version is the path's third segment.
+    return parseKeyReference(consumer.currentVersionedKeyIdentifier)?.version ?? null;
   }
   return null;
 }

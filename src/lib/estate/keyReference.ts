@@ -21,8 +21,16 @@ export function parseKeyReference(url: string | undefined): KeyReference | null 
 
 /** Host (with port, if any) of an HSM data-plane URI, lower-cased, for comparing with KeyReference.host. */
 export function hsmHost(hsmUri: string): string {
-  return new URL(hsmUri).host.toLowerCase();
+  // Asked once per consumer per control, of the same few HSM URIs: parse each once.
+  let host = hosts.get(hsmUri);
+  if (host === undefined) {
+    host = new URL(hsmUri).host.toLowerCase();
+    if (hosts.size < 1000) hosts.set(hsmUri, host);
+  }
+  return host;
 }
+
+const hosts = new Map<string, string>();
 
 /** Builds the key URL a storage account uses from its vault URI, key name and (optional) version. */
 export function storageKeyUrl(keyVaultUri: string | undefined, keyName: string | undefined, keyVersion: string | undefined): string | undefined {

@@ -51,8 +51,15 @@ export function isScopeOfKeys(scope: string, keyNames: readonly string[]): boole
   return keyNames.some((k) => normalScope(scope) === normalScope(keyScope(k)));
 }
 
+/** Compiled wildcard patterns: a role's few patterns are tested against every consumer's actions. */
+const patterns = new Map<string, RegExp>();
+
 function matches(pattern: string, action: string): boolean {
-  const regex = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, "\\$&")).join(".*")}$`, "i");
+  let regex = patterns.get(pattern);
+  if (regex === undefined) {
+    regex = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, "\\$&")).join(".*")}$`, "i");
+    patterns.set(pattern, regex);
+  }
   return regex.test(action);
 }
 
@@ -63,6 +70,18 @@ export function roleGrants(definition: RoleDefinitionSnapshot, action: string): 
 
 /** The data actions a role effectively grants (wildcards expanded over the known Managed HSM actions). */
 export function grantedDataActions(definition: RoleDefinitionSnapshot): string[] {
+  // The same role is judged for every consumer identity; a snapshot's definitions are not changed once read.
+  let granted = grantedCache.get(definition.permissions);
+  if (granted === undefined) {
+    granted = computeGrantedDataActions(definition);
+    grantedCache.set(definition.permissions, granted);
+  }
+  return [...granted];
+}
+
+const grantedCache = new WeakMap<RoleDefinitionSnapshot["permissions"], string[]>();
+
+function computeGrantedDataActions(definition: RoleDefinitionSnapshot): string[] {
   const literal = definition.permissions.flatMap((p) => p.dataActions.filter((d) => !d.includes("*")));
   const candidates = new Map([...MANAGED_HSM_DATA_ACTIONS, ...literal].map((a) => [a.toLowerCase(), a]));
   return [...candidates.values()].filter((a) => roleGrants(definition, a));
@@ -149,6 +168,20 @@ const CONSUMER_LISTS = [
 
 /** The consumers of an HSM's keys, and what could not be read about them. */
 export function hsmConsumers(ctx: CheckContext, hsm: ManagedHsmSnapshot, hsmResource: ResourceRef): HsmConsumers {
+  // Three controls ask for the same HSM's consumers in one evaluation (one context, one snapshot).
+  const perHsm = hsmConsumerCache.get(ctx) ?? new Map<ManagedHsmSnapshot, HsmConsumers>();
+  hsmConsumerCache.set(ctx, perHsm);
+  let found = perHsm.get(hsm);
+  if (found === undefined) {
+    found = collectHsmConsumers(ctx, hsm, hsmResource);
+    perHsm.set(hsm, found);
+  }
+  return found;
+}
+
+const hsmConsumerCache = new WeakMap<CheckContext, Map<ManagedHsmSnapshot, HsmConsumers>>();
+
+function collectHsmConsumers(ctx: CheckContext, hsm: ManagedHsmSnapshot, hsmResource: ResourceRef): HsmConsumers {
   const gaps: ConsumerGap[] = [];
   for (const { part, label } of CONSUMER_LISTS) {
     for (const unread of unreadSubscriptions(ctx, part)) {

@@ -2,7 +2,7 @@ import { hsmHost } from "../../../estate/keyReference.js";
 import { consumerRef } from "../../../estate/partRef.js";
 import { isUnread } from "../../query/unread.js";
 import type { Consumer, ConsumersSnapshot, SnapshotPart } from "../../../estate/snapshot.js";
-import { sameResourceId } from "../../../estate/resourceId.js";
+import { resourceKey } from "../../../estate/resourceId.js";
 import { consumerKeyReference, keyPairs } from "../../query.js";
 import { errorsFor, resultsFor } from "../../result.js";
 import type { CheckContext, ControlResult, EvidenceValue } from "../../types.js";
@@ -16,6 +16,8 @@ const LISTS: Record<string, { list: keyof ConsumersSnapshot; part: SnapshotPart;
 
 export function check(ctx: CheckContext): ControlResult[] {
   const r = resultsFor(metadata, ctx);
+  const byId = new Map<string, Consumer>();
+  for (const { list } of Object.values(LISTS)) for (const c of ctx.snapshot.consumers[list] as Consumer[]) byId.set(resourceKey(c.resourceId), c);
   return keyPairs(ctx).flatMap((pair) =>
     pair.keyPolicy.expectedConsumers.map((id): ControlResult => {
       const [, sub = "", type = "", name = id] = /^\/subscriptions\/([^/]+)\/resourceGroups\/[^/]+\/providers\/([^/]+\/[^/]+)\/([^/]+)$/i.exec(id) ?? [];
@@ -23,13 +25,12 @@ export function check(ctx: CheckContext): ControlResult[] {
       const expected = `${pair.keyResource.id} (any version)`;
       const target = LISTS[type.toLowerCase()];
       if (!target) return r.fail({ resource, message: `${id} is not a consumer KeyWarden can check.`, observed: "unsupported resource type", expected });
-      const list = ctx.snapshot.consumers[target.list] as Consumer[];
       const unread = isUnread(ctx, target.part, sub);
       if (unread.length > 0 || !pair.hsm.hsmUri) {
         const errors = unread.length > 0 ? unread : errorsFor(ctx, "managedHsm", pair.about);
         return r.unknown({ resource, message: `Whether ${target.label} ${name} uses ${pair.keyResource.name} is unknown: the data could not be read.`, expected, errors });
       }
-      const consumer = list.find((c) => sameResourceId(c.resourceId, id));
+      const consumer = byId.get(resourceKey(id));
       if (!consumer) {
         return r.fail({
           resource,

@@ -15,6 +15,7 @@ import {
   normalScope,
   principalResource,
   rbacErrors,
+  type ConsumerIdentity,
   type HsmConsumers,
 } from "../../query/rbac.js";
 import { resultsFor } from "../../result.js";
@@ -33,12 +34,20 @@ export function check(ctx: CheckContext): ControlResult[] {
     // Principals whose roles reach keys, or whose roles could not be resolved (they might).
     const candidates = hsm.roleAssignments.filter((a) => assignmentDataActions(hsm, a)?.some(isKeyDataAction) ?? true);
     const principalIds = [...new Map(candidates.map((a) => [a.principalId.toLowerCase(), a.principalId])).values()];
-    return principalIds.map((principalId) => judge(ctx, r, policy, hsm, consumers, principalId));
+    const identities = new Map(consumerIdentities(consumers.consumers).map((i) => [i.principalId.toLowerCase(), i]));
+    return principalIds.map((principalId) => judge(ctx, r, policy, hsm, consumers, identities.get(principalId.toLowerCase()), principalId));
   });
 }
 
-function judge(ctx: CheckContext, r: ReturnType<typeof resultsFor>, policy: ManagedHsmPolicy, hsm: ManagedHsmSnapshot, consumers: HsmConsumers, principalId: string): ControlResult {
-  const identity = consumerIdentities(consumers.consumers).find((i) => i.principalId.toLowerCase() === principalId.toLowerCase());
+function judge(
+  ctx: CheckContext,
+  r: ReturnType<typeof resultsFor>,
+  policy: ManagedHsmPolicy,
+  hsm: ManagedHsmSnapshot,
+  consumers: HsmConsumers,
+  identity: ConsumerIdentity | undefined,
+  principalId: string,
+): ControlResult {
   const consumerKeys = identity?.keyNames ?? [];
   const resource = principalResource(policy, principalId, identity?.resource.name);
   const held = assignmentsOf(hsm, principalId).map((a) => ({ assignment: a, actions: assignmentDataActions(hsm, a) }));
