@@ -86,10 +86,25 @@ export function getVersionOrThrow(hsm: HsmState, name: string, version?: string)
   return { key, version: v };
 }
 
-/** Public material of a version, generated once (async, off the event loop) and cached. */
+/**
+ * Public material of a version, generated once (async, off the event loop) and cached. Fixture version ids
+ * are deterministic, so the cache outlives a reset or a fixture reload: a 3072-bit RSA key takes the
+ * emulator about a second to make, which would otherwise dominate every scan after a reset.
+ */
 export function materialOf(key: HsmKey, v: KeyVersion): Promise<PublicKeyMaterial> {
   if (!v.material) {
-    v.material = (async (): Promise<PublicKeyMaterial> => {
+    const cacheKey = `${key.kty}/${key.keySize ?? ""}/${key.curve ?? ""}/${v.version}`;
+    v.material = materialCache.get(cacheKey) ?? generateMaterial(key);
+    if (materialCache.size < 10_000) materialCache.set(cacheKey, v.material);
+  }
+  return v.material;
+}
+
+const materialCache = new Map<string, Promise<PublicKeyMaterial>>();
+
+function generateMaterial(key: HsmKey): Promise<PublicKeyMaterial> {
+  {
+    return (async (): Promise<PublicKeyMaterial> => {
       if (key.kty.startsWith("RSA")) {
         const { publicKey } = await generateKeyPairAsync("rsa", { modulusLength: key.keySize ?? 2048 });
         const jwk = publicKey.export({ format: "jwk" });
@@ -104,7 +119,6 @@ export function materialOf(key: HsmKey, v: KeyVersion): Promise<PublicKeyMateria
       return {}; // oct-HSM: symmetric, nothing public
     })();
   }
-  return v.material;
 }
 
 const newVersionId = (): string => randomBytes(16).toString("hex");

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { PolicyDocument } from "../config/types.js";
 import { ensureError } from "../errors.js";
+import { sortedKeys } from "../text/sortedJson.js";
 import type { CollectionError, EstateSnapshot } from "../estate/snapshot.js";
 import {
   AREAS,
@@ -135,21 +136,5 @@ export function snapshotHash(snapshot: EstateSnapshot): string {
 }
 
 export function canonicalJson(value: unknown): string {
-  // The native serialiser with keys sorted by a replacer: the same text as a recursive one (code-unit key
-  // order, undefined dropped from objects and null in arrays), at a fraction of the cost on a large estate.
-  return JSON.stringify(value ?? null, sortKeys) ?? "null";
+  return JSON.stringify(value ?? null, sortedKeys()) ?? "null";
 }
-
-function sortKeys(_key: string, value: unknown): unknown {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
-  const keys = Object.keys(value);
-  let ordered = true;
-  for (let i = 1; i < keys.length && ordered; i++) ordered = (keys[i - 1] as string) < (keys[i] as string);
-  // Most small objects (evidence, references) already are: no copy for them.
-  if (ordered) return value;
-  const sorted: Record<string, unknown> = {};
-  for (const key of keys.sort()) sorted[key] = (value as Record<string, unknown>)[key];
-  return sorted;
-}
-
-export { STATUSES };

@@ -1,4 +1,5 @@
 import type { ComplianceReport } from "../compliance/evaluate.js";
+import { sortedKeys } from "../text/sortedJson.js";
 
 /** Names the document type, so a consumer can tell a KeyWarden report from any other JSON. */
 export const REPORT_KIND = "keywarden.compliance-report";
@@ -10,15 +11,7 @@ export const REPORT_KIND = "keywarden.compliance-report";
  */
 export function renderJson(report: ComplianceReport): string {
   const { schemaVersion, ...rest } = report;
-  const document = { kind: REPORT_KIND, schemaVersion, ...(sortKeys(rest) as object) };
-  return `${JSON.stringify(document, null, 2)}\n`;
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value === null || typeof value !== "object") return value;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return Object.fromEntries(entries.map(([k, v]) => [k, sortKeys(v)]));
+  const top = Object.keys(rest).sort() as (keyof typeof rest)[];
+  const document = { kind: REPORT_KIND, schemaVersion, ...Object.fromEntries(top.map((k) => [k, rest[k]])) };
+  return `${JSON.stringify(document, sortedKeys(document), 2)}\n`;
 }
