@@ -3,7 +3,8 @@
  * against the emulator (in its own process, 20 ms on every operation), evaluation of every control, every report
  * format — on the reference estate and on generated ones of 1,000 and 10,000 consumers across 50 subscriptions and
  * 10,000 in one subscription. Each estate runs in a process of its own (scripts/bench-estate.ts) so that its peak
- * RSS is its own. Prints the figures, the lower bound each run is judged against, and the targets.
+ * RSS is its own, and as KeyWarden is deployed: compiled to JavaScript first (into .keywarden/bench-build), not
+ * through tsx's on-the-fly compiler, whose hooks and source maps would be counted as KeyWarden's CPU and memory. Prints the figures, the lower bound each run is judged against, and the targets.
  *
  * Lower bound = max(requests × latency ÷ concurrency cap, longest chain of dependent requests × latency, ARM's
  * token bucket): no client can collect faster against an ARM that answers in `latency` and throttles as ARM does.
@@ -58,10 +59,20 @@ const target = (ok: boolean, what: string) => {
   return `${ok ? "met" : "MISSED"}: ${what}`;
 };
 
+const root = join(import.meta.dirname, "..");
+const build = join(root, ".keywarden", "bench-build");
+const tsc = spawnSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", join(root, "tsconfig.json"), "--noEmit", "false", "--outDir", build], { stdio: "inherit" });
+if (tsc.status !== 0) throw new Error("the benchmark build (tsc) failed");
+
 console.log(`KeyWarden benchmark — node ${process.version}; ${LATENCY_MS} ms on every emulated operation, ARM pages of ${PAGE_SIZE}`);
 for (const estate of ESTATES) {
   if (only && !only.some((o) => estate.label.toLowerCase().includes(o))) continue;
-  const run = spawnSync(process.execPath, ["--import", "tsx", join(import.meta.dirname, "bench-estate.ts"), JSON.stringify(estate)], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 64 * 1024 * 1024 });
+  const run = spawnSync(process.execPath, [join(build, "scripts", "bench-estate.js"), JSON.stringify(estate)], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, BENCH_REPO_ROOT: root },
+  });
   if (run.status !== 0) throw new Error(`${estate.label}: the benchmark process failed (${run.status})`);
   const f = JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}") as Figures;
   const c = f.consumers;

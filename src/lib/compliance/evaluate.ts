@@ -138,3 +138,4 @@ export function snapshotHash(snapshot: EstateSnapshot): string {
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value ?? null, sortedKeys()) ?? "null";
 }
+export { STATUSES };

@@ -56,11 +56,15 @@ async function collectWithin(config: KeyWardenConfig, clients: AzureClients, clo
     }
   };
 
-  const managedHsms = await Promise.all(config.policy.managedHsms.map((hsm) => collectManagedHsm(hsm, config.settings, clients, attempt)));
-  const hosts = new Set(managedHsms.map((h) => (h.hsmUri ? hsmHost(h.hsmUri) : undefined)).filter((h): h is string => h !== undefined));
+  const hsmsRead = Promise.all(config.policy.managedHsms.map((hsm) => collectManagedHsm(hsm, config.settings, clients, attempt)));
   const subscriptions = [...new Set(config.policy.subscriptions.map((s) => s.toLowerCase()))];
   const expected = new Set(config.policy.managedHsms.flatMap((h) => h.keys.flatMap((k) => k.expectedConsumers.map(resourceKey))));
-  const consumers = await collectConsumers(subscriptions, { hsmHosts: hosts, expected }, clients, attempt);
+  // Consumers are listed while the HSMs are read; only keeping the ones that are ours waits for the HSMs' hosts.
+  const scope = hsmsRead.then((hsms): ConsumerScope => ({
+    hsmHosts: new Set(hsms.map((h) => (h.hsmUri ? hsmHost(h.hsmUri) : undefined)).filter((h): h is string => h !== undefined)),
+    expected,
+  }));
+  const [managedHsms, consumers] = await Promise.all([hsmsRead, collectConsumers(subscriptions, scope, clients, attempt)]);
 
   return {
     schemaVersion: SNAPSHOT_SCHEMA_VERSION,
@@ -240,8 +244,11 @@ type Ours = (host: string | undefined, resourceId: string) => boolean;
  * per resource) and kept when their key lives in one of our HSMs, or when the policy expects them.
  * Each subscription is judged on its own lists, so one that cannot be read leaves the others known.
  */
-async function collectConsumers(subscriptions: string[], scope: ConsumerScope, clients: AzureClients, attempt: Attempt): Promise<ConsumersSnapshot> {
-  const ours: Ours = (host, resourceId) => (host !== undefined && scope.hsmHosts.has(host)) || scope.expected.has(resourceKey(resourceId));
+async function collectConsumers(subscriptions: string[], scopeRead: Promise<ConsumerScope>, clients: AzureClients, attempt: Attempt): Promise<ConsumersSnapshot> {
+  const ours = async (): Promise<Ours> => {
+    const scope = await scopeRead;
+    return (host, resourceId) => (host !== undefined && scope.hsmHosts.has(host)) || scope.expected.has(resourceKey(resourceId));
+  };
 
   const perSubscription = await eachOf(subscriptions, async (sub) => {
     const id = `/subscriptions/${sub}`;
@@ -253,9 +260,10 @@ async function collectConsumers(subscriptions: string[], scope: ConsumerScope, c
       attempt("consumers.virtualMachines", about, id, "virtualMachines.listAll", () => clients.compute.listVirtualMachines(sub)),
       attempt("consumers.storageAccounts", about, id, "storageAccounts.list", () => clients.storage.listStorageAccounts(sub)),
     ]);
-    const diskEncryptionSets = allDes?.filter((d) => ours(d.keyReference?.host, d.resourceId)) ?? null;
+    const isOurs = await ours();
+    const diskEncryptionSets = allDes?.filter((d) => isOurs(d.keyReference?.host, d.resourceId)) ?? null;
     const storageAccounts =
-      allStorage?.filter((s) => (s.keySource?.toLowerCase() === "microsoft.keyvault" && ours(s.keyReference?.host, "")) || ours(undefined, s.resourceId)) ?? [];
+      allStorage?.filter((s) => (s.keySource?.toLowerCase() === "microsoft.keyvault" && isOurs(s.keyReference?.host, "")) || isOurs(undefined, s.resourceId)) ?? [];
     return { sqlManagedInstances: sqlManagedInstances ?? [], diskEncryptionSets: diskEncryptionSets ?? [], ...disksInScope(diskEncryptionSets, allDisks, allVms), storageAccounts };
   });
 
@@ -268,7 +276,7 @@ async function collectConsumers(subscriptions: string[], scope: ConsumerScope, c
   };
 }
 
-async function collectSqlManagedInstances(sub: string, ours: Ours, clients: AzureClients, attempt: Attempt): Promise<SqlManagedInstanceConsumer[] | null> {
+async function collectSqlManagedInstances(sub: string, ours: () => Promise<Ours>, clients: AzureClients, attempt: Attempt): Promise<SqlManagedInstanceConsumer[] | null> {
   const instances = await attempt("consumers.sqlManagedInstances", subscriptionRef(sub), `/subscriptions/${sub}`, "managedInstances.list", () =>
     clients.sql.listManagedInstances(sub),
   );
@@ -284,7 +292,8 @@ async function collectSqlManagedInstances(sub: string, ours: Ours, clients: Azur
     return { ...mi, encryptionProtector, keys };
   });
   // An instance whose protector could not be read is kept: it may be ours, and dropping it would hide it.
-  return detailed.filter((mi) => mi.encryptionProtector === null || ours(mi.encryptionProtector.keyReference?.host, mi.resourceId));
+  const isOurs = await ours();
+  return detailed.filter((mi) => mi.encryptionProtector === null || isOurs(mi.encryptionProtector.keyReference?.host, mi.resourceId));
 }
 
 /**
