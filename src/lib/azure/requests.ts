@@ -154,28 +154,52 @@ export function createRequestLayer(options: RequestLayerOptions): RequestLayer {
     return bucket;
   };
 
-  /** Waits for a token (without holding a slot), then for a slot; the token is taken only once the slot is held, so it is spent when the try goes out. */
+  /**
+   * Waits for a token (without holding a slot), then for a slot; the token is taken only once the slot is
+   * held, so it is spent when the try goes out. The tries of one bucket take turns, first come first
+   * served: with thousands waiting on one subscription's bucket, letting all of them sleep and wake for
+   * every token cost 30 s of CPU in a 90 s scan (measured with npm run bench); in turn, one sleeps.
+   */
   async function admit(target: RequestTarget, url: URL, method: string, signal: AbortSignal): Promise<() => void> {
     const hsmSlot = target === "hsm" ? await hsmLimit(url.host.toLowerCase()).acquire(signal) : undefined;
     try {
       const bucket = target === "arm" ? armBucket(url, method) : undefined;
-      for (;;) {
-        const wait = bucket?.msUntilToken() ?? 0;
-        if (wait > 0) await sleep(wait, signal);
-        const slot = await global.acquire(signal);
-        if (!bucket || bucket.tryTake()) {
-          return () => {
-            slot();
-            hsmSlot?.();
-          };
-        }
+      const slot = bucket ? await inTurn(bucket, () => tokenThenSlot(bucket, signal)) : await global.acquire(signal);
+      return () => {
         slot();
-      }
+        hsmSlot?.();
+      };
     } catch (error) {
       hsmSlot?.();
       throw error;
     }
   }
+
+  async function tokenThenSlot(bucket: TokenBucket, signal: AbortSignal): Promise<() => void> {
+    for (;;) {
+      const wait = bucket.msUntilToken();
+      if (wait > 0) await sleep(wait, signal);
+      const slot = await global.acquire(signal);
+      if (bucket.tryTake()) return slot;
+      slot();
+    }
+  }
+
+  /** Runs `fn` after every earlier caller's for the same bucket has finished (an aborted one finishes at once). */
+  function inTurn<T>(bucket: TokenBucket, fn: () => Promise<T>): Promise<T> {
+    const previous = turns.get(bucket) ?? Promise.resolve();
+    const mine = previous.then(fn);
+    turns.set(
+      bucket,
+      mine.then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
+    return mine;
+  }
+
+  const turns = new WeakMap<TokenBucket, Promise<void>>();
 
   /** One try under its own timeout; the deadline's signal aborts it too. Never throws for an HTTP status. */
   async function tryOnce(request: PipelineRequest, agent: Agent | undefined, deadline: Deadline): Promise<TryOutcome & { raw?: PipelineResponse; thrown?: unknown }> {
