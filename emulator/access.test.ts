@@ -2,18 +2,16 @@
  * The consumer access model and native auto-rotation on the emulator clock, driven through the real SDK clients
  * (RBAC by hand, as azure-wire.md §1.6: there is no installable SDK for Managed HSM local RBAC).
  */
-import https from "node:https";
 import { ComputeManagementClient } from "@azure/arm-compute";
 import { SqlManagementClient } from "@azure/arm-sql";
 import { StorageManagementClient } from "@azure/arm-storage";
 import { isRestError } from "@azure/core-rest-pipeline";
 import { KeyClient } from "@azure/keyvault-keys";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { emulatorPerFile } from "./emulatorPerFile.js";
 import { holdsWrapAndUnwrap, indexHsm, UNWRAP_ACTION, WRAP_ACTION } from "./backend/access.js";
 import type { HsmState } from "./backend/state.js";
-import type { EmulatorHandle } from "./index.js";
-import { startEmulator } from "./index.js";
-import { call, hsmHost, loopbackLookup, staticCredential, SUBSCRIPTION_ID, unsignedJwt } from "./test-support.js";
+import { call, hsmHost, staticCredential, SUBSCRIPTION_ID, unsignedJwt } from "./test-support.js";
 
 const NOW = new Date("2026-11-28T12:00:00.000Z");
 const HSM = "Contoso-PROD-HSM";
@@ -31,33 +29,21 @@ interface AccessView {
   transitions: { at: string; resourceId: string; kind: string; accessible: boolean; code?: string; reason?: string }[];
 }
 
-let emu: EmulatorHandle;
-let agent: https.Agent;
 
-beforeAll(async () => {
-  emu = await startEmulator({ fixture: "contoso-reference", now: NOW, lroPolls: 1 });
-  agent = new https.Agent({ ca: emu.caPem, lookup: loopbackLookup, keepAlive: true });
-});
-afterAll(async () => {
-  agent?.destroy();
-  await emu?.close();
-});
-beforeEach(async () => {
-  await call(emu, "POST", "/_emulator/reset", { token: null });
-});
+const t = emulatorPerFile(() => ({ fixture: "contoso-reference", now: NOW, lroPolls: 1 }));
 
-const arm = () => ({ endpoint: emu.endpoint, tlsOptions: { ca: emu.caPem }, retryOptions: { maxRetries: 0 } });
+const arm = () => ({ endpoint: t.emu.endpoint, tlsOptions: { ca: t.emu.caPem }, retryOptions: { maxRetries: 0 } });
 const poll = { updateIntervalInMs: 0 };
-const keys = () => new KeyClient(emu.hsmUri(HSM), staticCredential(), { agent, retryOptions: { maxRetries: 0 } });
+const keys = () => new KeyClient(t.emu.hsmUri(HSM), staticCredential(), { agent: t.agent, retryOptions: { maxRetries: 0 } });
 /** The newest version's properties (no key material, which the emulator would have to generate). */
 const latestVersion = async (name: string) => {
   const all = [];
   for await (const v of keys().listPropertiesOfKeyVersions(name)) all.push(v);
   return all.sort((a, b) => a.createdOn!.getTime() - b.createdOn!.getTime()).pop()!;
 };
-const access = async (): Promise<AccessView> => (await call(emu, "GET", "/_emulator/access", { token: null })).body as AccessView;
-const lost = async (): Promise<{ count: number; transitions: AccessView["transitions"] }> => (await call(emu, "GET", "/_emulator/access/lost", { token: null })).body;
-const advance = (d: string) => call(emu, "POST", "/_emulator/clock", { token: null, body: { advance: d } });
+const access = async (): Promise<AccessView> => (await call(t.emu, "GET", "/_emulator/access", { token: null })).body as AccessView;
+const lost = async (): Promise<{ count: number; transitions: AccessView["transitions"] }> => (await call(t.emu, "GET", "/_emulator/access/lost", { token: null })).body;
+const advance = (d: string) => call(t.emu, "POST", "/_emulator/clock", { token: null, body: { advance: d } });
 const consumer = (view: AccessView, name: string) => {
   const c = view.consumers.find((x) => x.resourceId.toLowerCase().endsWith(`/${name.toLowerCase()}`));
   if (!c) throw new Error(`no consumer named ${name} in the access view`);
@@ -76,7 +62,7 @@ describe("access model: the reference estate", () => {
   });
 
   it("the drifted estate starts accessible too, and its storage account loses access when its key version expires", async () => {
-    await call(emu, "POST", "/_emulator/fixture", { token: null, body: { name: "contoso-drifted" } });
+    await call(t.emu, "POST", "/_emulator/fixture", { token: null, body: { name: "contoso-drifted" } });
     try {
       const start = await access();
       expect(start.consumers).toHaveLength(4);
@@ -89,8 +75,8 @@ describe("access model: the reference estate", () => {
       expect(after.transitions[0]).toMatchObject({ at: "2026-12-04T12:00:00.000Z", kind: "storageAccount", accessible: false, code: "KeyVersionExpired" });
     } finally {
       // A fixture load keeps the clock where it is; the other tests expect NOW.
-      await call(emu, "POST", "/_emulator/clock", { token: null, body: { set: NOW.toISOString() } });
-      await call(emu, "POST", "/_emulator/fixture", { token: null, body: { name: "contoso-reference" } });
+      await call(t.emu, "POST", "/_emulator/clock", { token: null, body: { set: NOW.toISOString() } });
+      await call(t.emu, "POST", "/_emulator/fixture", { token: null, body: { name: "contoso-reference" } });
     }
   });
 });
@@ -129,9 +115,9 @@ describe("access model: a consumer switched to a key version its identity cannot
     const sql = new SqlManagementClient(staticCredential(), SUBSCRIPTION_ID, arm());
     expect((await sql.managedInstances.get(SQL_RG, MI)).state).toBe("Ready");
     const scope = "/keys/Contoso-SQLMI-CMK";
-    const assignments = await call(emu, "GET", `${scope}/providers/Microsoft.Authorization/roleAssignments?api-version=7.6&$filter=${encodeURIComponent(`principalId eq '${SQL_IDENTITY}'`)}`, { host: hsmHost(emu) });
+    const assignments = await call(t.emu, "GET", `${scope}/providers/Microsoft.Authorization/roleAssignments?api-version=7.6&$filter=${encodeURIComponent(`principalId eq '${SQL_IDENTITY}'`)}`, { host: hsmHost(t.emu) });
     expect(assignments.body.value).toHaveLength(1);
-    const del = await call(emu, "DELETE", `${scope}/providers/Microsoft.Authorization/roleAssignments/${assignments.body.value[0].name}?api-version=7.6`, { host: hsmHost(emu), token: unsignedJwt(HSM_ADMIN) });
+    const del = await call(t.emu, "DELETE", `${scope}/providers/Microsoft.Authorization/roleAssignments/${assignments.body.value[0].name}?api-version=7.6`, { host: hsmHost(t.emu), token: unsignedJwt(HSM_ADMIN) });
     expect(del.status).toBe(200);
     expect((await sql.managedInstances.get(SQL_RG, MI)).state).toBe("Inaccessible");
     expect(consumer(await access(), MI)).toMatchObject({ accessible: false, code: "MissingWrapUnwrap", principalId: SQL_IDENTITY });
@@ -156,11 +142,11 @@ describe("native auto-rotation on the emulator clock", () => {
   });
 
   it("SQL MI with autoRotationEnabled follows within its configured delay; the config names bad fields", async () => {
-    const bad = await call(emu, "POST", "/_emulator/config", { token: null, body: { autoRotationDelays: { sqlManagedInstance: "soon" } } });
+    const bad = await call(t.emu, "POST", "/_emulator/config", { token: null, body: { autoRotationDelays: { sqlManagedInstance: "soon" } } });
     expect([bad.status, bad.body.error.message]).toEqual([400, expect.stringMatching(/^autoRotationDelays\.sqlManagedInstance:/)]);
-    const unknownKind = await call(emu, "POST", "/_emulator/config", { token: null, body: { autoRotationDelays: { vm: "PT1M" } } });
+    const unknownKind = await call(t.emu, "POST", "/_emulator/config", { token: null, body: { autoRotationDelays: { vm: "PT1M" } } });
     expect(unknownKind.body.error.message).toMatch(/^autoRotationDelays\.vm:/);
-    const set = await call(emu, "POST", "/_emulator/config", { token: null, body: { autoRotationDelays: { sqlManagedInstance: "PT10M" }, lroPolls: 0 } });
+    const set = await call(t.emu, "POST", "/_emulator/config", { token: null, body: { autoRotationDelays: { sqlManagedInstance: "PT10M" }, lroPolls: 0 } });
     expect(set.body).toMatchObject({ lroPolls: 0, autoRotationDelays: { sqlManagedInstance: "PT10M" } });
 
     const sql = new SqlManagementClient(staticCredential(), SUBSCRIPTION_ID, arm());
@@ -211,45 +197,45 @@ describe("long-running operations on the emulator clock", () => {
   const desUrl = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${DES_RG}/providers/Microsoft.Compute/diskEncryptionSets/${DES}?api-version=2025-01-02`;
 
   it("take their configured duration of emulator time, and a clock step completes them", async () => {
-    const bad = await call(emu, "POST", "/_emulator/config", { token: null, body: { lroDurations: { "DiskEncryptionSets_*": "two minutes" } } });
+    const bad = await call(t.emu, "POST", "/_emulator/config", { token: null, body: { lroDurations: { "DiskEncryptionSets_*": "two minutes" } } });
     expect([bad.status, bad.body.error.message]).toEqual([400, expect.stringMatching(/^lroDurations\.DiskEncryptionSets_\*:/)]);
-    await call(emu, "POST", "/_emulator/config", { token: null, body: { lroDurations: { "DiskEncryptionSets_*": "PT2M" }, lroPolls: 0 } });
-    const accepted = await call(emu, "PATCH", desUrl, { body: { tags: { slow: "yes" } } });
+    await call(t.emu, "POST", "/_emulator/config", { token: null, body: { lroDurations: { "DiskEncryptionSets_*": "PT2M" }, lroPolls: 0 } });
+    const accepted = await call(t.emu, "PATCH", desUrl, { body: { tags: { slow: "yes" } } });
     expect(accepted.status).toBe(202);
     expect(accepted.headers["retry-after"]).toBe("1");
     const statusUrl = accepted.headers["azure-asyncoperation"] as string;
-    for (let i = 0; i < 3; i++) expect((await call(emu, "GET", statusUrl)).body.status).toBe("InProgress");
-    const running = await call(emu, "GET", accepted.headers.location as string);
+    for (let i = 0; i < 3; i++) expect((await call(t.emu, "GET", statusUrl)).body.status).toBe("InProgress");
+    const running = await call(t.emu, "GET", accepted.headers.location as string);
     expect([running.status, running.headers["retry-after"]]).toEqual([202, "1"]);
     await advance("PT1M59S");
-    expect((await call(emu, "GET", desUrl)).body.tags).toEqual({});
+    expect((await call(t.emu, "GET", desUrl)).body.tags).toEqual({});
     await advance("PT1S");
     // Completed by the clock step itself, before anyone polls again.
-    expect((await call(emu, "GET", desUrl)).body.tags).toEqual({ slow: "yes" });
-    const done = await call(emu, "GET", statusUrl);
+    expect((await call(t.emu, "GET", desUrl)).body.tags).toEqual({ slow: "yes" });
+    const done = await call(t.emu, "GET", statusUrl);
     expect(done.body).toMatchObject({ status: "Succeeded", startTime: NOW.toISOString(), endTime: "2026-11-28T12:02:00.000Z" });
   });
 
   it("Retry-After is configurable (0 is sent as 0, which the SDK ignores)", async () => {
-    await call(emu, "POST", "/_emulator/config", { token: null, body: { lroRetryAfterSeconds: 0 } });
-    const accepted = await call(emu, "PATCH", desUrl, { body: { tags: { a: "b" } } });
+    await call(t.emu, "POST", "/_emulator/config", { token: null, body: { lroRetryAfterSeconds: 0 } });
+    const accepted = await call(t.emu, "PATCH", desUrl, { body: { tags: { a: "b" } } });
     expect(accepted.headers["retry-after"]).toBe("0");
-    const bad = await call(emu, "POST", "/_emulator/config", { token: null, body: { lroRetryAfterSeconds: -1 } });
+    const bad = await call(t.emu, "POST", "/_emulator/config", { token: null, body: { lroRetryAfterSeconds: -1 } });
     expect(bad.body.error.message).toMatch(/^lroRetryAfterSeconds:/);
   });
 
   it("end Failed with ARM's status body; the change is not applied and the SDK poller throws the code", async () => {
-    const unknown = await call(emu, "POST", "/_emulator/lro-failures", { token: null, body: { operationId: "Disks_List", code: "X", message: "y" } });
+    const unknown = await call(t.emu, "POST", "/_emulator/lro-failures", { token: null, body: { operationId: "Disks_List", code: "X", message: "y" } });
     expect([unknown.status, unknown.body.error.message]).toEqual([400, expect.stringMatching(/^operationId:/)]);
-    const added = await call(emu, "POST", "/_emulator/lro-failures", {
+    const added = await call(t.emu, "POST", "/_emulator/lro-failures", {
       token: null,
       body: { operationId: "DiskEncryptionSets_Update", code: "KeyVaultAccessForbidden", message: "Please grant get, wrap and unwrap key permissions." },
     });
     expect(added.status).toBe(201);
 
-    const raw = await call(emu, "PATCH", desUrl, { body: { tags: { failed: "yes" } } });
+    const raw = await call(t.emu, "PATCH", desUrl, { body: { tags: { failed: "yes" } } });
     const polls = [];
-    for (let i = 0; i < 2; i++) polls.push((await call(emu, "GET", raw.headers["azure-asyncoperation"] as string)).body); // lroPolls 1
+    for (let i = 0; i < 2; i++) polls.push((await call(t.emu, "GET", raw.headers["azure-asyncoperation"] as string)).body); // lroPolls 1
     const status = polls[1];
     expect(polls[0].status).toBe("InProgress");
     expect(status).toEqual({
@@ -259,10 +245,10 @@ describe("long-running operations on the emulator clock", () => {
       endTime: NOW.toISOString(),
       error: { code: "KeyVaultAccessForbidden", message: "Please grant get, wrap and unwrap key permissions." },
     });
-    expect((await call(emu, "GET", desUrl)).body.tags).toEqual({});
+    expect((await call(t.emu, "GET", desUrl)).body.tags).toEqual({});
 
     // Through the SDK: a glob rule for the SQL LROs, used once.
-    await call(emu, "POST", "/_emulator/lro-failures", { token: null, body: { operationId: "ManagedInstance*", code: "AzureKeyVaultMissingPermissions", message: "The server is missing permissions." } });
+    await call(t.emu, "POST", "/_emulator/lro-failures", { token: null, body: { operationId: "ManagedInstance*", code: "AzureKeyVaultMissingPermissions", message: "The server is missing permissions." } });
     const sql = new SqlManagementClient(staticCredential(), SUBSCRIPTION_ID, arm());
     const ep = await sql.managedInstanceEncryptionProtectors.get(SQL_RG, MI, "current");
     const attempt = sql.managedInstanceEncryptionProtectors.beginCreateOrUpdateAndWait(SQL_RG, MI, "current", { serverKeyName: ep.serverKeyName, serverKeyType: "AzureKeyVault", autoRotationEnabled: true }, poll);

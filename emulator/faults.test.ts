@@ -1,40 +1,26 @@
 /** Fault injection through the real SDK clients (retries off, so every injected fault shows). */
-import https from "node:https";
 import { ComputeManagementClient } from "@azure/arm-compute";
 import { StorageManagementClient } from "@azure/arm-storage";
 import { KeyClient } from "@azure/keyvault-keys";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { EmulatorHandle } from "./index.js";
+import { describe, expect, it } from "vitest";
+import { emulatorPerFile } from "./emulatorPerFile.js";
 import { startEmulator } from "./index.js";
-import { call, hsmHost, loopbackLookup, staticCredential, SUBSCRIPTION_ID } from "./test-support.js";
+import { call, hsmHost, staticCredential, SUBSCRIPTION_ID } from "./test-support.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { FIXTURE_DIR } from "./fixture.js";
 
 const SUB_B = "7a0e9c4d-1b2f-4e3a-9c8d-000000000b0b";
-let emu: EmulatorHandle;
-let agent: https.Agent;
 
-beforeAll(async () => {
-  const fixture = { ...JSON.parse(readFileSync(join(FIXTURE_DIR, "contoso-reference.json"), "utf8")), subscriptions: [{ subscriptionId: SUB_B }] };
-  emu = await startEmulator({ fixture });
-  agent = new https.Agent({ ca: emu.caPem, lookup: loopbackLookup, keepAlive: false });
-});
-afterAll(async () => {
-  agent?.destroy();
-  await emu?.close();
-});
-beforeEach(async () => {
-  await call(emu, "POST", "/_emulator/reset", { token: null });
-});
+const t = emulatorPerFile(() => ({ fixture: { ...JSON.parse(readFileSync(join(FIXTURE_DIR, "contoso-reference.json"), "utf8")), subscriptions: [{ subscriptionId: SUB_B }] } }), { keepAlive: false });
 
 const fault = async (body: object) => {
-  const r = await call(emu, "POST", "/_emulator/faults", { token: null, body });
+  const r = await call(t.emu, "POST", "/_emulator/faults", { token: null, body });
   expect(r.status).toBe(201);
   return r.body as { id: string; persistent: boolean; remaining?: number };
 };
-const armOptions = () => ({ endpoint: emu.endpoint, tlsOptions: { ca: emu.caPem }, retryOptions: { maxRetries: 0 } });
-const keys = () => new KeyClient(emu.hsmUri("Contoso-PROD-HSM"), staticCredential(), { agent, retryOptions: { maxRetries: 0 } });
+const armOptions = () => ({ endpoint: t.emu.endpoint, tlsOptions: { ca: t.emu.caPem }, retryOptions: { maxRetries: 0 } });
+const keys = () => new KeyClient(t.emu.hsmUri("Contoso-PROD-HSM"), staticCredential(), { agent: t.agent, retryOptions: { maxRetries: 0 } });
 const compute = () => new ComputeManagementClient(staticCredential(), SUBSCRIPTION_ID, armOptions());
 const storage = (sub = SUBSCRIPTION_ID) => new StorageManagementClient(staticCredential(), sub, armOptions());
 type Failure = { statusCode?: number; code?: string; name?: string; response?: { headers: { get(n: string): string | undefined } } };
@@ -86,11 +72,11 @@ describe("fault injection", () => {
     const f = await fault({ operationId: "*", status: 500, persistent: true });
     expect(f).toMatchObject({ persistent: true });
     for (let i = 0; i < 3; i++) expect((await failure(keys().getKey("Contoso-DISK-CMK"))).statusCode).toBe(500);
-    expect((await call(emu, "GET", "/_emulator/state", { token: null })).status).toBe(200);
-    expect((await call(emu, "GET", "/_emulator/faults", { token: null })).body.faults).toEqual([f]);
-    expect((await call(emu, "DELETE", `/_emulator/faults/${f.id}`, { token: null })).body).toEqual(f);
+    expect((await call(t.emu, "GET", "/_emulator/state", { token: null })).status).toBe(200);
+    expect((await call(t.emu, "GET", "/_emulator/faults", { token: null })).body.faults).toEqual([f]);
+    expect((await call(t.emu, "DELETE", `/_emulator/faults/${f.id}`, { token: null })).body).toEqual(f);
     expect((await keys().getKey("Contoso-DISK-CMK")).name).toBe("Contoso-DISK-CMK");
-    const gone = await call(emu, "DELETE", `/_emulator/faults/${f.id}`, { token: null });
+    const gone = await call(t.emu, "DELETE", `/_emulator/faults/${f.id}`, { token: null });
     expect([gone.status, gone.body.error.code]).toEqual([404, "FaultNotFound"]);
   });
 
@@ -99,7 +85,7 @@ describe("fault injection", () => {
     await fault({ operationId: "GetKey", status: 503 });
     expect((await failure(keys().getKey("Contoso-DISK-CMK"))).statusCode).toBe(503);
     expect((await keys().getKey("Contoso-DISK-CMK")).name).toBe("Contoso-DISK-CMK");
-    expect((await call(emu, "GET", "/_emulator/faults", { token: null })).body.faults).toMatchObject([{ operationId: "*", latencyMs: 20, persistent: true, behaviour: "status" }]);
+    expect((await call(t.emu, "GET", "/_emulator/faults", { token: null })).body.faults).toMatchObject([{ operationId: "*", latencyMs: 20, persistent: true, behaviour: "status" }]);
   });
 
   it("resets the connection without an answer", async () => {
@@ -118,7 +104,7 @@ describe("fault injection", () => {
   });
 
   it("rejects bad faults naming the field", async () => {
-    const bad = async (body: object) => (await call(emu, "POST", "/_emulator/faults", { token: null, body })).body.error.message as string;
+    const bad = async (body: object) => (await call(t.emu, "POST", "/_emulator/faults", { token: null, body })).body.error.message as string;
     expect(await bad({ status: 500 })).toMatch(/^operationId: give at least one of/);
     expect(await bad({ operationId: "Nope*", status: 500 })).toMatch(/^operationId:/);
     expect(await bad({ operationId: "emulator.state", status: 500 })).toMatch(/^operationId:/);

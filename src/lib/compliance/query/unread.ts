@@ -24,8 +24,8 @@ export function unreadSubscriptions(ctx: CheckContext, parts: SnapshotPart | Sna
   return [...bySubscription.values()];
 }
 
-/** Whether the `parts` of subscription `subscriptionId` could not be read. */
-export function isUnread(ctx: CheckContext, parts: SnapshotPart | SnapshotPart[], subscriptionId: string): CollectionError[] {
+/** The errors that left the `parts` of subscription `subscriptionId` unread (none when it was read). */
+export function unreadErrorsOf(ctx: CheckContext, parts: SnapshotPart | SnapshotPart[], subscriptionId: string): CollectionError[] {
   const id = subscriptionId.toLowerCase();
   return errorsFor(ctx, parts).filter((e) => e.about.kind === "subscription" && e.about.subscription.toLowerCase() === id);
 }

@@ -1,6 +1,6 @@
 import { hsmHost } from "../../../estate/keyReference.js";
 import { consumerRef } from "../../../estate/partRef.js";
-import { isUnread } from "../../query/unread.js";
+import { unreadErrorsOf } from "../../query/unread.js";
 import type { Consumer, ConsumersSnapshot, SnapshotPart } from "../../../estate/snapshot.js";
 import { resourceKey } from "../../../estate/resourceId.js";
 import { consumerKeyReference, keyPairs } from "../../query.js";
@@ -25,7 +25,7 @@ export function check(ctx: CheckContext): ControlResult[] {
       const expected = `${pair.keyResource.id} (any version)`;
       const target = LISTS[type.toLowerCase()];
       if (!target) return r.fail({ resource, message: `${id} is not a consumer KeyWarden can check.`, observed: "unsupported resource type", expected });
-      const unread = isUnread(ctx, target.part, sub);
+      const unread = unreadErrorsOf(ctx, target.part, sub);
       if (unread.length > 0 || !pair.hsm.hsmUri) {
         const errors = unread.length > 0 ? unread : errorsFor(ctx, "managedHsm", pair.about);
         return r.unknown({ resource, message: `Whether ${target.label} ${name} uses ${pair.keyResource.name} is unknown: the data could not be read.`, expected, errors });
