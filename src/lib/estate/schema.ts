@@ -85,6 +85,7 @@ const sqlManagedInstanceSchema = z.strictObject({
   keys: z
     .array(z.strictObject({ name: str, serverKeyType: opt(str), uri: opt(str), creationDate: opt(str), autoRotationEnabled: opt(z.boolean()) }))
     .nullable(),
+  failoverGroups: opt(z.array(z.strictObject({ id: str, name: str, role: opt(str), partnerManagedInstanceIds: strings })).nullable()),
 });
 
 const diskEncryptionSetSchema = z.strictObject({
@@ -133,6 +134,7 @@ const virtualMachineSchema = z.strictObject({
   disks: z.array(
     z.strictObject({ role: z.enum(["os", "data"]), lun: opt(z.number().int()), diskId: opt(str), name: opt(str), diskEncryptionSetId: opt(str) }),
   ),
+  siteRecoveryProtected: opt(z.boolean()),
 });
 
 const keyVersionSchema = z.strictObject({

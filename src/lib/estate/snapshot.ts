@@ -273,6 +273,22 @@ export interface SqlManagedInstanceConsumer extends ConsumerBase {
     autoRotationEnabled?: boolean;
   } | null;
   keys: { name: string; serverKeyType?: string; uri?: string; creationDate?: string; autoRotationEnabled?: boolean }[] | null;
+  /**
+   * Instance failover groups the instance belongs to (read per resource group and region). `null`: could not be
+   * read (a collection error says why); absent: not collected (a snapshot written before this field existed).
+   * A rotation must give a geo-secondary the key before its primary's protector moves.
+   */
+  failoverGroups?: SqlFailoverGroupMembership[] | null;
+}
+
+export interface SqlFailoverGroupMembership {
+  /** ARM id of the instance failover group. */
+  id: string;
+  name: string;
+  /** This instance's replication role in the group: Primary | Secondary. */
+  role?: string;
+  /** ARM ids of the other managed instances in the group. */
+  partnerManagedInstanceIds: string[];
 }
 
 export interface DiskEncryptionSetConsumer extends ConsumerBase {
@@ -305,6 +321,11 @@ export interface VirtualMachineSnapshot {
   resourceGroup: string;
   location: string;
   disks: { role: "os" | "data"; lun?: number; diskId?: string; name?: string; diskEncryptionSetId?: string }[];
+  /**
+   * Replicated by Azure Site Recovery (its mobility service extension is on the VM). Absent: not known. A key
+   * rotation on an ASR-protected VM's disks needs a maintenance window (replication may need re-enabling).
+   */
+  siteRecoveryProtected?: boolean;
 }
 
 export interface StorageAccountConsumer extends ConsumerBase {
