@@ -81,3 +81,12 @@ export function versionAttributes(key: KeySnapshot, version: string): KeyVersion
   const { enabled, createdOn, updatedOn, expiresOn, notBefore } = key;
   return { version, id: `${key.id}/${version}`, enabled, createdOn, updatedOn, expiresOn, notBefore };
 }
+
+/** Why a consumer cannot use this version now; empty when it can. */
+export function versionUsabilityProblems(v: KeyVersionSnapshot, now: Date): string[] {
+  return [
+    ...(v.enabled === false ? ["is disabled"] : []),
+    ...(v.expiresOn && new Date(v.expiresOn) <= now ? [`expired on ${v.expiresOn}`] : []),
+    ...(v.notBefore && new Date(v.notBefore) > now ? [`is not active until ${v.notBefore}`] : []),
+  ];
+}

@@ -2,7 +2,7 @@ import type { ManagedHsmPolicy } from "../../config/types.js";
 import type { CollectionError, Consumer, ManagedHsmSnapshot, RoleAssignmentSnapshot, RoleDefinitionSnapshot, SnapshotPart } from "../../estate/snapshot.js";
 import { hsmHost } from "../../estate/keyReference.js";
 import { consumerRef, hsmRef } from "../../estate/partRef.js";
-import { MANAGED_HSM_ROLES, WRAP_DATA_ACTIONS, roleDefinitionGuid } from "../../rbac/builtinRoles.js";
+import { MANAGED_HSM_ROLES, WRAP_DATA_ACTIONS, roleDefinitionGuid, scopeCovers } from "../../rbac/builtinRoles.js";
 import { consumerKeyReference, consumerPrincipalIds, roleDefinitionFor, roleLabel } from "../query.js";
 import { errorsFor, type ResourceRef } from "../result.js";
 import { unreadSubscriptions } from "./unread.js";
@@ -243,4 +243,23 @@ function identityOwner(consumer: Consumer, principalId: string): ResourceRef {
 /** Evidence for a list of principals' grants. */
 export function grantsEvidence(hsm: ManagedHsmSnapshot, assignments: readonly RoleAssignmentSnapshot[]): EvidenceValue {
   return assignments.map((a) => grantEvidence(hsm, a));
+}
+
+export interface WrapAccess {
+  principalId: string;
+  /** The principal's assignments at scopes covering the key's. */
+  covering: RoleAssignmentSnapshot[];
+  /** Wrap data actions none of them grants. */
+  missing: string[];
+  /** "unknown": something is missing and a covering role's definition could not be read. */
+  verdict: "ok" | "missing" | "unknown";
+}
+
+/** Can `principalId` read, wrap and unwrap the key at `scope` ("/keys/<name>") through its role assignments? */
+export function wrapAccess(hsm: ManagedHsmSnapshot, principalId: string, scope: string): WrapAccess {
+  const covering = assignmentsOf(hsm, principalId).filter((a) => scopeCovers(a.scope, scope));
+  const granted = covering.map((a) => assignmentDataActions(hsm, a));
+  const missing = WRAP_DATA_ACTIONS.filter((w) => !granted.some((actions) => actions?.some((a) => sameAction(a, w))));
+  const verdict = missing.length === 0 ? "ok" : granted.includes(null) ? "unknown" : "missing";
+  return { principalId, covering, missing, verdict };
 }

@@ -1,7 +1,7 @@
-import type { Consumer, KeyVersionSnapshot, SnapshotPart } from "../../../estate/snapshot.js";
+import type { Consumer, SnapshotPart } from "../../../estate/snapshot.js";
 import { consumerRef } from "../../../estate/partRef.js";
 import { consumersOfKey, keyPairs, versionInUse, type KeyPair } from "../../query.js";
-import { keyReadErrors, versionAttributes, type Results } from "../../query/keys.js";
+import { keyReadErrors, versionAttributes, versionUsabilityProblems, type Results } from "../../query/keys.js";
 import { errorsFor, resultsFor } from "../../result.js";
 import { unreadSubscriptions } from "../../query/unread.js";
 import type { CheckContext, ControlResult } from "../../types.js";
@@ -45,19 +45,10 @@ function judgeReference(ctx: CheckContext, r: Results, pair: KeyPair, consumer: 
   if (attributes.enabled === undefined) {
     return r.unknown({ resource, message: `Version ${version} of key ${keyName} did not report whether it is enabled.`, expected, observed, errors: errorsFor(ctx, "key.versions", pair.keyAbout) });
   }
-  const problems = usabilityProblems(attributes, ctx.now);
+  const problems = versionUsabilityProblems(attributes, ctx.now);
   return problems.length === 0
     ? r.pass({ resource, message: `${consumer.name} uses version ${version} of key ${keyName}, which is enabled and unexpired.`, observed, expected })
     : r.fail({ resource, message: `${consumer.name} uses version ${version} of key ${keyName}, which ${problems.join(" and ")}: restore the version at once and move the consumer to the current version.`, observed, expected });
-}
-
-/** Why a consumer cannot use this version now; empty when it can. */
-function usabilityProblems(v: KeyVersionSnapshot, now: Date): string[] {
-  return [
-    ...(v.enabled === false ? ["is disabled"] : []),
-    ...(v.expiresOn && new Date(v.expiresOn) <= now ? [`expired on ${v.expiresOn}`] : []),
-    ...(v.notBefore && new Date(v.notBefore) > now ? [`is not active until ${v.notBefore}`] : []),
-  ];
 }
 
 /** The consumer lists that could not be read: any of them may hold a reference to any key. */

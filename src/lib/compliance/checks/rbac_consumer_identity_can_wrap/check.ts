@@ -1,12 +1,10 @@
 import type { Consumer, ManagedHsmSnapshot } from "../../../estate/snapshot.js";
-import { WRAP_DATA_ACTIONS, scopeCovers } from "../../../rbac/builtinRoles.js";
+import { WRAP_DATA_ACTIONS } from "../../../rbac/builtinRoles.js";
 import { consumerPrincipalIds, hsmPairs } from "../../query.js";
-import { assignmentDataActions, assignmentsOf, consumerKeyName, describeGrants, grantsEvidence, hsmConsumers, keyScope, rbacErrors, sameAction } from "../../query/rbac.js";
+import { consumerKeyName, describeGrants, grantsEvidence, hsmConsumers, keyScope, rbacErrors, wrapAccess } from "../../query/rbac.js";
 import { resultsFor } from "../../result.js";
 import type { CheckContext, ControlResult } from "../../types.js";
 import { metadata } from "./metadata.js";
-
-type Verdict = "ok" | "missing" | "unknown";
 
 export function check(ctx: CheckContext): ControlResult[] {
   const r = resultsFor(metadata, ctx);
@@ -32,13 +30,7 @@ function judge(ctx: CheckContext, r: ReturnType<typeof resultsFor>, hsm: Managed
     return r.unknown({ resource, message: `The role assignments of the HSM holding ${keyName} could not be read, so ${consumer.name}'s access to it is unknown.`, expected, errors: rbacErrors(ctx, hsm, ["rbac.roleAssignments"]) });
   }
 
-  const principals = principalIds.map((principalId) => {
-    const covering = assignmentsOf(hsm, principalId).filter((a) => scopeCovers(a.scope, scope));
-    const granted = covering.map((a) => assignmentDataActions(hsm, a));
-    const missing = WRAP_DATA_ACTIONS.filter((w) => !granted.some((actions) => actions?.some((a) => sameAction(a, w))));
-    const verdict: Verdict = missing.length === 0 ? "ok" : granted.includes(null) ? "unknown" : "missing";
-    return { principalId, covering, missing, verdict };
-  });
+  const principals = principalIds.map((principalId) => wrapAccess(hsm, principalId, scope));
   const observed = principals.map((p) => ({ principalId: p.principalId, grants: grantsEvidence(hsm, p.covering), missing: [...p.missing] }));
 
   const lacking = principals.filter((p) => p.verdict === "missing");
