@@ -2,7 +2,9 @@ import type { SqlManagementClient } from "@azure/arm-sql";
 import type { SqlManagedInstanceConsumer } from "../estate/snapshot.js";
 import { parseKeyReference } from "../estate/keyReference.js";
 import { requireResourceId } from "../estate/resourceId.js";
-import { call, collectPages } from "./errors.js";
+import type { ManagedInstance } from "@azure/arm-sql";
+import { AzureRequestError, call, collectPages } from "./errors.js";
+import { writeOptions, type WriteOptions } from "./writeOptions.js";
 import { mapIdentity } from "./identity.js";
 import { defined } from "./managedHsms.js";
 
@@ -13,19 +15,40 @@ export class SqlManagedInstancesArm {
   constructor(private readonly client: (subscriptionId: string) => SqlManagementClient) {}
 
   listManagedInstances(subscriptionId: string): Promise<ManagedInstanceBase[]> {
-    return collectPages("managedInstances.list", `/subscriptions/${subscriptionId}`, this.client(subscriptionId).managedInstances.list(), (mi) => {
-      const id = requireResourceId(mi.id ?? "", "managed instance id");
-      return defined({
-        kind: "sqlManagedInstance" as const,
-        resourceId: mi.id ?? "",
-        name: mi.name ?? id.name,
-        subscriptionId: id.subscriptionId,
-        resourceGroup: id.resourceGroup,
-        location: mi.location,
-        identity: mapIdentity(mi.identity),
-        primaryUserAssignedIdentityId: mi.primaryUserAssignedIdentityId,
-      });
-    });
+    return collectPages("managedInstances.list", `/subscriptions/${subscriptionId}`, this.client(subscriptionId).managedInstances.list(), mapManagedInstance);
+  }
+
+  async getManagedInstance(instanceId: string): Promise<ManagedInstanceBase> {
+    const { subscriptionId, resourceGroup, name } = requireResourceId(instanceId, "managed instance id");
+    return mapManagedInstance(await call("managedInstances.get", instanceId, () => this.client(subscriptionId).managedInstances.get(resourceGroup, name)));
+  }
+
+  /** Adds (or refreshes) a managed-instance key for a key version (long-running). */
+  async createKey(instanceId: string, keyName: string, uri: string, options: WriteOptions): Promise<void> {
+    const { subscriptionId, resourceGroup, name } = requireResourceId(instanceId, "managed instance id");
+    await call("managedInstanceKeys.createOrUpdate", `${instanceId}/keys/${keyName}`, () =>
+      this.client(subscriptionId).managedInstanceKeys.beginCreateOrUpdateAndWait(resourceGroup, name, keyName, { serverKeyType: "AzureKeyVault", uri }, writeOptions(options)),
+    );
+  }
+
+  /** Does the instance hold this managed-instance key? */
+  async hasKey(instanceId: string, keyName: string): Promise<boolean> {
+    const { subscriptionId, resourceGroup, name } = requireResourceId(instanceId, "managed instance id");
+    try {
+      await call("managedInstanceKeys.get", `${instanceId}/keys/${keyName}`, () => this.client(subscriptionId).managedInstanceKeys.get(resourceGroup, name, keyName));
+      return true;
+    } catch (error) {
+      if (error instanceof AzureRequestError && error.statusCode === 404) return false;
+      throw error;
+    }
+  }
+
+  /** Points the TDE protector at a managed-instance key (long-running); auto-rotation is left as it is. */
+  async setEncryptionProtector(instanceId: string, serverKeyName: string, options: WriteOptions): Promise<void> {
+    const { subscriptionId, resourceGroup, name } = requireResourceId(instanceId, "managed instance id");
+    await call("managedInstanceEncryptionProtectors.createOrUpdate", `${instanceId}/encryptionProtector/current`, () =>
+      this.client(subscriptionId).managedInstanceEncryptionProtectors.beginCreateOrUpdateAndWait(resourceGroup, name, "current", { serverKeyType: "AzureKeyVault", serverKeyName }, writeOptions(options)),
+    );
   }
 
   async getEncryptionProtector(instanceId: string): Promise<NonNullable<SqlManagedInstanceConsumer["encryptionProtector"]>> {
@@ -54,4 +77,18 @@ export class SqlManagedInstancesArm {
       }),
     );
   }
+}
+
+function mapManagedInstance(mi: ManagedInstance): ManagedInstanceBase {
+  const id = requireResourceId(mi.id ?? "", "managed instance id");
+  return defined({
+    kind: "sqlManagedInstance" as const,
+    resourceId: mi.id ?? "",
+    name: mi.name ?? id.name,
+    subscriptionId: id.subscriptionId,
+    resourceGroup: id.resourceGroup,
+    location: mi.location,
+    identity: mapIdentity(mi.identity),
+    primaryUserAssignedIdentityId: mi.primaryUserAssignedIdentityId,
+  });
 }

@@ -3,6 +3,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import type { KeySnapshot, KeyVersionSnapshot, RotationPolicySnapshot } from "../../estate/snapshot.js";
 import type { CommonClientOptions } from "../pipelineOptions.js";
 import { call, collectPages } from "../errors.js";
+import { writeOptions, type WriteOptions } from "../writeOptions.js";
 
 /** Managed HSM keys through @azure/keyvault-keys, mapped to snapshot types. */
 export class ManagedHsmKeys {
@@ -34,6 +35,28 @@ export class ManagedHsmKeys {
   async getRotationPolicy(name: string): Promise<RotationPolicySnapshot> {
     const policy = await call("keys.getKeyRotationPolicy", this.keysUrl(name), () => this.client.getKeyRotationPolicy(name));
     return mapRotationPolicy(policy);
+  }
+
+  /** One version's attributes (a fresh read, for the executor's preconditions). */
+  async getVersion(name: string, version: string): Promise<KeyVersionSnapshot> {
+    const key = await call("keys.getKey", this.keysUrl(`${name}/${version}`), () => this.client.getKey(name, { version }));
+    return mapVersion(key.properties);
+  }
+
+  /** Creates a new version of the key now (Managed HSM requires a rotation policy first); returns the new current key. */
+  async rotateKey(name: string, options: Pick<WriteOptions, "onRequestId"> = {}): Promise<Omit<KeySnapshot, "versions" | "rotationPolicy">> {
+    const { onResponse } = writeOptions({ pollIntervalMs: 0, ...options });
+    const key = await call("keys.rotateKey", this.keysUrl(name), () => this.client.rotateKey(name, { onResponse }));
+    return mapKey(key);
+  }
+
+  /** Sets the key's rotation policy: each version expires `expiresIn` after creation and rotates `rotateTimeAfterCreate` after it. */
+  async setRotationPolicy(name: string, policy: { expiresIn: string; rotateTimeAfterCreate: string }, options: Pick<WriteOptions, "onRequestId"> = {}): Promise<RotationPolicySnapshot> {
+    const { onResponse } = writeOptions({ pollIntervalMs: 0, ...options });
+    const updated = await call("keys.updateKeyRotationPolicy", `${this.keysUrl(name)}/rotationpolicy`, () =>
+      this.client.updateKeyRotationPolicy(name, { expiresIn: policy.expiresIn, lifetimeActions: [{ action: "Rotate", timeAfterCreate: policy.rotateTimeAfterCreate }] }, { onResponse }),
+    );
+    return mapRotationPolicy(updated);
   }
 
   private keysUrl(name?: string): string {
