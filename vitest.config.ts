@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
+    // Azurite's Blob service, from devDependencies, for the state store's contract suite.
+    globalSetup: ["test/support/azuriteGlobalSetup.ts"],
   },
 });

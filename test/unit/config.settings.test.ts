@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/lib/config/errors.js";
 import { appSettingFilePaths, loadAppSettings } from "../../src/lib/config/settings.js";
@@ -43,6 +44,7 @@ describe("loadAppSettings", () => {
       retry: { maxRetries: 3, retryDelayInMs: 1000, maxRetryDelayInMs: 64000 },
       requests: { tryTimeoutMs: 30000, deadlineMs: 600000, maxConcurrency: 32 },
       lroPollIntervalMs: 2000,
+      stateStore: { kind: "directory", path: resolve(".keywarden/state") },
     });
   });
 

@@ -1,8 +1,10 @@
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { ConfigError, type ConfigIssue } from "./errors.js";
 import { ncrontabProblem } from "./ncrontab.js";
+import { Secret } from "./secret.js";
 import { closestName } from "./suggest.js";
-import type { AppSettings, CloudEndpoints, CloudName, EmulatorSettings, PolicySource, RetrySettings } from "./types.js";
+import type { AppSettings, CloudEndpoints, CloudName, EmulatorSettings, PolicySource, RetrySettings, StateStoreSettings } from "./types.js";
 
 /**
  * App settings: the only place in KeyWarden that reads environment variables. Everything is validated at
@@ -32,6 +34,10 @@ export const APP_SETTING_NAMES = [
   "KEYWARDEN_TRY_TIMEOUT_MS",
   "KEYWARDEN_DEADLINE_MS",
   "KEYWARDEN_MAX_CONCURRENCY",
+  "KEYWARDEN_STATE_DIR",
+  "KEYWARDEN_STATE_BLOB_URL",
+  "KEYWARDEN_STATE_BLOB_CONNECTION_STRING",
+  "KEYWARDEN_STATE_CONTAINER",
 ] as const;
 
 export type AppSettingName = (typeof APP_SETTING_NAMES)[number];
@@ -39,7 +45,11 @@ export type AppSettingName = (typeof APP_SETTING_NAMES)[number];
 const SETTING_PREFIX = "KEYWARDEN_";
 
 /** Settings whose values are secrets or key material: never echoed in messages. */
-const SECRET_SETTINGS: ReadonlySet<AppSettingName> = new Set(["KEYWARDEN_EMULATOR_CA_PEM", "KEYWARDEN_POLICY_JSON"]);
+const SECRET_SETTINGS: ReadonlySet<AppSettingName> = new Set([
+  "KEYWARDEN_EMULATOR_CA_PEM",
+  "KEYWARDEN_POLICY_JSON",
+  "KEYWARDEN_STATE_BLOB_CONNECTION_STRING",
+]);
 
 export const CLOUD_NAMES: readonly CloudName[] = ["AzurePublicCloud", "AzureChinaCloud", "AzureUSGovernment", "Custom", "Emulator"];
 
@@ -83,6 +93,9 @@ export const SETTING_DEFAULTS = {
   // For the CLI and the timer; the HTTP trigger runs its scan under a shorter one (it must answer within 230 s).
   deadlineMs: 600_000,
   maxConcurrency: 32,
+  // Relative to the working directory, beside the emulator's CA (.keywarden/ is git-ignored).
+  stateDir: ".keywarden/state",
+  stateContainer: "keywarden",
 } as const;
 
 const INTEGER_RANGES = {
@@ -132,10 +145,12 @@ export function loadAppSettings(env: NodeJS.ProcessEnv = process.env, readFile: 
     maxConcurrency: reader.integer("KEYWARDEN_MAX_CONCURRENCY") ?? SETTING_DEFAULTS.maxConcurrency,
   };
 
-  if (reader.issues.length > 0 || cloud === undefined || policySource === undefined) {
+  const stateStore = readStateStore(reader);
+
+  if (reader.issues.length > 0 || cloud === undefined || policySource === undefined || stateStore === undefined) {
     throw new ConfigError("Invalid app settings", reader.issues);
   }
-  const settings: AppSettings = { cloud, policySource, schedules, retry, requests, lroPollIntervalMs };
+  const settings: AppSettings = { cloud, policySource, schedules, retry, requests, lroPollIntervalMs, stateStore };
   if (emulator !== undefined) settings.emulator = emulator;
   if (managedIdentityClientId !== undefined) settings.managedIdentityClientId = managedIdentityClientId;
   return settings;
@@ -367,6 +382,47 @@ function readPolicySource(reader: SettingsReader): PolicySource | undefined {
 function schedule(reader: SettingsReader, name: AppSettingName, value: string): string | undefined {
   const problem = ncrontabProblem(value);
   return problem === undefined ? value.split(/\s+/).join(" ") : reader.fail(name, problem);
+}
+
+const STATE_STORE_SETTINGS = ["KEYWARDEN_STATE_DIR", "KEYWARDEN_STATE_BLOB_URL", "KEYWARDEN_STATE_BLOB_CONNECTION_STRING"] as const satisfies readonly AppSettingName[];
+
+/** Blob container names: 3–63 lower-case letters, digits and single hyphens, starting and ending alphanumeric. */
+const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+function readStateStore(reader: SettingsReader): StateStoreSettings | undefined {
+  const chosen = STATE_STORE_SETTINGS.filter((name) => reader.isSet(name));
+  if (chosen.length > 1) {
+    return reader.fail(chosen[0]!, `set only one of ${chosen.join(" and ")}: each names a different state store`);
+  }
+  const container = reader.optional("KEYWARDEN_STATE_CONTAINER", (value) =>
+    CONTAINER_NAME.test(value)
+      ? value
+      : reader.fail("KEYWARDEN_STATE_CONTAINER", `"${value}" is not a blob container name (3-63 lower-case letters, digits and single hyphens)`),
+  );
+  if (reader.isSet("KEYWARDEN_STATE_CONTAINER") && chosen[0] !== "KEYWARDEN_STATE_BLOB_CONNECTION_STRING") {
+    reader.fail("KEYWARDEN_STATE_CONTAINER", "is only used with KEYWARDEN_STATE_BLOB_CONNECTION_STRING (KEYWARDEN_STATE_BLOB_URL names its container in the URL)");
+  }
+
+  if (chosen[0] === "KEYWARDEN_STATE_BLOB_URL") {
+    const url = reader.optional("KEYWARDEN_STATE_BLOB_URL", (value) => reader.httpsUrl("KEYWARDEN_STATE_BLOB_URL", value, { originOnly: false }));
+    if (url === undefined) return undefined;
+    if (!/^https:\/\/[^/]+\/[^/]+$/.test(url)) {
+      return reader.fail("KEYWARDEN_STATE_BLOB_URL", `"${url}" is not a container URL (expected https://<account>.blob.core.windows.net/<container>)`);
+    }
+    return { kind: "blob", containerUrl: url };
+  }
+  if (chosen[0] === "KEYWARDEN_STATE_BLOB_CONNECTION_STRING") {
+    const text = reader.value("KEYWARDEN_STATE_BLOB_CONNECTION_STRING")!;
+    // Never quote it: say only what is missing.
+    const keys = new Set(text.split(";").map((part) => part.split("=")[0]!.trim().toLowerCase()));
+    const usable = keys.has("usedevelopmentstorage") || (keys.has("accountname") && (keys.has("accountkey") || keys.has("sharedaccesssignature"))) || (keys.has("blobendpoint") && keys.has("sharedaccesssignature"));
+    if (!usable) {
+      return reader.fail("KEYWARDEN_STATE_BLOB_CONNECTION_STRING", "is not a storage connection string (expected AccountName=…;AccountKey=…, a SharedAccessSignature, or UseDevelopmentStorage=true)");
+    }
+    if (container === undefined && reader.isSet("KEYWARDEN_STATE_CONTAINER")) return undefined;
+    return { kind: "blobConnectionString", connectionString: new Secret(text), container: container ?? SETTING_DEFAULTS.stateContainer };
+  }
+  return { kind: "directory", path: resolve(reader.value("KEYWARDEN_STATE_DIR") ?? SETTING_DEFAULTS.stateDir) };
 }
 
 function readRetrySettings(reader: SettingsReader): RetrySettings {

@@ -3,6 +3,8 @@
  * only by src/lib/config) and the policy document (JSON, validated with zod).
  */
 
+import type { Secret } from "./secret.js";
+
 export type CloudName = "AzurePublicCloud" | "AzureChinaCloud" | "AzureUSGovernment" | "Custom" | "Emulator";
 
 export interface CloudEndpoints {
@@ -49,6 +51,16 @@ export interface RequestSettings {
  */
 export type PolicySource = { kind: "file"; path: string } | { kind: "inline"; json: string };
 
+/**
+ * Where the state store (locks, the run journal) lives: KEYWARDEN_STATE_DIR (the default, .keywarden/state),
+ * KEYWARDEN_STATE_BLOB_URL (a container, reached with the app's Entra identity) or
+ * KEYWARDEN_STATE_BLOB_CONNECTION_STRING with KEYWARDEN_STATE_CONTAINER (Azurite and development).
+ */
+export type StateStoreSettings =
+  | { kind: "directory"; /** Absolute. */ path: string }
+  | { kind: "blob"; /** https://<account>.blob.core.windows.net/<container>, no query. */ containerUrl: string }
+  | { kind: "blobConnectionString"; connectionString: Secret; container: string };
+
 export interface AppSettings {
   cloud: CloudEndpoints;
   emulator?: EmulatorSettings;
@@ -62,6 +74,7 @@ export interface AppSettings {
   requests: RequestSettings;
   /** Poll interval for long-running ARM operations. */
   lroPollIntervalMs: number;
+  stateStore: StateStoreSettings;
 }
 
 export type ConsumerKind = "sqlManagedInstance" | "diskEncryptionSet" | "storageAccount";
