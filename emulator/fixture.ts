@@ -150,6 +150,28 @@ const virtualMachine = z.strictObject({
   diskEncryptionSet: z.string().optional(),
   dataDisks: z.number().int().min(0).max(16).default(0),
   diskSizeGB: z.number().int().positive().default(128),
+  /** Replicated by Azure Site Recovery: the VM carries ASR's mobility service extension (SiteRecovery-Windows|Linux). */
+  siteRecovery: z.boolean().default(false),
+  /** Other VM extensions (child resources listed in the VM's `resources`). */
+  extensions: z
+    .array(z.strictObject({ name, publisher: z.string().min(1), type: z.string().min(1), typeHandlerVersion: z.string().default("1.0") }))
+    .default([]),
+});
+
+/** A managed instance by name (unique among the fixture's instances) or by its full ARM resource id. */
+const managedInstanceRef = z.string().min(1);
+
+const sqlFailoverGroup = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$/, "must be 2-63 lower-case letters, digits or dashes"),
+  /** The instance that is primary now; the group is listed in its resource group and region, and in the partner's. */
+  primary: managedInstanceRef,
+  /** The geo-secondary, in another region. */
+  partner: managedInstanceRef,
+  readWriteFailoverPolicy: z.enum(["Manual", "Automatic"]).default("Manual"),
+  /** Required by Azure with `Automatic`; defaults to 60 then. */
+  gracePeriodMinutes: z.number().int().positive().optional(),
+  secondaryType: z.enum(["Geo", "Standby"]).optional(),
+  replicationState: z.string().min(1).default("CATCH_UP"),
 });
 
 const storageAccount = z.strictObject({
@@ -187,6 +209,8 @@ export const fixtureSchema = z.strictObject({
   principals: z.array(z.strictObject({ id: guid, displayName: z.string() })).default([]),
   managedHsms: z.array(managedHsm).default([]),
   sqlManagedInstances: z.array(sqlManagedInstance).default([]),
+  /** Instance failover groups between two of `sqlManagedInstances` (Microsoft.Sql/locations/instanceFailoverGroups). */
+  sqlFailoverGroups: z.array(sqlFailoverGroup).default([]),
   diskEncryptionSets: z.array(diskEncryptionSet).default([]),
   virtualMachines: z.array(virtualMachine).default([]),
   storageAccounts: z.array(storageAccount).default([]),
@@ -244,6 +268,13 @@ export function parseFixture(input: unknown): Fixture {
   f.storageAccounts.forEach((s, i) => {
     if (s.encryption.keySource === "Microsoft.Keyvault") checkRef(`storageAccounts.${i}.encryption.key`, s.encryption.key);
   });
+  f.sqlFailoverGroups.forEach((g, i) => {
+    const primary = resolveManagedInstance(f, g.primary, `sqlFailoverGroups.${i}.primary`);
+    const partner = resolveManagedInstance(f, g.partner, `sqlFailoverGroups.${i}.partner`);
+    if (primary === partner) throw new FixtureError(`invalid fixture: sqlFailoverGroups.${i}.partner: the same instance as primary`);
+    if (primary.location.toLowerCase() === partner.location.toLowerCase())
+      throw new FixtureError(`invalid fixture: sqlFailoverGroups.${i}.partner: in the primary's region '${primary.location}' (a failover group spans two regions)`);
+  });
   const scoped = (sub: string | undefined, rg: string, n: string): string => `${(sub || f.subscriptionId).toLowerCase()}/${rg.toLowerCase()}/${n.toLowerCase()}`;
   const desNames = new Set(f.diskEncryptionSets.map((d) => scoped(d.subscriptionId, d.resourceGroup, d.name)));
   f.virtualMachines.forEach((vm, i) => {
@@ -265,6 +296,21 @@ export function parseFixture(input: unknown): Fixture {
   f.virtualMachines.forEach((v, i) => unique(`virtualMachines.${i}.name`, "vm", v.subscriptionId, v.resourceGroup, v.name));
   f.storageAccounts.forEach((a, i) => unique(`storageAccounts.${i}.name`, "sa", "", "", a.name));
   return f;
+}
+
+export type FixtureManagedInstance = z.output<typeof sqlManagedInstance>;
+
+/** The fixture instance a failover group names (by name, unique among instances, or by resource id); `path` names the field in errors. */
+export function resolveManagedInstance(f: Pick<Fixture, "subscriptionId" | "sqlManagedInstances">, ref: string, path: string): FixtureManagedInstance {
+  const wanted = ref.toLowerCase();
+  const matches = f.sqlManagedInstances.filter((m) =>
+    ref.startsWith("/")
+      ? `/subscriptions/${m.subscriptionId ?? f.subscriptionId}/resourceGroups/${m.resourceGroup}/providers/Microsoft.Sql/managedInstances/${m.name}`.toLowerCase() === wanted
+      : m.name.toLowerCase() === wanted,
+  );
+  if (matches.length === 0) throw new FixtureError(`invalid fixture: ${path}: no SQL managed instance '${ref}'`);
+  if (matches.length > 1) throw new FixtureError(`invalid fixture: ${path}: '${ref}' names ${matches.length} SQL managed instances; give its resource id`);
+  return matches[0]!;
 }
 
 export const FIXTURE_DIR = join(dirname(fileURLToPath(import.meta.url)), "fixtures");

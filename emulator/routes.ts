@@ -31,6 +31,8 @@ const API = {
   managedHsm: ["2023-07-01", "2024-11-01", "2025-05-01", "2026-02-01"],
   sqlInstances: ["2021-11-01", "2022-08-01-preview", "2023-08-01"],
   sqlKeys: ["2020-11-01-preview", "2021-11-01", "2022-08-01-preview", "2023-08-01"],
+  // @azure/arm-sql 10 sends 2022-05-01-preview; the spec pack (azure-specs-more) has 2023-08-01.
+  sqlFailoverGroups: ["2022-05-01-preview", "2023-08-01"],
   diskRp: ["2025-01-02"],
   computeVm: ["2024-03-01", "2024-07-01", "2024-11-01", "2025-04-01", "2026-03-01"],
   storage: ["2023-05-01", "2025-06-01", "2025-08-01"],
@@ -114,6 +116,7 @@ export const ROUTES: readonly Route[] = [
   r("ManagedInstanceKeys_Get", "GET", "arm", `${MI}/keys/{keyName}`, API.sqlKeys, `${SQL}ManagedInstanceKeys.json`, arm.getArm(`${T.mi}/keys`, "managedInstanceName", "keyName"), `${T.mi}/keys`),
   r("ManagedInstanceKeys_CreateOrUpdate", "PUT", "arm", `${MI}/keys/{keyName}`, API.sqlKeys, `${SQL}ManagedInstanceKeys.json`, arm.putManagedInstanceKey, `${T.mi}/keys`),
   r("ManagedInstanceEncryptionProtectors_Get", "GET", "arm", `${MI}/encryptionProtector/{encryptionProtectorName}`, API.sqlKeys, `${SQL}ManagedInstanceEncryptionProtectors.json`, arm.getArm(`${T.mi}/encryptionProtector`, "managedInstanceName", "encryptionProtectorName"), `${T.mi}/encryptionProtector`),
+  r("InstanceFailoverGroups_ListByLocation", "GET", "arm", `${RG}/providers/Microsoft.Sql/locations/{locationName}/instanceFailoverGroups`, API.sqlFailoverGroups, `${SQL}InstanceFailoverGroups.json`, arm.listInstanceFailoverGroups, "Microsoft.Sql/locations/instanceFailoverGroups"),
   r("ManagedInstanceEncryptionProtectors_CreateOrUpdate", "PUT", "arm", `${MI}/encryptionProtector/{encryptionProtectorName}`, API.sqlKeys, `${SQL}ManagedInstanceEncryptionProtectors.json`, arm.putEncryptionProtector, `${T.mi}/encryptionProtector`),
 
   // ---------------------------------------------------------------- ARM: Microsoft.Compute
@@ -124,7 +127,7 @@ export const ROUTES: readonly Route[] = [
   r("Disks_List", "GET", "arm", `${SUB}/providers/Microsoft.Compute/disks`, API.diskRp, `${DISK}disk.json`, arm.listArm(T.disk), T.disk),
   r("Disks_ListByResourceGroup", "GET", "arm", `${RG}/providers/Microsoft.Compute/disks`, API.diskRp, `${DISK}disk.json`, arm.listArm(T.disk), T.disk),
   r("Disks_Get", "GET", "arm", `${RG}/providers/Microsoft.Compute/disks/{diskName}`, API.diskRp, `${DISK}disk.json`, arm.getArm(T.disk, "diskName"), T.disk),
-  r("VirtualMachines_ListAll", "GET", "arm", `${SUB}/providers/Microsoft.Compute/virtualMachines`, API.computeVm, VM, arm.listArm(T.vm), T.vm),
+  r("VirtualMachines_ListAll", "GET", "arm", `${SUB}/providers/Microsoft.Compute/virtualMachines`, API.computeVm, VM, arm.listVirtualMachines, T.vm),
   r("VirtualMachines_Get", "GET", "arm", `${RG}/providers/Microsoft.Compute/virtualMachines/{vmName}`, API.computeVm, VM, arm.getArm(T.vm, "vmName"), T.vm),
 
   // ---------------------------------------------------------------- ARM: Microsoft.Storage

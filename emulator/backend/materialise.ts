@@ -4,7 +4,8 @@
  */
 import { createHash } from "node:crypto";
 import { addDuration, resolveTime } from "../duration.js";
-import type { Fixture, FixtureIdentity } from "../fixture.js";
+import type { Fixture, FixtureIdentity, FixtureManagedInstance } from "../fixture.js";
+import { resolveManagedInstance } from "../fixture.js";
 import { BUILT_IN_ROLES, findBuiltInRole, roleDefinitionId } from "./roles.js";
 import type { Runtime } from "./runtime.js";
 import { hsmBaseUrl, keyId } from "./runtime.js";
@@ -271,6 +272,34 @@ export function materialise(rt: Pick<Runtime, "port">, fixture: Fixture, now: Da
     }
   }
 
+  // ------------------------------------------------------------------ SQL instance failover groups
+  // Listed on both sides (each in its instance's resource group and region) with that side's replicationRole;
+  // managedInstancePairs is the same on both. UNVERIFIED that the secondary's region lists the group, and how.
+  const instanceId = (m: FixtureManagedInstance): string => armId(subOf(m), m.resourceGroup, "Microsoft.Sql", "managedInstances", m.name);
+  fixture.sqlFailoverGroups.forEach((g, i) => {
+    const primary = resolveManagedInstance(fixture, g.primary, `sqlFailoverGroups.${i}.primary`);
+    const partner = resolveManagedInstance(fixture, g.partner, `sqlFailoverGroups.${i}.partner`);
+    const readWriteEndpoint: Record<string, unknown> = { failoverPolicy: g.readWriteFailoverPolicy };
+    if (g.readWriteFailoverPolicy === "Automatic") readWriteEndpoint.failoverWithDataLossGracePeriodMinutes = g.gracePeriodMinutes ?? 60;
+    const pairs = [{ primaryManagedInstanceId: instanceId(primary), partnerManagedInstanceId: instanceId(partner) }];
+    for (const [side, other, role, otherRole] of [
+      [primary, partner, "Primary", "Secondary"],
+      [partner, primary, "Secondary", "Primary"],
+    ] as const) {
+      const id = armId(subOf(side), side.resourceGroup, "Microsoft.Sql", "locations", side.location, "instanceFailoverGroups", g.name);
+      const properties: Record<string, unknown> = {
+        ...(g.secondaryType ? { secondaryType: g.secondaryType } : {}),
+        readWriteEndpoint,
+        readOnlyEndpoint: { failoverPolicy: "Disabled" },
+        replicationRole: role,
+        replicationState: g.replicationState,
+        partnerRegions: [{ location: other.location, replicationRole: otherRole }],
+        managedInstancePairs: pairs,
+      };
+      add({ id, type: INSTANCE_FAILOVER_GROUP, resourceGroup: side.resourceGroup, name: g.name, body: { id, name: g.name, type: INSTANCE_FAILOVER_GROUP, properties } });
+    }
+  });
+
   // ------------------------------------------------------------------ disk encryption sets
   for (const des of fixture.diskEncryptionSets) {
     const sub = subOf(des);
@@ -326,6 +355,7 @@ export function materialise(rt: Pick<Runtime, "port">, fixture: Fixture, now: Da
       storageAccountType: "Premium_LRS",
       ...(desId ? { diskEncryptionSet: { id: desId } } : {}),
     });
+    const extensions = vmExtensions(vm, vmId);
     add({
       id: vmId,
       type: "Microsoft.Compute/virtualMachines",
@@ -345,6 +375,7 @@ export function materialise(rt: Pick<Runtime, "port">, fixture: Fixture, now: Da
             dataDisks: diskNames.slice(1).map((n, lun) => ({ lun, name: n, createOption: "Empty", caching: "ReadOnly", diskSizeGB: vm.diskSizeGB, managedDisk: managedDisk(n) })),
           },
         },
+        ...(extensions.length ? { resources: extensions } : {}),
       },
     });
   }
@@ -400,6 +431,27 @@ export function materialise(rt: Pick<Runtime, "port">, fixture: Fixture, now: Da
     add({ id, type: "Microsoft.Storage/storageAccounts", resourceGroup: sa.resourceGroup, name: sa.name, body });
   }
   return state;
+}
+
+export const INSTANCE_FAILOVER_GROUP = "Microsoft.Sql/locations/instanceFailoverGroups";
+
+/**
+ * A VM's extensions as VM GET returns them in `resources` (VirtualMachineExtension); the VM list shows only their ids
+ * (handlers/arm.ts). ASR's is SiteRecovery-<osType>, publisher Microsoft.Azure.RecoveryServices.SiteRecovery, type
+ * Windows|Linux (UNVERIFIED settings and version; a Linux VM also gets a SiteRecovery-Linux<Distro>, not modelled).
+ */
+function vmExtensions(vm: Fixture["virtualMachines"][number], vmId: string): Record<string, unknown>[] {
+  const all = [
+    ...(vm.siteRecovery ? [{ name: `SiteRecovery-${vm.osType}`, publisher: "Microsoft.Azure.RecoveryServices.SiteRecovery", type: vm.osType, typeHandlerVersion: "1.0" }] : []),
+    ...vm.extensions,
+  ];
+  return all.map((e) => ({
+    id: `${vmId}/extensions/${e.name}`,
+    name: e.name,
+    type: "Microsoft.Compute/virtualMachines/extensions",
+    location: vm.location,
+    properties: { publisher: e.publisher, type: e.type, typeHandlerVersion: e.typeHandlerVersion, autoUpgradeMinorVersion: true, provisioningState: "Succeeded" },
+  }));
 }
 
 export function sqlKeyResource(instanceId: string, resourceGroup: string, keyName: string, uri: string, created: Date): Omit<ArmResource, "subscriptionId"> {

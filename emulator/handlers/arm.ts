@@ -9,6 +9,7 @@ import {
   startOperation,
   updateStorageAccount,
 } from "../backend/consumers.js";
+import { INSTANCE_FAILOVER_GROUP } from "../backend/materialise.js";
 import { settle } from "../backend/settle.js";
 import type { ArmResource } from "../backend/state.js";
 import { getResource, listChildren, listResources } from "../backend/state.js";
@@ -51,6 +52,28 @@ export const listArmChildren =
     const parent = findOrThrow(ctx, parentType, [parentNameParam]);
     return presentPage(ctx, listChildren(ctx.rt.state, parent.id, childType));
   };
+
+/** VirtualMachines_ListAll: as ARM does, a listed VM's `resources` (its extensions) carry only their ids; GET has them whole. */
+export const listVirtualMachines: Handler = (ctx) => {
+  const { subscriptionId } = checkScope(ctx);
+  const p = page(ctx, listResources(ctx.rt.state, "Microsoft.Compute/virtualMachines", { subscriptionId }), ctx.rt.endpoint, ctx.rt.config.pageSize);
+  return ok({
+    ...p,
+    value: p.value.map((r) => {
+      const body = presentResource(ctx.rt, r);
+      if (Array.isArray(body.resources)) body.resources = body.resources.map((e) => ({ id: (e as { id?: unknown }).id }));
+      return body;
+    }),
+  });
+};
+
+/** InstanceFailoverGroups_ListByLocation: the groups listed in one resource group and region (ARM region names, spaces ignored). */
+export const listInstanceFailoverGroups: Handler = (ctx) => {
+  const { subscriptionId, resourceGroup } = checkScope(ctx);
+  const location = ctx.params.locationName!.replace(/\s+/g, "");
+  const parent = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Sql/locations/${location}`;
+  return presentPage(ctx, listChildren(ctx.rt.state, parent, INSTANCE_FAILOVER_GROUP));
+};
 
 export const listHsmRegions: Handler = (ctx) => {
   const hsm = findOrThrow(ctx, "Microsoft.KeyVault/managedHSMs", ["name"]);

@@ -32,6 +32,7 @@ import {
   servedSpecOperations,
   specOperationFor,
 } from "../support/fidelity.js";
+import { contosoWithRisks, FAILOVER_GROUP, VM_REPLICATED } from "../support/riskFixture.js";
 import { loadSpecs, type SpecIndex } from "../support/specValidator.js";
 
 const HSM = "Contoso-PROD-HSM";
@@ -97,6 +98,8 @@ const KNOWN_DEVIATIONS: KnownDeviation[] = [
 
 let t: TestEmulator;
 let spec: SpecIndex;
+/** The second pack (azure-specs-more): SQL instance failover groups. */
+let specMore: SpecIndex;
 let ledger: FidelityLedger;
 let agent: https.Agent;
 const started = performance.now();
@@ -154,8 +157,9 @@ function expectFidelity(): void {
 
 beforeAll(async () => {
   spec = loadSpecs();
+  specMore = loadSpecs("azure-specs-more");
   t = await startTestEmulator("contoso-reference");
-  ledger = new FidelityLedger(spec, t.emulator.operations, KNOWN_DEVIATIONS);
+  ledger = new FidelityLedger([spec, specMore], t.emulator.operations, KNOWN_DEVIATIONS);
   agent = new https.Agent({ ca: t.emulator.caPem, lookup: loopbackLookup, keepAlive: true });
 });
 
@@ -173,8 +177,8 @@ afterAll(async () => {
     console.log(
       [
         `fidelity: ${ledger.validatedCount} responses validated against the specs, ${ledger.exercised.size} operations answered 2xx, ` +
-          `${ledger.statusMonitorBodies.length} LRO status polls; specs loaded in ${Math.round(spec.loadMs)} ms; suite ${Math.round(performance.now() - started)} ms`,
-        `specs: ${spec.source.kind === "extraction" ? spec.source.comment : spec.source.root}`,
+          `${ledger.statusMonitorBodies.length} LRO status polls; specs loaded in ${Math.round(spec.loadMs + specMore.loadMs)} ms; suite ${Math.round(performance.now() - started)} ms`,
+        ...[spec, specMore].map((x) => `specs: ${x.source.kind === "extraction" ? x.source.comment : x.source.root}`),
         "api-versions (SDK → spec pack; fallback = the pack lacks the SDK's version):",
         formatVersionTable(ledger.versions.values()),
         "known spec/wire deviations excused (validator errors):",
@@ -379,6 +383,35 @@ describe("fidelity: ARM through the management SDK clients", () => {
   });
 });
 
+describe("fidelity: SQL instance failover groups (azure-specs-more) and VM extensions, on the risks estate", () => {
+  it("lists each side's failover groups; a VM's extensions are ids in the list and whole in GET", async () => {
+    const risks = await startTestEmulator(contosoWithRisks() as unknown as string);
+    try {
+      const options = { endpoint: risks.emulator.endpoint, tlsOptions: { ca: risks.emulator.caPem }, retryOptions: { maxRetries: 0 } };
+      const sql = new SqlManagementClient(cred(), SUBSCRIPTION_ID, { ...options, credentialScopes: scopes });
+      const compute = new ComputeManagementClient(cred(), SUBSCRIPTION_ID, { ...options, credentials: { scopes } });
+      const primary = await all(sql.instanceFailoverGroups.listByLocation("rg-contoso-sql", "southindia"));
+      const secondary = await all(sql.instanceFailoverGroups.listByLocation("rg-contoso-sql-dr", "centralindia"));
+      expect([...primary, ...secondary].map((g) => [g.name, g.replicationRole, g.partnerRegions?.[0]?.replicationRole])).toEqual([
+        [FAILOVER_GROUP, "Primary", "Secondary"],
+        [FAILOVER_GROUP, "Secondary", "Primary"],
+      ]);
+      expect(primary[0]?.readWriteEndpoint).toEqual({ failoverPolicy: "Automatic", failoverWithDataLossGracePeriodMinutes: 60 });
+
+      const vms = await all(compute.virtualMachines.listAll());
+      const listed = vms.find((vm) => vm.name === VM_REPLICATED);
+      expect(listed?.resources?.map((r) => [r.id?.split("/").pop(), r.publisher])).toEqual([["SiteRecovery-Windows", undefined]]);
+      const got = await compute.virtualMachines.get(rgOf(listed!.id), VM_REPLICATED);
+      expect(got.resources?.map((r) => [r.name, r.publisher, r.typePropertiesType])).toEqual([["SiteRecovery-Windows", "Microsoft.Azure.RecoveryServices.SiteRecovery", "Windows"]]);
+
+      const failures = ledger.check(risks.exchanges.splice(0));
+      expect(formatFailures(failures), "responses the spec rejects").toBe("");
+    } finally {
+      await risks.close();
+    }
+  });
+});
+
 describe("fidelity: error responses (validated against the spec's default response)", () => {
   it("404: KeyNotFound on the data plane, ResourceNotFound from every ARM provider", async () => {
     await expectRestError(keyClient().getKey("No-Such-Key"), 404, "KeyNotFound");
@@ -572,7 +605,7 @@ describe("fidelity: summary", () => {
 
   it("every served operation exists in the spec pack (operationId, method, spec file and path)", () => {
     const missing = servedSpecOperations(t.emulator.operations)
-      .filter((o) => !specOperationFor(spec, o))
+      .filter((o) => !specOperationFor([spec, specMore], o))
       .map((o) => `${o.operationId} ${o.method} ${o.template} (${o.specFile})`);
     expect(missing).toEqual([]);
     // And nothing the emulator serves outside the pack pretends to be a spec operation.

@@ -116,6 +116,13 @@ export function specRequestPath(e: Exchange): string {
 interface LroStart {
   operation: SpecOperation;
   exchange: Exchange;
+  spec: SpecIndex;
+}
+
+/** The index (of several packs') that holds a served operation's spec file; the first when none does. */
+function indexFor(specs: readonly SpecIndex[], served: Pick<ServedOperation, "specFile"> | undefined): SpecIndex {
+  const file = served?.specFile;
+  return (file === undefined ? undefined : specs.find((s) => s.operations.some((o) => o.specFile === file))) ?? specs[0]!;
 }
 
 export class FidelityLedger {
@@ -137,11 +144,15 @@ export class FidelityLedger {
   private readonly served: ServedOperation[];
   private readonly servedIds: Set<string>;
 
+  private readonly specs: readonly SpecIndex[];
+
+  /** `spec`: one pack's index, or several (each operation is validated against the pack holding its spec file). */
   constructor(
-    private readonly spec: SpecIndex,
+    spec: SpecIndex | readonly SpecIndex[],
     operations: readonly ServedOperation[],
     private readonly deviations: readonly KnownDeviation[] = [],
   ) {
+    this.specs = Array.isArray(spec) ? spec : [spec as SpecIndex];
     this.served = servedSpecOperations(operations);
     this.servedIds = new Set(this.served.map((o) => o.operationId));
   }
@@ -174,7 +185,8 @@ export class FidelityLedger {
     if (e.operationId === undefined) return /^\/_emulator(\/|$)/i.test(e.path) ? undefined : failure([`no served operation matches ${e.method} ${e.path}`]);
     if (!this.servedIds.has(e.operationId) || isChallenge(e)) return undefined;
 
-    const result = this.spec.validateResponse({
+    const spec = indexFor(this.specs, this.served.find((o) => o.operationId === e.operationId));
+    const result = spec.validateResponse({
       method: e.method,
       host: e.host,
       path: specRequestPath(e),
@@ -193,7 +205,7 @@ export class FidelityLedger {
       const location = e.responseHeaders["location"];
       if (e.status === 202 && location) {
         const id = /\/operationResults\/([^/?]+)/.exec(location)?.[1];
-        if (id) this.lros.set(id, { operation: op, exchange: e });
+        if (id) this.lros.set(id, { operation: op, exchange: e, spec });
       }
     }
     if (e.status >= 200 && e.status < 300) {
@@ -240,7 +252,7 @@ export class FidelityLedger {
     const id = /\/operationResults\/([^/?]+)/.exec(e.path)?.[1];
     const start = id ? this.lros.get(id) : undefined;
     if (!start) return failure([`${LRO_RESULT_MONITOR} ${e.status}: no recorded 202 names this operation in its Location header`]);
-    const r = this.spec.validateBody(start.operation, e.status, e.responseBody);
+    const r = start.spec.validateBody(start.operation, e.status, e.responseBody);
     this.validatedCount++;
     this.lroResultsValidated++;
     if (r.ok) return undefined;
@@ -282,9 +294,9 @@ export function formatVersionTable(versions: Iterable<VersionUse>): string {
 }
 
 /** Does a served route correspond to a spec operation (same operationId, method, file and path shape)? */
-export function specOperationFor(spec: SpecIndex, served: ServedOperation): SpecOperation | undefined {
+export function specOperationFor(spec: SpecIndex | readonly SpecIndex[], served: ServedOperation): SpecOperation | undefined {
   const shape = templateShape(served.template);
-  return spec.operations.find(
+  return (Array.isArray(spec) ? spec : [spec as SpecIndex]).flatMap((s) => s.operations).find(
     (o) =>
       o.operationId === served.operationId &&
       o.method === served.method &&

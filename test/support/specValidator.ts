@@ -16,7 +16,7 @@ import Ajv2020Module from "ajv/dist/2020.js";
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { SwaggerConverter, isObject, type JsonObject, type SpecDoc } from "./swaggerSchema.js";
 import { compareApiVersions, compileTemplate, matchTemplate, splitPath, type CompiledTemplate } from "./pathTemplate.js";
-import { extractionFile, readExtraction, specPackDir, type SpecExtraction } from "./specExtraction.js";
+import { extractionFile, readExtraction, specPackDir, type SpecExtraction, type SpecPackName } from "./specExtraction.js";
 
 const Ajv2020 = Ajv2020Module.default;
 type Ajv = InstanceType<typeof Ajv2020>;
@@ -470,9 +470,12 @@ function cached(key: string, build: () => SpecIndex): SpecIndex {
   return idx;
 }
 
-/** The committed extraction of the first pack (cached): what the fidelity suite validates against, on any machine. */
-export function loadSpecs(): SpecIndex {
-  const file = extractionFile("azure-specs");
+/**
+ * The committed extraction of a pack (cached; the first pack by default): what the fidelity suite validates against,
+ * on any machine. The packs stay separate indexes: they hold different revisions of the same common-types files.
+ */
+export function loadSpecs(pack: SpecPackName = "azure-specs"): SpecIndex {
+  const file = extractionFile(pack);
   return cached(`extraction:${file}`, () => SpecIndex.fromExtraction(readExtraction(file), file));
 }
 

@@ -6,6 +6,7 @@ import type { DiskEncryptionSet } from "@azure/arm-compute";
 import { call, collectPages } from "./errors.js";
 import { writeOptions, type WriteOptions } from "./writeOptions.js";
 import { mapIdentity } from "./identity.js";
+import { siteRecoveryProtected } from "./siteRecovery.js";
 import { defined } from "./managedHsms.js";
 
 /** Disk encryption sets, disks and VMs through @azure/arm-compute; listed per subscription. */
@@ -57,7 +58,16 @@ export class ComputeArm {
       for (const d of storage?.dataDisks ?? []) {
         disks.push(defined({ role: "data" as const, lun: d.lun, diskId: d.managedDisk?.id, name: d.name, diskEncryptionSetId: d.managedDisk?.diskEncryptionSet?.id }));
       }
-      return { resourceId: vm.id ?? "", name: vm.name ?? id.name, subscriptionId: id.subscriptionId, resourceGroup: id.resourceGroup, location: vm.location, disks };
+      const siteRecovery = siteRecoveryProtected(vm.resources);
+      return {
+        resourceId: vm.id ?? "",
+        name: vm.name ?? id.name,
+        subscriptionId: id.subscriptionId,
+        resourceGroup: id.resourceGroup,
+        location: vm.location,
+        disks,
+        ...(siteRecovery === undefined ? {} : { siteRecoveryProtected: siteRecovery }),
+      };
     });
   }
 }

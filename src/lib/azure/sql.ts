@@ -8,7 +8,21 @@ import { writeOptions, type WriteOptions } from "./writeOptions.js";
 import { mapIdentity } from "./identity.js";
 import { defined } from "./managedHsms.js";
 
-export type ManagedInstanceBase = Omit<SqlManagedInstanceConsumer, "encryptionProtector" | "keys">;
+export type ManagedInstanceBase = Omit<SqlManagedInstanceConsumer, "encryptionProtector" | "keys" | "failoverGroups">;
+
+/**
+ * An instance failover group as one region's list shows it: `replicationRole` is the role of the group's instance
+ * in `location` (the region listed), `partnerRegions` the other side's.
+ */
+export interface InstanceFailoverGroupView {
+  id: string;
+  name: string;
+  /** The region whose list returned the group (its ARM id names it too). */
+  location: string;
+  replicationRole?: string;
+  partnerRegions: { location?: string; replicationRole?: string }[];
+  managedInstancePairs: { primaryManagedInstanceId?: string; partnerManagedInstanceId?: string }[];
+}
 
 /** Microsoft.Sql managed instances, their TDE protector and keys, through @azure/arm-sql. */
 export class SqlManagedInstancesArm {
@@ -63,6 +77,23 @@ export class SqlManagedInstancesArm {
       keyReference: parseKeyReference(ep.uri),
       autoRotationEnabled: ep.autoRotationEnabled,
     });
+  }
+
+  /** Microsoft.Sql/locations/instanceFailoverGroups of one resource group in one region (the SDK's api-version, 2022-05-01-preview). */
+  listInstanceFailoverGroups(subscriptionId: string, resourceGroup: string, location: string): Promise<InstanceFailoverGroupView[]> {
+    const scope = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Sql/locations/${location}/instanceFailoverGroups`;
+    return collectPages("instanceFailoverGroups.listByLocation", scope, this.client(subscriptionId).instanceFailoverGroups.listByLocation(resourceGroup, location), (g) =>
+      defined({
+        id: g.id ?? "",
+        name: g.name ?? "",
+        location,
+        replicationRole: g.replicationRole,
+        partnerRegions: (g.partnerRegions ?? []).map((p) => defined({ location: p.location, replicationRole: p.replicationRole })),
+        managedInstancePairs: (g.managedInstancePairs ?? []).map((p) =>
+          defined({ primaryManagedInstanceId: p.primaryManagedInstanceId, partnerManagedInstanceId: p.partnerManagedInstanceId }),
+        ),
+      }),
+    );
   }
 
   listKeys(instanceId: string): Promise<NonNullable<SqlManagedInstanceConsumer["keys"]>> {

@@ -30,6 +30,7 @@ export function deriveAbout(managedHsms: readonly Pick<ManagedHsmSnapshot, "reso
     }
     case "consumers.sqlManagedInstance.encryptionProtector":
     case "consumers.sqlManagedInstance.keys":
+    case "consumers.sqlManagedInstance.failoverGroups": // not in schema 1; its errors name the instance too
       return consumerRef(resourceId);
     case "consumers.sqlManagedInstances":
     case "consumers.diskEncryptionSets":

@@ -26,6 +26,7 @@ const partSchema = z.enum([
   "consumers.sqlManagedInstances",
   "consumers.sqlManagedInstance.encryptionProtector",
   "consumers.sqlManagedInstance.keys",
+  "consumers.sqlManagedInstance.failoverGroups",
   "consumers.diskEncryptionSets",
   "consumers.disks",
   "consumers.virtualMachines",

@@ -45,6 +45,7 @@ export type SnapshotPart =
   | "consumers.sqlManagedInstances"
   | "consumers.sqlManagedInstance.encryptionProtector"
   | "consumers.sqlManagedInstance.keys"
+  | "consumers.sqlManagedInstance.failoverGroups"
   | "consumers.diskEncryptionSets"
   | "consumers.disks"
   | "consumers.virtualMachines"

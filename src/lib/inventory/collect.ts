@@ -1,6 +1,6 @@
 import type { AzureClients } from "../azure/clients.js";
-import type { AzureRequestError } from "../azure/errors.js";
-import { toAzureRequestError } from "../azure/errors.js";
+import { AzureRequestError, toAzureRequestError } from "../azure/errors.js";
+import type { ManagedInstanceBase } from "../azure/sql.js";
 import { withDeadline } from "../azure/requests.js";
 import type { Clock } from "../clock.js";
 import type { AppSettings, KeyWardenConfig, ManagedHsmPolicy } from "../config/types.js";
@@ -20,9 +20,11 @@ import {
   type RoleAssignmentSnapshot,
   type RoleDefinitionSnapshot,
   type SnapshotPart,
+  type SqlFailoverGroupMembership,
   type SqlManagedInstanceConsumer,
   type VirtualMachineSnapshot,
 } from "../estate/snapshot.js";
+import { failoverGroupMemberships, regionKey } from "./failoverGroupMemberships.js";
 
 /**
  * Reads the whole estate through the SDK adapters. A read that fails is recorded in `errors` and its
@@ -281,19 +283,59 @@ async function collectSqlManagedInstances(sub: string, ours: () => Promise<Ours>
     clients.sql.listManagedInstances(sub),
   );
   if (instances === null) return null;
-  const detailed = await eachOf(instances, async (mi): Promise<SqlManagedInstanceConsumer> => {
-    const about = consumerRef(mi.resourceId);
-    const [encryptionProtector, keys] = await Promise.all([
-      attempt("consumers.sqlManagedInstance.encryptionProtector", about, mi.resourceId, "managedInstanceEncryptionProtectors.get", () =>
-        clients.sql.getEncryptionProtector(mi.resourceId),
-      ),
-      attempt("consumers.sqlManagedInstance.keys", about, mi.resourceId, "managedInstanceKeys.listByInstance", () => clients.sql.listKeys(mi.resourceId)),
-    ]);
-    return { ...mi, encryptionProtector, keys };
-  });
+  const [detailed, failoverGroups] = await Promise.all([
+    eachOf(instances, async (mi): Promise<Omit<SqlManagedInstanceConsumer, "failoverGroups">> => {
+      const about = consumerRef(mi.resourceId);
+      const [encryptionProtector, keys] = await Promise.all([
+        attempt("consumers.sqlManagedInstance.encryptionProtector", about, mi.resourceId, "managedInstanceEncryptionProtectors.get", () =>
+          clients.sql.getEncryptionProtector(mi.resourceId),
+        ),
+        attempt("consumers.sqlManagedInstance.keys", about, mi.resourceId, "managedInstanceKeys.listByInstance", () => clients.sql.listKeys(mi.resourceId)),
+      ]);
+      return { ...mi, encryptionProtector, keys };
+    }),
+    collectFailoverGroups(instances, clients, attempt),
+  ]);
   // An instance whose protector could not be read is kept: it may be ours, and dropping it would hide it.
   const isOurs = await ours();
-  return detailed.filter((mi) => mi.encryptionProtector === null || isOurs(mi.encryptionProtector.keyReference?.host, mi.resourceId));
+  return detailed
+    .filter((mi) => mi.encryptionProtector === null || isOurs(mi.encryptionProtector.keyReference?.host, mi.resourceId))
+    .map((mi) => ({ ...mi, failoverGroups: failoverGroups.get(resourceKey(mi.resourceId)) ?? null }));
+}
+
+/**
+ * Instance failover groups: one list per (subscription, resource group, region) that holds an instance, read
+ * while the protectors are. A list that fails leaves every instance it covers `null`, with an error about each.
+ */
+async function collectFailoverGroups(instances: ManagedInstanceBase[], clients: AzureClients, attempt: Attempt): Promise<Map<string, SqlFailoverGroupMembership[] | null>> {
+  const scopes = new Map<string, { subscriptionId: string; resourceGroup: string; location: string; instances: ManagedInstanceBase[] }>();
+  for (const mi of instances) {
+    const key = `${mi.subscriptionId}|${mi.resourceGroup}|${regionKey(mi.location)}`.toLowerCase();
+    const scope = scopes.get(key);
+    if (scope) scope.instances.push(mi);
+    else scopes.set(key, { subscriptionId: mi.subscriptionId, resourceGroup: mi.resourceGroup, location: mi.location, instances: [mi] });
+  }
+  const operation = "instanceFailoverGroups.listByLocation";
+  const lists = await eachOf([...scopes.values()], async (scope) => {
+    const listed = clients.sql.listInstanceFailoverGroups(scope.subscriptionId, scope.resourceGroup, scope.location);
+    // One error per instance the list covers, each naming its instance; `operation` says which list failed.
+    const perInstance = await eachOf(scope.instances, (mi) =>
+      attempt("consumers.sqlManagedInstance.failoverGroups", consumerRef(mi.resourceId), mi.resourceId, operation, () =>
+        listed.catch((error: unknown) => {
+          const e = toAzureRequestError(error, operation, mi.resourceId);
+          throw new AzureRequestError(operation, mi.resourceId, e.message, e.statusCode, e.code, { cause: e });
+        }),
+      ),
+    );
+    return { scope, groups: perInstance[0] ?? null };
+  });
+  const locations = new Map(instances.map((mi) => [resourceKey(mi.resourceId), mi.location]));
+  const memberships = failoverGroupMemberships(locations, lists.flatMap((l) => (l.groups ? [l.groups] : [])));
+  const out = new Map<string, SqlFailoverGroupMembership[] | null>();
+  for (const { scope, groups } of lists) {
+    for (const mi of scope.instances) out.set(resourceKey(mi.resourceId), groups === null ? null : (memberships.get(resourceKey(mi.resourceId)) ?? []));
+  }
+  return out;
 }
 
 /**
