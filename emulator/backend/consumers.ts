@@ -15,6 +15,7 @@ import { randomUUID } from "node:crypto";
 import { addDuration, parseDuration } from "../duration.js";
 import { armBadRequest, armInvalidParameter, invalidRequestContent } from "../errors.js";
 import { accessRecordOf, desAutoKeyRotationError } from "./access.js";
+import { cloneJson } from "./cloneJson.js";
 import { encryptionProtectorResource, iso, sqlKeyResource } from "./materialise.js";
 import type { ConsumerKind, LongRunningOperation, Runtime } from "./runtime.js";
 import { globMatches, keyId, modelOf, now, parseHsmUri, parseKeyUrl } from "./runtime.js";
@@ -131,7 +132,7 @@ export function followDueKeyVersions(rt: Runtime): void {
  * its key carries `autoKeyRotationError`; a SQL MI that cannot reach its TDE protector is `Inaccessible`.
  */
 export function presentResource(rt: Runtime, r: ArmResource): Json {
-  const body = structuredClone(r.body);
+  const body = cloneJson(r.body);
   if (r.type === "Microsoft.Storage/storageAccounts") {
     const kvp = obj(obj(obj(body.properties)?.encryption)?.keyvaultproperties);
     const cur = typeof kvp?.currentVersionedKeyIdentifier === "string" ? resolveKeyUrl(rt, kvp.currentVersionedKeyIdentifier) : undefined;

@@ -83,6 +83,16 @@ function mapManagedHsm(hsm: ManagedHsm): ManagedHsmResource {
   });
 }
 
+/**
+ * `o` without its undefined properties, in the same key order. A plain loop: this runs for every resource
+ * of every list page, and Object.fromEntries over a filtered Object.entries was a tenth of the collector's
+ * own CPU under `npm run bench`.
+ */
 export function defined<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(o)) {
+    const value = (o as Record<string, unknown>)[key];
+    if (value !== undefined) out[key] = value;
+  }
+  return out as T;
 }
