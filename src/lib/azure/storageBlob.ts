@@ -1,3 +1,5 @@
+import { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
 import { randomUUID } from "node:crypto";
 import { BlobServiceClient, ContainerClient, type HttpHeaders as HttpHeadersLike, type HttpOperationResponse, type IHttpClient, type StoragePipelineOptions, type WebResource } from "@azure/storage-blob";
 import { createHttpHeaders, createPipelineRequest, isRestError, type HttpClient } from "@azure/core-rest-pipeline";
@@ -53,7 +55,7 @@ function v1HttpClient(client: HttpClient): IHttpClient {
         streamResponseStatusCodes: webResource.streamResponseStatusCodes,
         onUploadProgress: webResource.onUploadProgress,
         onDownloadProgress: webResource.onDownloadProgress,
-        ...(webResource.agent ? { agent: webResource.agent } : {}),
+        agent: webResource.agent ?? freshConnections(webResource.url),
         // As storage-blob itself allows: http only where a connection string says so (Azurite); tokens are
         // never sent over it (its bearer-token policy refuses non-TLS URLs).
         allowInsecureConnection: true,
@@ -63,6 +65,16 @@ function v1HttpClient(client: HttpClient): IHttpClient {
       return { ...response, request: webResource, headers: headersLike(response.headers.toJSON({ preserveCase: true })) };
     },
   };
+}
+
+/**
+ * A new connection per Blob call. State-store calls are few and far apart (a lease renewal every 20 s), longer
+ * than servers keep an idle connection (Azurite: 5 s); a reused socket the server has just closed fails with
+ * ECONNRESET, which a write cannot safely retry (a create may have landed).
+ */
+const noKeepAlive = { http: new HttpAgent({ keepAlive: false }), https: new HttpsAgent({ keepAlive: false }) };
+function freshConnections(url: string): HttpAgent {
+  return url.startsWith("https:") ? noKeepAlive.https : noKeepAlive.http;
 }
 
 function headersLike(raw: Record<string, string>): HttpHeadersLike {
