@@ -89,18 +89,30 @@ export function getVersionOrThrow(hsm: HsmState, name: string, version?: string)
 /**
  * Public material of a version, generated once (async, off the event loop) and cached. Fixture version ids
  * are deterministic, so the cache outlives a reset or a fixture reload: a 3072-bit RSA key takes the
- * emulator about a second to make, which would otherwise dominate every scan after a reset.
+ * emulator about a second to make, which would otherwise dominate every scan after a reset. Once a few keys of
+ * a shape exist, a new version (a rotation) takes one of them instead of a fresh one: the emulator does no
+ * cryptography with them, and a second per rotation would dominate every rotation test.
  */
 export function materialOf(key: HsmKey, v: KeyVersion): Promise<PublicKeyMaterial> {
   if (!v.material) {
-    const cacheKey = `${key.kty}/${key.keySize ?? ""}/${key.curve ?? ""}/${v.version}`;
-    v.material = materialCache.get(cacheKey) ?? generateMaterial(key);
+    const shape = `${key.kty}/${key.keySize ?? ""}/${key.curve ?? ""}`;
+    const cacheKey = `${shape}/${v.version}`;
+    const pool = materialPools.get(shape) ?? [];
+    materialPools.set(shape, pool);
+    let material = materialCache.get(cacheKey);
+    if (!material) {
+      material = pool.length >= MATERIAL_POOL_SIZE ? (pool[parseInt(v.version.slice(0, 8), 16) % pool.length] as Promise<PublicKeyMaterial>) : generateMaterial(key);
+      if (pool.length < MATERIAL_POOL_SIZE) pool.push(material);
+    }
+    v.material = material;
     if (materialCache.size < 10_000) materialCache.set(cacheKey, v.material);
   }
   return v.material;
 }
 
+const MATERIAL_POOL_SIZE = 2;
 const materialCache = new Map<string, Promise<PublicKeyMaterial>>();
+const materialPools = new Map<string, Promise<PublicKeyMaterial>[]>();
 
 function generateMaterial(key: HsmKey): Promise<PublicKeyMaterial> {
   {
