@@ -1,6 +1,6 @@
 import { UsageError } from "./usageError.js";
 
-export type CommandName = "inventory" | "scan" | "validate" | "help";
+export type CommandName = "inventory" | "scan" | "validate" | "plan" | "rotate" | "verify" | "runs" | "help";
 
 export interface ParsedArgs {
   command: CommandName;
@@ -11,17 +11,23 @@ export interface ParsedArgs {
 interface OptionSpec {
   takesValue: boolean;
   commands: readonly CommandName[];
+  /** May be given more than once; the values are joined with commas (and may be comma lists themselves). */
+  repeatable?: boolean;
 }
 
-const SETTINGS_COMMANDS: readonly CommandName[] = ["inventory", "scan", "validate"];
+const SETTINGS_COMMANDS: readonly CommandName[] = ["inventory", "scan", "validate", "plan", "rotate", "verify", "runs"];
 
 export const OPTIONS: Readonly<Record<string, OptionSpec>> = {
-  json: { takesValue: false, commands: ["inventory"] },
+  json: { takesValue: false, commands: ["inventory", "plan", "rotate", "verify", "runs"] },
   out: { takesValue: true, commands: ["inventory", "scan"] },
+  key: { takesValue: true, commands: ["plan", "rotate", "verify"], repeatable: true },
+  "dry-run": { takesValue: false, commands: ["rotate"] },
+  yes: { takesValue: false, commands: ["rotate"] },
+  id: { takesValue: true, commands: ["runs"] },
   format: { takesValue: true, commands: ["scan"] },
   "fail-on": { takesValue: true, commands: ["scan"] },
   "min-severity": { takesValue: true, commands: ["scan"] },
-  snapshot: { takesValue: true, commands: ["scan"] },
+  snapshot: { takesValue: true, commands: ["scan", "plan", "verify"] },
   policy: { takesValue: true, commands: SETTINGS_COMMANDS },
   cloud: { takesValue: true, commands: SETTINGS_COMMANDS },
   "arm-endpoint": { takesValue: true, commands: SETTINGS_COMMANDS },
@@ -30,7 +36,7 @@ export const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   "emulator-principal-id": { takesValue: true, commands: SETTINGS_COMMANDS },
 };
 
-const COMMANDS: readonly CommandName[] = ["inventory", "scan", "validate", "help"];
+const COMMANDS: readonly CommandName[] = ["inventory", "scan", "validate", "plan", "rotate", "verify", "runs", "help"];
 
 /**
  * A deliberately small parser: `<command> [--name value | --name=value | --switch]...`. Anything it does not
@@ -53,7 +59,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     const spec = OPTIONS[name];
     if (spec === undefined) throw new UsageError(`unknown option "--${name}"`);
     if (!spec.commands.includes(command)) throw new UsageError(`option "--${name}" does not apply to "${command}"`);
-    if (options.has(name)) throw new UsageError(`option "--${name}" is given more than once`);
+    if (options.has(name) && spec.repeatable !== true) throw new UsageError(`option "--${name}" is given more than once`);
 
     if (!spec.takesValue) {
       if (equals >= 0) throw new UsageError(`option "--${name}" does not take a value`);
@@ -69,7 +75,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       else value = undefined;
     }
     if (value === undefined || value === "") throw new UsageError(`option "--${name}" needs a value`);
-    options.set(name, value);
+    const earlier = options.get(name);
+    options.set(name, typeof earlier === "string" ? `${earlier},${value}` : value);
   }
   return { command, options };
 }

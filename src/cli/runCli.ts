@@ -14,10 +14,11 @@ import { runScan } from "../lib/scan/runScan.js";
 import { readSnapshot, SnapshotError } from "../lib/estate/readSnapshot.js";
 import type { EstateSnapshot } from "../lib/estate/snapshot.js";
 import { parseArgs, type ParsedArgs } from "./args.js";
+import { planCommand, rotateCommand, runsCommand, verifyCommand, type RotationIo, type RotationServices } from "./rotationCommands.js";
 import { USAGE } from "./usage.js";
 import { UsageError } from "./usageError.js";
 
-export interface CliIo {
+export interface CliIo extends Pick<RotationIo, "isTerminal" | "prompt"> {
   /** Writes text as given (callers add the newlines). */
   stdout(text: string): void;
   stderr(text: string): void;
@@ -30,6 +31,8 @@ export interface CliIo {
 export interface CliDeps {
   /** Collects the estate snapshot (main.ts wires the Azure SDK clients; tests inject a fake). */
   collect(config: KeyWardenConfig): Promise<EstateSnapshot>;
+  /** Azure clients and the state store for plan/rotate/verify/runs (main.ts wires the real ones). */
+  services?(config: KeyWardenConfig): Promise<RotationServices>;
   /** Evaluation time for `scan` (default: the system clock). */
   clock?: Clock;
 }
@@ -54,6 +57,11 @@ export async function runCli(argv: readonly string[], io: CliIo, deps: CliDeps):
         return await inventory(args, io, deps);
       case "scan":
         return await scan(args, io, deps);
+      case "plan":
+      case "rotate":
+      case "verify":
+      case "runs":
+        return await rotation(args, args.command, io, deps);
     }
   } catch (thrown) {
     const error = ensureError(thrown);
@@ -68,6 +76,19 @@ export async function runCli(argv: readonly string[], io: CliIo, deps: CliDeps):
     io.stderr(`keywarden: ${error.message}\n`);
     return EXIT_FAILURE;
   }
+}
+
+const ROTATION_COMMANDS = { plan: planCommand, rotate: rotateCommand, verify: verifyCommand, runs: runsCommand } as const;
+
+async function rotation(args: ParsedArgs, command: keyof typeof ROTATION_COMMANDS, io: CliIo, deps: CliDeps): Promise<number> {
+  const config = await loadCliConfig(args, io);
+  const snapshotFile = args.options.get("snapshot");
+  const collect = typeof snapshotFile === "string" ? async () => readSnapshot(await readInput(io, snapshotFile, "snapshot"), snapshotFile) : () => deps.collect(config);
+  const services = () => {
+    if (!deps.services) throw new Error(`"${command}" needs the Azure clients and the state store, which this build does not wire`);
+    return deps.services(config);
+  };
+  return ROTATION_COMMANDS[command](args, io, { config, collect, services, clock: deps.clock ?? systemClock });
 }
 
 async function inventory(args: ParsedArgs, io: CliIo, deps: CliDeps): Promise<number> {

@@ -4,9 +4,13 @@ Commands:
   inventory   Collect the estate snapshot (Managed HSMs, keys, roles, consumers) and print it
   scan        Collect the snapshot, run every compliance control over it and print the report
   validate    Check the app settings and the policy document, print a summary, and exit
+  plan        Collect the snapshot and print the rotation plan: what is due, and each step that moves a consumer
+  rotate      Plan, then execute: rotate what is due, move every consumer, verify each one (asks first on a terminal)
+  verify      Read every consumer of every managed key back: moved, pending (with its deadline), blocked or failed
+  runs        List rotation runs, or print one run's journal (--id)
   help        Show this help
 
-Options (inventory, scan, validate):
+Options (inventory, scan, validate, plan, rotate, verify, runs):
   --policy <file>                Policy document (KEYWARDEN_POLICY_FILE)
   --cloud <name>                 AzurePublicCloud | AzureChinaCloud | AzureUSGovernment | Custom | Emulator
   --arm-endpoint <url>           ARM endpoint (KEYWARDEN_ARM_ENDPOINT)
@@ -27,6 +31,20 @@ Options (scan):
   --fail-on <severity>           Exit 3 when a FAIL or UNKNOWN result at or above <severity> exists
                                  (to gate a pipeline; data that could not be read does not pass a gate)
 
+Options (plan, rotate, verify):
+  --key <name>                   Only this managed key (repeat, or give a comma list)
+  --json                         Print JSON for machines instead of text
+  --snapshot <file>              (plan, verify) Judge a snapshot written by "inventory --out" instead of collecting one
+
+Options (rotate):
+  --dry-run                      Fresh reads and preconditions only: no write to Azure or to the state store
+  --yes                          Do not ask for confirmation (needed when not on a terminal)
+
+Options (runs):
+  --id <run id>                  Print that run's journal
+  --json                         Print JSON
+
 Other settings come from KEYWARDEN_* environment variables; options override them.
-Exit codes: 0 done, 1 failed, 2 invalid command line or configuration, 3 findings at or above --fail-on.
+Exit codes: 0 done, 1 failed, 2 invalid command line or configuration, 3 findings at or above --fail-on,
+4 a consumer is blocked (its identity cannot use the key) or pending past its deadline.
 `;

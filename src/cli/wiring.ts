@@ -7,7 +7,14 @@ import { systemClock } from "../lib/clock.js";
 import type { KeyWardenConfig } from "../lib/config/types.js";
 import { collectEstate } from "../lib/inventory/collect.js";
 import type { EstateSnapshot } from "../lib/estate/snapshot.js";
+import { createStateStore } from "../lib/state/createStateStore.js";
+import type { RotationServices } from "./rotationCommands.js";
 
 export function collectFromAzure(config: KeyWardenConfig): Promise<EstateSnapshot> {
   return collectEstate(config, createAzureClients(config.settings), systemClock);
+}
+
+/** The write path's parts for plan/rotate/verify/runs. */
+export async function rotationServices(config: KeyWardenConfig): Promise<RotationServices> {
+  return { clients: createAzureClients(config.settings), store: createStateStore(config.settings, systemClock) };
 }

@@ -6,6 +6,8 @@ import { loadControls } from "./compliance/registry.js";
 import type { Control } from "./compliance/types.js";
 import { loadConfig } from "./config/load.js";
 import type { KeyWardenConfig } from "./config/types.js";
+import { createStateStore } from "./state/createStateStore.js";
+import type { StateStore } from "./state/stateStore.js";
 
 /** Everything a function invocation needs, built once per worker from the app settings. */
 export interface Runtime {
@@ -13,6 +15,8 @@ export interface Runtime {
   clients: AzureClients;
   clock: Clock;
   controls: Control[];
+  /** Locks, the rotation journal and, later, scan evidence. */
+  store: StateStore;
 }
 
 export interface RuntimeOptions {
@@ -22,11 +26,13 @@ export interface RuntimeOptions {
 
 export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const config = await loadConfig({ ...(options.env ? { env: options.env } : {}), readFile: (p) => readFile(p, "utf8") });
+  const clock = options.clock ?? systemClock;
   return {
     config,
     clients: createAzureClients(config.settings),
-    clock: options.clock ?? systemClock,
+    clock,
     controls: loadControls(REGISTERED_CONTROLS),
+    store: createStateStore(config.settings, clock),
   };
 }
 

@@ -45,6 +45,7 @@ describe("loadAppSettings", () => {
       requests: { tryTimeoutMs: 30000, deadlineMs: 600000, maxConcurrency: 32 },
       lroPollIntervalMs: 2000,
       stateStore: { kind: "directory", path: resolve(".keywarden/state") },
+      rotationMode: "plan",
     });
   });
 
@@ -141,6 +142,14 @@ describe("loadAppSettings", () => {
     ]);
     expect(lines(settingsError({ ...BASE, KEYWARDEN_RETRY_DELAY_MS: "5000", KEYWARDEN_MAX_RETRY_DELAY_MS: "1000" }))).toEqual([
       "KEYWARDEN_MAX_RETRY_DELAY_MS: the maximum retry delay (1000 ms) is shorter than the initial retry delay (5000 ms)",
+    ]);
+  });
+
+  it("reads the rotation mode: plan by default, execute only when asked, anything else an error naming it", () => {
+    expect(loadAppSettings({ ...BASE }, noFiles).rotationMode).toBe("plan");
+    expect(loadAppSettings({ ...BASE, KEYWARDEN_ROTATION_MODE: "Execute" }, noFiles).rotationMode).toBe("execute");
+    expect(lines(settingsError({ ...BASE, KEYWARDEN_ROTATION_MODE: "auto" }))).toEqual([
+      'KEYWARDEN_ROTATION_MODE: "auto" is not a rotation mode; use plan (propose only, the default) or execute',
     ]);
   });
 

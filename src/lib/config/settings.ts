@@ -38,7 +38,10 @@ export const APP_SETTING_NAMES = [
   "KEYWARDEN_STATE_BLOB_URL",
   "KEYWARDEN_STATE_BLOB_CONNECTION_STRING",
   "KEYWARDEN_STATE_CONTAINER",
+  "KEYWARDEN_ROTATION_MODE",
 ] as const;
+
+const ROTATION_MODES = ["plan", "execute"] as const;
 
 export type AppSettingName = (typeof APP_SETTING_NAMES)[number];
 
@@ -146,11 +149,16 @@ export function loadAppSettings(env: NodeJS.ProcessEnv = process.env, readFile: 
   };
 
   const stateStore = readStateStore(reader);
+  const rotationMode =
+    reader.optional("KEYWARDEN_ROTATION_MODE", (value) => {
+      const mode = ROTATION_MODES.find((m) => m === value.toLowerCase());
+      return mode ?? reader.fail("KEYWARDEN_ROTATION_MODE", `"${value}" is not a rotation mode; use plan (propose only, the default) or execute`);
+    }) ?? "plan";
 
   if (reader.issues.length > 0 || cloud === undefined || policySource === undefined || stateStore === undefined) {
     throw new ConfigError("Invalid app settings", reader.issues);
   }
-  const settings: AppSettings = { cloud, policySource, schedules, retry, requests, lroPollIntervalMs, stateStore };
+  const settings: AppSettings = { cloud, policySource, schedules, retry, requests, lroPollIntervalMs, stateStore, rotationMode };
   if (emulator !== undefined) settings.emulator = emulator;
   if (managedIdentityClientId !== undefined) settings.managedIdentityClientId = managedIdentityClientId;
   return settings;

@@ -75,6 +75,11 @@ export interface AppSettings {
   /** Poll interval for long-running ARM operations. */
   lroPollIntervalMs: number;
   stateStore: StateStoreSettings;
+  /**
+   * KEYWARDEN_ROTATION_MODE: what the rotation timer does. `plan` (the default) proposes and logs the plan;
+   * `execute` carries it out. The service proposes until someone opts in.
+   */
+  rotationMode: "plan" | "execute";
 }
 
 export type ConsumerKind = "sqlManagedInstance" | "diskEncryptionSet" | "storageAccount";
