@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { createStateStore } from "../../src/lib/state/createStateStore.js";
 import { createAzureClients } from "../../src/lib/azure/clients.js";
 import type { RunResult } from "../../src/lib/rotation/executor.js";
 import { readRun } from "../../src/lib/rotation/journal.js";
@@ -149,6 +151,20 @@ describe("rotation end to end against the emulator", () => {
     // Whichever run did not rotate a key either waited out the lock or found it rotated.
     const followUp = await h.execute(await h.plan());
     expect(followUp.outcomes.filter((o) => o.status === "changed" || o.status === "failed")).toEqual([]);
+    expect(await h.accessLost()).toBe(0);
+  });
+
+  it("two function instances sharing a Blob container (Azurite) rotate each key once", async () => {
+    const config = await t.config({ KEYWARDEN_STATE_BLOB_CONNECTION_STRING: inject("azuriteConnectionString"), KEYWARDEN_STATE_CONTAINER: `rotation-${randomUUID().slice(0, 8)}` });
+    const [first, second] = [createStateStore(config.settings, h.clock), createStateStore(config.settings, h.clock)];
+    const mark = h.mark();
+    const plan = await h.plan();
+    const [a, b] = await Promise.all([h.execute(plan, { store: first }), h.execute(plan, { store: second })]);
+    expect(rotations(h, mark)).toBe(3);
+    const skipped = [...a.outcomes, ...b.outcomes].filter((o) => o.status === "skipped" && /lock/.test(o.message));
+    const rotated = [...a.outcomes, ...b.outcomes].filter((o) => o.kind === "rotateKey" && o.status === "changed");
+    expect(rotated).toHaveLength(3);
+    expect(skipped.length + [...a.outcomes, ...b.outcomes].filter((o) => o.kind === "rotateKey" && o.status === "unchanged").length).toBeGreaterThan(0);
     expect(await h.accessLost()).toBe(0);
   });
 });

@@ -74,9 +74,9 @@ export function renderRun(records: readonly JournalRecord[]): string {
   const first = records[0] as JournalRecord;
   const lines = [`Run ${first.runId} (plan ${first.planId.slice(0, 12)})`];
   for (const r of records) {
-    const what = r.stepId ? ` ${r.stepId}` : "";
+    const what = r.stepId ? ` ${cleanCell(r.stepId)}` : "";
     const detail = [r.outcome, r.message, r.error ? `${r.error.code ?? ""} ${r.error.message}` : "", r.requestIds?.length ? `requests ${r.requestIds.join(",")}` : "", r.details ? JSON.stringify(r.details) : ""].filter(Boolean).join(" | ");
-    lines.push(`  ${String(r.seq).padStart(4)} ${r.at} ${r.type}${cleanCell(what)}${detail ? `  ${cleanCell(detail)}` : ""}`);
+    lines.push(`  ${String(r.seq).padStart(4)} ${r.at} ${r.type}${what}${detail ? `  ${cleanCell(detail)}` : ""}`);
   }
   return `${lines.join("\n")}\n`;
 }
