@@ -36,6 +36,12 @@ function rotations(h: RotationHarness, mark: number): number {
   return h.since(mark).filter((e) => e.operationId === "RotateKey" && e.status < 300).length;
 }
 
+/** Writes that could disable, expire, delete or purge a key or a version: KeyWarden makes none. */
+function versionChanges(h: RotationHarness, mark: number): string[] {
+  const forbidden = /^(UpdateKey|DeleteKey|PurgeDeletedKey|ImportKey|RestoreKey)$/;
+  return h.writesSince(mark).filter((e) => forbidden.test(e.operationId ?? "") || (e.method === "DELETE" && e.host.includes("managedhsm"))).map((e) => `${e.method} ${e.path}`);
+}
+
 /** Half a year on: every key's current version is older than rotateAfter (P180D). */
 const ALL_DUE = "P181D";
 
@@ -90,6 +96,7 @@ describe("rotation end to end against the emulator", () => {
     expect(nothing.outcomes).toEqual([]);
     expect(h.writesSince(again)).toEqual([]);
     expect(await h.accessLost()).toBe(0);
+    expect(versionChanges(h, mark)).toEqual([]);
   });
 
   it("journals every write before and after it, with Azure's request ids", async () => {
@@ -214,6 +221,7 @@ describe("a failed write, then a rerun", () => {
     ]);
     expect(rotations(h, mark), "each key rotated once").toBe(3);
     expect(await h.accessLost(), "no consumer lost access at any moment").toBe(0);
+    expect(versionChanges(h, mark), "no key version disabled, expired, deleted or purged").toEqual([]);
   }
 
   it.each(CASES)("$operationId answering $fault", async ({ operationId, inject }) => {

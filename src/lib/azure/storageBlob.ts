@@ -55,7 +55,7 @@ function v1HttpClient(client: HttpClient): IHttpClient {
         streamResponseStatusCodes: webResource.streamResponseStatusCodes,
         onUploadProgress: webResource.onUploadProgress,
         onDownloadProgress: webResource.onDownloadProgress,
-        agent: webResource.agent ?? freshConnections(webResource.url),
+        agent: freshConnections(webResource.url),
         // As storage-blob itself allows: http only where a connection string says so (Azurite); tokens are
         // never sent over it (its bearer-token policy refuses non-TLS URLs).
         allowInsecureConnection: true,
@@ -125,13 +125,24 @@ export function containerUrlOf(container: ContainerClient): string {
   return `${url.origin}${url.pathname}`;
 }
 
+/**
+ * Creates the container unless it exists. Creating it is idempotent (an existing one is a 409 the SDK takes as
+ * "exists"), so a dropped connection is tried again, twice, unlike the store's other writes.
+ */
 export async function ensureContainer(container: ContainerClient): Promise<void> {
-  try {
-    await container.createIfNotExists();
-  } catch (error) {
-    throw wrap("create the container", error);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await container.createIfNotExists();
+      return;
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (attempt < 3 && typeof code === "string" && CONNECTION_DROPPED.has(code)) continue;
+      throw wrap("create the container", error);
+    }
   }
 }
+
+const CONNECTION_DROPPED = new Set(["ECONNRESET", "EPIPE", "ECONNREFUSED"]);
 
 /** Uploads unless the blob exists; false when it does (409 BlobAlreadyExists, or 412 on a retried try). */
 export async function uploadIfAbsent(container: ContainerClient, name: string, body: string): Promise<boolean> {
