@@ -13,7 +13,7 @@ import type { Consumer, ManagedHsmSnapshot, RoleAssignmentSnapshot } from "../es
 import type { StateStore } from "../state/stateStore.js";
 import { isLeaseBusy, withLease } from "../state/withLease.js";
 import { Journal, newRunId, type OutcomeStatus, type RecordedError } from "./journal.js";
-import { parseIsoDuration } from "../config/durations.js";
+import { catchUpDeadline } from "./catchUpDeadline.js";
 import type { PlanStep, RotationPlan, StateValue } from "./plan.js";
 import { STEP_HANDLERS } from "./steps/index.js";
 import type { ResolvedTarget, StepContext, StepHandler } from "./steps/stepHandler.js";
@@ -277,11 +277,10 @@ function changedMessage(step: PlanStep, after: Record<string, StateValue>, versi
 }
 
 function pending(step: PlanStep, target: ResolvedTarget | undefined, now: Date, out: (status: OutcomeStatus, message: string, extra?: Partial<StepOutcome>) => StepOutcome): StepOutcome {
-  const within = step.catchUpWithin ? parseIsoDuration(step.catchUpWithin) : undefined;
-  if (!within || !target?.createdOn) return out("pending", `${step.resource.name} has not caught up yet`);
-  const deadline = new Date(Date.parse(target.createdOn) + within.days * 86_400_000);
+  if (!step.catchUpWithin || !target?.createdOn) return out("pending", `${step.resource.name} has not caught up yet`);
+  const deadline = catchUpDeadline(target.createdOn, step.catchUpWithin);
   return deadline.getTime() < now.getTime()
-    ? out("pendingPastDeadline", `${step.resource.name} has not caught up with version ${target.version} within ${within.iso} of its creation (deadline ${deadline.toISOString()})`, { deadline: deadline.toISOString() })
+    ? out("pendingPastDeadline", `${step.resource.name} has not caught up with version ${target.version} within ${step.catchUpWithin} of its creation (deadline ${deadline.toISOString()})`, { deadline: deadline.toISOString() })
     : out("pending", `${step.resource.name} catches up on its own by ${deadline.toISOString()}`, { deadline: deadline.toISOString() });
 }
 

@@ -1,5 +1,5 @@
 import type { PolicyDocument } from "../config/types.js";
-import { parseIsoDuration } from "../config/durations.js";
+import { catchUpDeadline } from "./catchUpDeadline.js";
 import { versionInUse } from "../compliance/query.js";
 import { versionAttributes } from "../compliance/query/keys.js";
 import { resourceKey } from "../estate/resourceId.js";
@@ -79,15 +79,15 @@ export function verifyRotation(snapshot: EstateSnapshot, policy: PolicyDocument,
     }
     const verifyStep = steps.find((s) => s.action === "verify");
     if (verifyStep?.catchUpWithin) {
-      const within = parseIsoDuration(verifyStep.catchUpWithin);
-      const deadline = key.createdOn ? new Date(Date.parse(key.createdOn) + within.days * 86_400_000) : undefined;
+      const within = verifyStep.catchUpWithin;
+      const deadline = key.createdOn ? catchUpDeadline(key.createdOn, within) : undefined;
       const pastDeadline = deadline !== undefined && deadline.getTime() < now.getTime();
       consumers.push({
         ...base,
         verdict: "pending",
         reason: pastDeadline
-          ? `${consumer.name} should have caught up with ${key.currentVersion} within ${within.iso} of its creation and has not.`
-          : `${consumer.name} moves on its own within ${within.iso} of the version's creation.`,
+          ? `${consumer.name} should have caught up with ${key.currentVersion} within ${within} of its creation and has not.`
+          : `${consumer.name} moves on its own within ${within} of the version's creation.`,
         ...(deadline ? { deadline: deadline.toISOString() } : {}),
         pastDeadline,
       });
