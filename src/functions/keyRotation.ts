@@ -1,5 +1,8 @@
 import { app, type InvocationContext, type Timer } from "@azure/functions";
+import { hostname } from "node:os";
 import { loadSchedules } from "../lib/config/settings.js";
+import { ensureError } from "../lib/errors.js";
+import { publishRoundEvents } from "../lib/events/publishRoundEvents.js";
 import { collectEstate } from "../lib/inventory/collect.js";
 import { runRotation } from "../lib/rotation/runRotation.js";
 import { needsAttention } from "../lib/rotation/verify.js";
@@ -23,6 +26,7 @@ export async function keyRotationHandler(timer: Timer, context: InvocationContex
     collect: () => collectEstate(config, clients, clock, { deadlineMs: config.settings.requests.deadlineMs }),
     onOutcome: (o) => context.log(JSON.stringify({ event: "KeyWarden.RotationStep", step: o.stepId, status: o.status, resourceId: o.resource.id, message: o.message, elapsedMs: o.elapsedMs })),
   });
+  await publishEvents(round, runtime, mode, context);
   const { plan } = round;
   const due = plan.keys.filter((k) => k.status === "due" || k.status === "propagate").map((k) => `${k.keyName} (${k.status})`);
   context.log(`Rotation plan ${plan.id.slice(0, 12)}: ${plan.steps.length} step(s)${due.length > 0 ? ` for ${due.join(", ")}` : ""}; mode ${mode}.`);
@@ -37,6 +41,22 @@ export async function keyRotationHandler(timer: Timer, context: InvocationContex
   }
   // A failed step fails the invocation, so that it shows in the function's failures; the next run finishes it.
   if (failed.length > 0) throw new Error(`Rotation run ${round.run.runId}: ${failed.length} step(s) failed: ${failed.map((o) => `${o.resource.name}: ${o.message}`).join("; ")}`);
+}
+
+/**
+ * The round's events (Key Vault ones for every managed key, KeyWarden's own) go to the topic through the outbox;
+ * a failed send stays queued for the next run, so it only warns here.
+ */
+async function publishEvents(round: Awaited<ReturnType<typeof runRotation>>, runtime: Awaited<ReturnType<typeof getRuntime>>, mode: "plan" | "execute", context: InvocationContext): Promise<void> {
+  if (!runtime.publisher) return;
+  try {
+    const { enqueued, flushed } = await publishRoundEvents(round, { policy: runtime.config.policy, mode, store: runtime.store, clock: runtime.clock, publisher: runtime.publisher, owner: `${hostname()}:${process.pid}:${context.invocationId}` });
+    context.log(JSON.stringify({ event: "KeyWarden.EventsPublished", queued: enqueued.queued.length, sent: flushed.sent.length, failed: flushed.failed.length, rejected: flushed.rejected.length, types: [...new Set(flushed.sent.map((e) => e.type))] }));
+    for (const f of flushed.failed) context.warn(`Event ${f.event.type} ${f.event.id} not sent yet (attempt ${f.attempts}); it stays queued for the next run: ${f.error}`);
+    for (const r of flushed.rejected) context.error(`Event ${r.event.type} ${r.event.id} was refused by the topic and is kept under events/rejected/: ${r.error}`);
+  } catch (error) {
+    context.warn(`Events were not published this run (the outbox keeps what was queued): ${ensureError(error).message}`);
+  }
 }
 
 app.timer("keyRotation", {

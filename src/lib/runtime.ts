@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { createAzureClients, type AzureClients } from "./azure/clients.js";
+import { createEventsPublisher, type EventsPublisher } from "./azure/eventGrid.js";
 import { systemClock, type Clock } from "./clock.js";
 import { REGISTERED_CONTROLS } from "./compliance/checks/index.js";
 import { loadControls } from "./compliance/registry.js";
@@ -15,8 +16,10 @@ export interface Runtime {
   clients: AzureClients;
   clock: Clock;
   controls: Control[];
-  /** Locks, the rotation journal and, later, scan evidence. */
+  /** Locks, the rotation journal, the events outbox and, later, scan evidence. */
   store: StateStore;
+  /** The Event Grid topic KeyWarden publishes to; absent when KEYWARDEN_EVENTS_TOPIC_ENDPOINT is unset. */
+  publisher?: EventsPublisher;
 }
 
 export interface RuntimeOptions {
@@ -27,12 +30,14 @@ export interface RuntimeOptions {
 export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const config = await loadConfig({ ...(options.env ? { env: options.env } : {}), readFile: (p) => readFile(p, "utf8") });
   const clock = options.clock ?? systemClock;
+  const { events } = config.settings;
   return {
     config,
     clients: createAzureClients(config.settings),
     clock,
     controls: loadControls(REGISTERED_CONTROLS),
     store: createStateStore(config.settings, clock),
+    ...(events ? { publisher: createEventsPublisher({ ...config.settings, events }) } : {}),
   };
 }
 

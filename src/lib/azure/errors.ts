@@ -37,12 +37,15 @@ export function toAzureRequestError(error: unknown, operation: string, resourceI
   return new AzureRequestError(operation, resourceId, firstLine(e.message), undefined, typeof code === "string" ? code : undefined, { cause: e });
 }
 
+/** Request headers that carry a credential: a bearer token, an Event Grid topic key or SAS token. */
+const CREDENTIAL_HEADERS = ["authorization", "aeg-sas-key", "aeg-sas-token"] as const;
+
 /**
- * A RestError keeps the request it failed on, Authorization header included; a logger that walks the
- * error's cause (JSON serialisers, test reporters) would print the token. The call is over, so drop it.
+ * A RestError keeps the request it failed on, credential headers included; a logger that walks the
+ * error's cause (JSON serialisers, test reporters) would print them. The call is over, so drop them.
  */
 function forgetCredentials(error: RestError): void {
-  for (const request of [error.request, error.response?.request]) request?.headers.delete("authorization");
+  for (const request of [error.request, error.response?.request]) for (const name of CREDENTIAL_HEADERS) request?.headers.delete(name);
 }
 
 function firstLine(text: string): string {

@@ -36,6 +36,11 @@ export function dataPlaneClientOptions(settings: AppSettings, requests: RequestL
   return { retryOptions: { ...NO_SDK_RETRIES }, httpClient: requests.httpClient("hsm", emulatorAgent(settings)) };
 }
 
+/** An Event Grid topic: the global cap only; against the emulator, the agent that reaches it. */
+export function eventGridClientOptions(settings: AppSettings, requests: RequestLayer): CommonClientOptions {
+  return { retryOptions: { ...NO_SDK_RETRIES }, httpClient: requests.httpClient("eventgrid", emulatorAgent(settings)) };
+}
+
 /**
  * An https.Agent whose serialisation is its name only. A busy agent holds sockets whose pending request
  * carries the raw `Authorization: Bearer` header; JSON.stringify or util.inspect of it must never show that.

@@ -54,8 +54,8 @@ export interface ArmBudget {
   delete: BucketSize;
 }
 
-/** What a client talks to: ARM (paced per subscription), a Managed HSM data plane (capped per HSM) or Blob Storage (the global cap only). */
-export type RequestTarget = "arm" | "hsm" | "storage";
+/** What a client talks to: ARM (paced per subscription), a Managed HSM data plane (capped per HSM), Blob Storage or an Event Grid topic (the global cap only). */
+export type RequestTarget = "arm" | "hsm" | "storage" | "eventgrid";
 
 export interface RequestLayerOptions {
   retry: RetrySettings;

@@ -4,7 +4,7 @@ import { ConfigError, type ConfigIssue } from "./errors.js";
 import { ncrontabProblem } from "./ncrontab.js";
 import { Secret } from "./secret.js";
 import { closestName } from "./suggest.js";
-import type { AppSettings, CloudEndpoints, CloudName, EmulatorSettings, PolicySource, RetrySettings, StateStoreSettings } from "./types.js";
+import type { AppSettings, CloudEndpoints, CloudName, EmulatorSettings, EventsSettings, PolicySource, RetrySettings, StateStoreSettings } from "./types.js";
 
 /**
  * App settings: the only place in KeyWarden that reads environment variables. Everything is validated at
@@ -39,6 +39,9 @@ export const APP_SETTING_NAMES = [
   "KEYWARDEN_STATE_BLOB_CONNECTION_STRING",
   "KEYWARDEN_STATE_CONTAINER",
   "KEYWARDEN_ROTATION_MODE",
+  "KEYWARDEN_EVENTS_TOPIC_ENDPOINT",
+  "KEYWARDEN_EVENTS_SCHEMA",
+  "KEYWARDEN_EVENTS_TOPIC_KEY",
 ] as const;
 
 const ROTATION_MODES = ["plan", "execute"] as const;
@@ -52,6 +55,7 @@ const SECRET_SETTINGS: ReadonlySet<AppSettingName> = new Set([
   "KEYWARDEN_EMULATOR_CA_PEM",
   "KEYWARDEN_POLICY_JSON",
   "KEYWARDEN_STATE_BLOB_CONNECTION_STRING",
+  "KEYWARDEN_EVENTS_TOPIC_KEY",
 ]);
 
 export const CLOUD_NAMES: readonly CloudName[] = ["AzurePublicCloud", "AzureChinaCloud", "AzureUSGovernment", "Custom", "Emulator"];
@@ -155,11 +159,14 @@ export function loadAppSettings(env: NodeJS.ProcessEnv = process.env, readFile: 
       return mode ?? reader.fail("KEYWARDEN_ROTATION_MODE", `"${value}" is not a rotation mode; use plan (propose only, the default) or execute`);
     }) ?? "plan";
 
+  const events = readEventsSettings(reader, cloudName);
+
   if (reader.issues.length > 0 || cloud === undefined || policySource === undefined || stateStore === undefined) {
     throw new ConfigError("Invalid app settings", reader.issues);
   }
   const settings: AppSettings = { cloud, policySource, schedules, retry, requests, lroPollIntervalMs, stateStore, rotationMode };
   if (emulator !== undefined) settings.emulator = emulator;
+  if (events !== undefined) settings.events = events;
   if (managedIdentityClientId !== undefined) settings.managedIdentityClientId = managedIdentityClientId;
   return settings;
 }
@@ -431,6 +438,41 @@ function readStateStore(reader: SettingsReader): StateStoreSettings | undefined 
     return { kind: "blobConnectionString", connectionString: new Secret(text), container: container ?? SETTING_DEFAULTS.stateContainer };
   }
   return { kind: "directory", path: resolve(reader.value("KEYWARDEN_STATE_DIR") ?? SETTING_DEFAULTS.stateDir) };
+}
+
+const EVENT_SCHEMAS = ["EventGridSchema", "CloudEventSchemaV1_0"] as const;
+
+/**
+ * The Event Grid custom topic KeyWarden publishes to (KEYWARDEN_EVENTS_TOPIC_ENDPOINT; unset: no events). In Azure
+ * it publishes with its managed identity (EventGrid Data Sender on the topic); an access key is accepted only
+ * against the emulator, so that no long-lived topic key sits in a production app's settings.
+ */
+function readEventsSettings(reader: SettingsReader, cloudName: CloudName | undefined): EventsSettings | undefined {
+  const schema =
+    reader.optional("KEYWARDEN_EVENTS_SCHEMA", (value) => {
+      const known = EVENT_SCHEMAS.find((s) => s.toLowerCase() === value.toLowerCase() || (s === "CloudEventSchemaV1_0" && value.toLowerCase() === "cloudevents"));
+      return known ?? reader.fail("KEYWARDEN_EVENTS_SCHEMA", `"${value}" is not an Event Grid input schema; use EventGridSchema (the default) or CloudEventSchemaV1_0, as the topic was created with`);
+    }) ?? "EventGridSchema";
+  const key = reader.value("KEYWARDEN_EVENTS_TOPIC_KEY");
+  if (key !== undefined && cloudName !== undefined && cloudName !== "Emulator") {
+    reader.fail("KEYWARDEN_EVENTS_TOPIC_KEY", "a topic access key is accepted only against the emulator (KEYWARDEN_CLOUD=Emulator); in Azure KeyWarden publishes with its managed identity: give it EventGrid Data Sender on the topic and remove this setting");
+  }
+  const endpoint = reader.optional("KEYWARDEN_EVENTS_TOPIC_ENDPOINT", (value) => {
+    const url = reader.httpsUrl("KEYWARDEN_EVENTS_TOPIC_ENDPOINT", value, { originOnly: false });
+    if (url === undefined) return undefined;
+    const u = new URL(url);
+    if (!/^\/api\/events\/?$/i.test(u.pathname) || u.search !== "") {
+      return reader.fail("KEYWARDEN_EVENTS_TOPIC_ENDPOINT", `"${url}" is not a topic endpoint (expected https://<topic>.<region>-1.eventgrid.azure.net/api/events, as the topic's Overview shows it)`);
+    }
+    return `${u.origin}/api/events`;
+  });
+  if (endpoint === undefined) {
+    for (const name of ["KEYWARDEN_EVENTS_SCHEMA", "KEYWARDEN_EVENTS_TOPIC_KEY"] as const) {
+      if (reader.isSet(name) && !reader.isSet("KEYWARDEN_EVENTS_TOPIC_ENDPOINT")) reader.fail(name, "is only used with KEYWARDEN_EVENTS_TOPIC_ENDPOINT (the topic to publish to)");
+    }
+    return undefined;
+  }
+  return { topicEndpoint: endpoint, schema, ...(key !== undefined ? { topicKey: new Secret(key) } : {}) };
 }
 
 function readRetrySettings(reader: SettingsReader): RetrySettings {

@@ -61,6 +61,16 @@ export type StateStoreSettings =
   | { kind: "blob"; /** https://<account>.blob.core.windows.net/<container>, no query. */ containerUrl: string }
   | { kind: "blobConnectionString"; connectionString: Secret; container: string };
 
+/** KEYWARDEN_EVENTS_*: the Event Grid custom topic KeyWarden publishes its events to. */
+export interface EventsSettings {
+  /** https://<topic>.<region>-1.eventgrid.azure.net/api/events */
+  topicEndpoint: string;
+  /** The topic's input schema. */
+  schema: "EventGridSchema" | "CloudEventSchemaV1_0";
+  /** Only against the emulator; in Azure the managed identity publishes. */
+  topicKey?: Secret;
+}
+
 export interface AppSettings {
   cloud: CloudEndpoints;
   emulator?: EmulatorSettings;
@@ -80,6 +90,8 @@ export interface AppSettings {
    * `execute` carries it out. The service proposes until someone opts in.
    */
   rotationMode: "plan" | "execute";
+  /** Absent: KeyWarden publishes no events. */
+  events?: EventsSettings;
 }
 
 export type ConsumerKind = "sqlManagedInstance" | "diskEncryptionSet" | "storageAccount";

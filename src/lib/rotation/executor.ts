@@ -33,6 +33,8 @@ export interface StepOutcome {
   requestIds: string[];
   error?: RecordedError;
   elapsedMs: number;
+  /** skipped because another run holds the key's lock (that run finishes the key). */
+  lockBusy?: true;
 }
 
 export interface RunResult {
@@ -106,7 +108,7 @@ export async function executePlan(plan: RotationPlan, options: ExecuteOptions): 
     const lockName = `locks/${new URL(first.key.hsmUri).hostname.split(".")[0]}/${first.key.name.toLowerCase()}`;
     const held = await withLease(options.store, lockName, { durationMs: LOCK_DURATION_MS, owner, clock }, async (lockSignal) => run(lockSignal));
     if (isLeaseBusy(held)) {
-      for (const step of steps) record(outcomeOf(step, "skipped", `another run holds the lock on key ${step.key.name}; it will finish this key`, 0));
+      for (const step of steps) record({ ...outcomeOf(step, "skipped", `another run holds the lock on key ${step.key.name}; it will finish this key`, 0), lockBusy: true });
     }
   }
 
@@ -257,7 +259,8 @@ async function runStep(
     const status: OutcomeStatus = moved ? "changed" : "failed";
     const message = moved ? changedMessage(step, afterState, version) : `${step.resource.name} was written but does not show the target state on a fresh read`;
     await journal?.append({ type: "step.finished", stepId: step.id, kind: step.kind, keyId: step.key.id, resourceId: step.resource.id, outcome: status, message, before, after: afterState, requestIds });
-    return out(status, message, { requestIds });
+    const created = step.kind === "rotateKey" && typeof afterState.currentVersion === "string" ? { version: afterState.currentVersion } : {};
+    return out(status, message, { requestIds, ...created });
   } catch (thrown) {
     const error = recordedError(thrown);
     const message = `${started ? "the write failed" : "a read failed"}: ${error.code ? `${error.code}: ` : ""}${error.message}`;

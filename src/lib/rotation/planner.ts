@@ -19,6 +19,12 @@ export interface PlanOptions {
   keys?: readonly string[];
   /** Never plan a rotation: move consumers to each key's current version only (the verifier's view). */
   propagateOnly?: boolean;
+  /**
+   * Rotate these keys although the policy does not yet make them due (a near-expiry or expired event said so),
+   * but only while their current version is still `version` and has an expiry date: once the key has moved
+   * on, the event is stale and the policy alone decides.
+   */
+  rotateIfCurrent?: readonly { keyName: string; version: string; reason: string }[];
 }
 
 /** Native auto-rotation's documented catch-up time (SQL TDE, DES), and versionless storage's. */
@@ -43,7 +49,8 @@ export function planRotation(snapshot: EstateSnapshot, policy: PolicyDocument, n
   const keys: KeyPlan[] = [];
   const steps: PlanStep[] = [];
   for (const pair of pairs) {
-    const planned = planKey(pair, now, policy, consumers, vmsByDes, miById, options.propagateOnly === true);
+    const asked = options.rotateIfCurrent?.find((r) => r.keyName.toLowerCase() === pair.keyPolicy.name.toLowerCase());
+    const planned = planKey(pair, now, policy, consumers, vmsByDes, miById, options.propagateOnly === true, asked);
     keys.push(planned.key);
     steps.push(...planned.steps);
   }
@@ -109,6 +116,7 @@ function planKey(
   vmsByDes: Map<string, string[]>,
   miById: Map<string, SqlManagedInstanceConsumer>,
   propagateOnly: boolean,
+  asked?: { version: string; reason: string },
 ): { key: KeyPlan; steps: PlanStep[] } {
   const { hsm, keyPolicy } = pair;
   const base = { hsmResourceId: pair.policy.resourceId, hsmUri: hsm.hsmUri ?? null, keyName: keyPolicy.name, keyId: pair.keyResource.id };
@@ -123,6 +131,9 @@ function planKey(
   if (!key.currentVersion) return none("unknown", `Key ${keyPolicy.name} did not report its current version.`);
 
   const dueReasons = propagateOnly ? [] : dueBecause(key, keyPolicy, now);
+  if (!propagateOnly && dueReasons.length === 0 && asked && sameVersionId(asked.version, key.currentVersion) && versionAttributes(key, key.currentVersion)?.expiresOn) {
+    dueReasons.push(asked.reason);
+  }
   const target: TargetVersion = dueReasons.length > 0 ? { kind: "new" } : { kind: "existing", version: key.currentVersion };
   const stepKey = { hsmResourceId: pair.policy.resourceId, hsmUri: hsm.hsmUri, name: keyPolicy.name, id: key.id };
   const facts: KeyFacts = { pair, hsm, hsmUri: hsm.hsmUri, key, keyId: key.id, target, stepKey };
@@ -151,6 +162,10 @@ function planKey(
   const reasons =
     status === "due" ? dueReasons : status === "propagate" ? [`Consumers of ${keyPolicy.name} lag its current version ${key.currentVersion}.`] : [`Key ${keyPolicy.name} is within its rotation period and every consumer uses its current version.`];
   return { key: { ...base, status, reasons, currentVersion: key.currentVersion, target: status === "current" ? null : target }, steps };
+}
+
+function sameVersionId(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
 }
 
 /** Why the key's current version must be replaced now; empty when it need not. */

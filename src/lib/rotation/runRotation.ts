@@ -26,12 +26,15 @@ export interface RotationRound {
   run?: RunResult;
   /** After a run: every consumer read back. */
   verification?: Verification;
+  /** The latest snapshot: read back after the run, else the one planned from. */
+  snapshot: EstateSnapshot;
 }
 
 /** plan → execute → verify, as the rotation timer (and the demo) run it. */
 export async function runRotation(deps: RotationDeps): Promise<RotationRound> {
-  const plan = planRotation(await deps.collect(), deps.config.policy, deps.clock.now());
-  if (deps.mode === "plan" || plan.steps.every((s) => s.action === "blocked")) return { plan };
+  const snapshot = await deps.collect();
+  const plan = planRotation(snapshot, deps.config.policy, deps.clock.now());
+  if (deps.mode === "plan" || plan.steps.every((s) => s.action === "blocked")) return { plan, snapshot };
   const run = await executePlan(plan, {
     clients: deps.clients,
     store: deps.store,
@@ -40,6 +43,7 @@ export async function runRotation(deps: RotationDeps): Promise<RotationRound> {
     pollIntervalMs: deps.config.settings.lroPollIntervalMs,
     ...(deps.onOutcome ? { onOutcome: deps.onOutcome } : {}),
   });
-  const verification = verifyRotation(await deps.collect(), deps.config.policy, deps.clock.now(), latestErrors(run));
-  return { plan, run, verification };
+  const after = await deps.collect();
+  const verification = verifyRotation(after, deps.config.policy, deps.clock.now(), latestErrors(run));
+  return { plan, run, verification, snapshot: after };
 }

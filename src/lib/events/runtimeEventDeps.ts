@@ -1,0 +1,18 @@
+import { hostname } from "node:os";
+import { collectEstate } from "../inventory/collect.js";
+import type { Runtime } from "../runtime.js";
+import type { KeyEventDeps } from "./handleKeyEvent.js";
+
+/** The event handler's dependencies in a function host: the worker's runtime and the real collector. */
+export function eventDepsOf(runtime: Runtime, invocationId: string): KeyEventDeps {
+  const { config, clients, clock, store, publisher } = runtime;
+  return {
+    config,
+    clients,
+    store,
+    clock,
+    collect: () => collectEstate(config, clients, clock, { deadlineMs: config.settings.requests.deadlineMs }),
+    ...(publisher ? { publisher } : {}),
+    owner: `${hostname()}:${process.pid}:${invocationId}`,
+  };
+}
