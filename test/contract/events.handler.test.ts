@@ -96,7 +96,7 @@ describe("the key event handler against the emulator", () => {
 
   it("moves consumers on a new version and does not rotate for a stale near-expiry event", async () => {
     // A rotation elsewhere (the timer, a person): the consumers lag the new version.
-    await h.clients.hsmKeys(String(sqlCreated.data.Id).split("/keys/")[0] as string).rotateKey("Contoso-SQLMI-CMK", { pollIntervalMs: 0 });
+    await h.clients.hsmKeys(String(sqlCreated.data.Id).split("/keys/")[0] as string).rotateKey("Contoso-SQLMI-CMK");
     const fresh = keyVaultEvents(await deps.collect(), deps.config.policy, h.clock.now()).find((e) => e.event.type === KEY_VAULT_EVENT_TYPES.newVersion && e.event.subject === "Contoso-SQLMI-CMK")?.event;
     expect(fresh?.data.Version).not.toBe(sqlCreated.data.Version);
     const mark = h.mark();
