@@ -2,7 +2,7 @@ import { app, type InvocationContext, type Timer } from "@azure/functions";
 import { hostname } from "node:os";
 import { loadSchedules } from "../lib/config/settings.js";
 import { ensureError } from "../lib/errors.js";
-import { publishRoundEvents } from "../lib/events/publishRoundEvents.js";
+import { logPublished, publishRoundEvents } from "../lib/events/publishRoundEvents.js";
 import { collectEstate } from "../lib/inventory/collect.js";
 import { runRotation } from "../lib/rotation/runRotation.js";
 import { needsAttention } from "../lib/rotation/verify.js";
@@ -50,10 +50,7 @@ export async function keyRotationHandler(timer: Timer, context: InvocationContex
 async function publishEvents(round: Awaited<ReturnType<typeof runRotation>>, runtime: Awaited<ReturnType<typeof getRuntime>>, mode: "plan" | "execute", context: InvocationContext): Promise<void> {
   if (!runtime.publisher) return;
   try {
-    const { enqueued, flushed } = await publishRoundEvents(round, { policy: runtime.config.policy, mode, store: runtime.store, clock: runtime.clock, publisher: runtime.publisher, owner: `${hostname()}:${process.pid}:${context.invocationId}` });
-    context.log(JSON.stringify({ event: "KeyWarden.EventsPublished", queued: enqueued.queued.length, sent: flushed.sent.length, failed: flushed.failed.length, rejected: flushed.rejected.length, types: [...new Set(flushed.sent.map((e) => e.type))] }));
-    for (const f of flushed.failed) context.warn(`Event ${f.event.type} ${f.event.id} not sent yet (attempt ${f.attempts}); it stays queued for the next run: ${f.error}`);
-    for (const r of flushed.rejected) context.error(`Event ${r.event.type} ${r.event.id} was refused by the topic and is kept under events/rejected/: ${r.error}`);
+    logPublished(await publishRoundEvents(round, { policy: runtime.config.policy, mode, store: runtime.store, clock: runtime.clock, publisher: runtime.publisher, owner: `${hostname()}:${process.pid}:${context.invocationId}` }), context);
   } catch (error) {
     context.warn(`Events were not published this run (the outbox keeps what was queued): ${ensureError(error).message}`);
   }

@@ -28,12 +28,29 @@ export interface PublishOutcome {
   flushed: FlushResult;
 }
 
-/** Queues the round's events in the outbox and sends everything pending (this round's and any a failed send left). */
-export async function publishRoundEvents(
-  round: RoundForEvents,
-  deps: { policy: PolicyDocument; mode: "plan" | "execute"; store: StateStore; clock: Clock; publisher: EventsPublisher; owner: string },
-): Promise<PublishOutcome> {
-  const enqueued = await enqueueEvents(deps.store, roundEvents(round, deps.policy, deps.mode, deps.clock.now()), deps.clock);
+export interface PublishDeps {
+  store: StateStore;
+  clock: Clock;
+  publisher: EventsPublisher;
+  owner: string;
+}
+
+/** Queues events in the outbox and sends everything pending (these and any a failed send left). */
+export async function publishEvents(events: readonly EventToPublish[], deps: PublishDeps): Promise<PublishOutcome> {
+  const enqueued = await enqueueEvents(deps.store, events, deps.clock);
   const flushed = await flushOutbox(deps.store, deps.publisher, deps.clock, deps.owner);
   return { enqueued, flushed };
+}
+
+/** A rotation round's events, queued and sent. */
+export function publishRoundEvents(round: RoundForEvents, deps: PublishDeps & { policy: PolicyDocument; mode: "plan" | "execute" }): Promise<PublishOutcome> {
+  return publishEvents(roundEvents(round, deps.policy, deps.mode, deps.clock.now()), deps);
+}
+
+/** Logs what a publish did, for the timers: a line with the counts, a warning per event still pending, an error per one refused. */
+export function logPublished(outcome: PublishOutcome, log: { log(line: string): void; warn(line: string): void; error(line: string): void }): void {
+  const { enqueued, flushed } = outcome;
+  log.log(JSON.stringify({ event: "KeyWarden.EventsPublished", queued: enqueued.queued.length, sent: flushed.sent.length, failed: flushed.failed.length, rejected: flushed.rejected.length, types: [...new Set(flushed.sent.map((e) => e.type))] }));
+  for (const f of flushed.failed) log.warn(`Event ${f.event.type} ${f.event.id} not sent yet (attempt ${f.attempts}); it stays queued for the next run: ${f.error}`);
+  for (const r of flushed.rejected) log.error(`Event ${r.event.type} ${r.event.id} was refused by the topic and is kept under events/rejected/: ${r.error}`);
 }
