@@ -55,7 +55,7 @@ export interface ArmBudget {
 }
 
 /** What a client talks to: ARM (paced per subscription), a Managed HSM data plane (capped per HSM) or Blob Storage (the global cap only). */
-export type RequestTarget = "arm" | "hsm" | "storage";
+export type RequestTarget = "arm" | "hsm" | "storage" | "eventgrid";
 
 export interface RequestLayerOptions {
   retry: RetrySettings;
