@@ -9,6 +9,8 @@ import { AzureKeyCredential, EventGridPublisherClient } from "@azure/eventgrid";
 import type { InputSchema } from "@azure/eventgrid";
 import { describe, expect, it } from "vitest";
 import { readFile } from "node:fs/promises";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { createCredential } from "../src/lib/azure/credential.js";
 import { createEmulatorCredential } from "../src/lib/azure/emulatorCredential.js";
 import { dataPlaneClientOptions } from "../src/lib/azure/pipelineOptions.js";
@@ -16,6 +18,7 @@ import { createRequestLayer, requestLayerOptions } from "../src/lib/azure/reques
 import { loadConfig } from "../src/lib/config/load.js";
 import { keywardenEnv } from "./keywardenEnv.js";
 import { emulatorPerFile } from "./emulatorPerFile.js";
+import { deliverEvents, DeliveryOptionsError, SubscriptionValidationError, type DeliveryOptions } from "./eventDelivery.js";
 import { FIXTURE_DIR, FixtureError, parseFixture } from "./fixture.js";
 import { call, KEYWARDEN_OID } from "./test-support.js";
 
@@ -293,5 +296,210 @@ describe("Event Grid custom topic: faults, counts, control endpoints", () => {
     );
     const parsed = parseFixture({ ...base, eventGridTopics: [{ name: "t-1", resourceGroup: "rg", location: "EastUS" }] });
     expect(parsed.eventGridTopics[0]).toMatchObject({ inputSchema: "EventGridSchema", disableLocalAuth: false });
+  });
+});
+
+interface Received {
+  method: string;
+  headers: http.IncomingHttpHeaders;
+  body: unknown;
+}
+
+/** A local webhook: `answer` decides each response; every request is recorded. */
+async function webhook(answer: (r: Received) => { status: number; headers?: Record<string, string>; body?: unknown }) {
+  const received: Received[] = [];
+  const server = http.createServer((req, res) => {
+    let text = "";
+    req.setEncoding("utf8");
+    req.on("data", (c: string) => (text += c));
+    req.on("end", () => {
+      const r: Received = { method: req.method ?? "", headers: req.headers, body: text ? JSON.parse(text) : undefined };
+      received.push(r);
+      const a = answer(r);
+      res.writeHead(a.status, { ...(a.body !== undefined ? { "content-type": "application/json" } : {}), ...a.headers });
+      res.end(a.body === undefined ? "" : JSON.stringify(a.body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/updates`;
+  return { url, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+describe("delivery simulator (eventDelivery.ts)", () => {
+  const deliver = (o: DeliveryOptions) => deliverEvents(t.emu.endpoint, t.emu.caPem, o);
+  const clock = async () => (await control("GET", "/_emulator/clock")).now as string;
+  async function publish(name: string, subjects: string[]): Promise<void> {
+    const { key1 } = await topic(name);
+    await publisher(name, "EventGrid", new AzureKeyCredential(key1)).send(subjects.map((s) => ({ ...nearExpiry(s), id: `id-${s}` })));
+  }
+
+  it("delivers every event at least once, some twice, in a seeded shuffled order; no retries, so the clock stays", async () => {
+    const subjects = Array.from({ length: 12 }, (_, i) => `k${i}`);
+    await publish(TOPIC, subjects);
+    const seen = new Map<string, number>();
+    const handler = async (e: Record<string, unknown>) => void seen.set(String(e.id), (seen.get(String(e.id)) ?? 0) + 1);
+    const before = await clock();
+    const r = await deliver({ topic: TOPIC, target: { kind: "function", handler }, seed: 7 });
+    expect([...seen.keys()].sort()).toEqual(subjects.map((s) => `id-${s}`).sort());
+    expect(Math.min(...seen.values())).toBeGreaterThanOrEqual(1);
+    expect(r.delivered).toBe([...seen.values()].reduce((a, b) => a + b, 0));
+    expect(r.delivered, "seed 7 duplicates some events").toBeGreaterThan(subjects.length);
+    expect(r.records.length).toBe(r.delivered);
+    expect(r.records.filter((x) => x.outcome !== "delivered")).toEqual([]);
+    const order = r.records.map((x) => x.seq);
+    expect(order).not.toEqual([...order].sort((a, b) => a - b));
+    expect([r.dropped, r.expired]).toEqual([0, 0]);
+    expect(await clock()).toBe(before);
+    // The same seed, the same run; seq order without shuffle; `since` skips what was delivered.
+    const again = await deliver({ topic: TOPIC, target: { kind: "function", handler: async () => undefined }, seed: 7 });
+    expect(again.records.map((x) => x.seq)).toEqual(order);
+    const ordered = await deliver({ topic: TOPIC, target: { kind: "function", handler: async () => undefined }, shuffle: false, duplicateRate: 0 });
+    expect(ordered.records.map((x) => x.seq)).toEqual(subjects.map((_, i) => i + 1));
+    expect((await deliver({ topic: TOPIC, target: { kind: "function", handler: async () => undefined }, since: 12 })).records).toEqual([]);
+  });
+
+  it("a handler failing twice is retried at 10 s and then 30 s emulator time (the clock is moved, never slept)", async () => {
+    await publish(TOPIC, ["a", "b"]);
+    const t0 = Date.parse(await clock());
+    let failures = 0;
+    const calls: string[] = [];
+    const handler = async (e: Record<string, unknown>) => {
+      calls.push(String(e.id));
+      if (e.id === "id-b" && failures < 2) {
+        failures++;
+        throw new Error(`handler down (${failures})`);
+      }
+    };
+    const r = await deliver({ topic: TOPIC, target: { kind: "function", handler }, duplicateRate: 0, shuffle: false });
+    const at = (iso: string) => (Date.parse(iso) - t0) / 1000;
+    expect(r.records.map((x) => [x.eventId, x.attempt, at(x.at), x.outcome, x.status ?? null])).toEqual([
+      ["id-a", 1, 0, "delivered", null],
+      ["id-b", 1, 0, "failed", 500],
+      ["id-b", 2, 10, "failed", 500],
+      ["id-b", 3, 40, "delivered", null],
+    ]);
+    expect(r.records[1]!.error).toBe("handler down (1)");
+    expect(calls).toEqual(["id-a", "id-b", "id-b", "id-b"]);
+    expect(at(await clock())).toBe(40);
+  });
+
+  it("maxAttempts and the TTL end retries as expired", async () => {
+    await publish(TOPIC, ["x"]);
+    const t0 = Date.parse(await clock());
+    const down = async () => {
+      throw new Error("always down");
+    };
+    const capped = await deliver({ topic: TOPIC, target: { kind: "function", handler: down }, duplicateRate: 0, maxAttempts: 4 });
+    expect(capped.records.map((x) => [x.attempt, (Date.parse(x.at) - t0) / 1000, x.outcome])).toEqual([
+      [1, 0, "failed"],
+      [2, 10, "failed"],
+      [3, 40, "failed"],
+      [4, 100, "expired"],
+    ]);
+    expect(capped.expired).toBe(1);
+    // TTL 1 min from receipt (t0): attempts at +100 s … are past it already.
+    const late = await deliver({ topic: TOPIC, target: { kind: "function", handler: down }, duplicateRate: 0, ttlMinutes: 1 });
+    expect(late.records.map((x) => [x.attempt, x.outcome])).toEqual([[0, "expired"]]);
+  });
+
+  it("a webhook answering 400 drops the event without retry; 503 is retried", async () => {
+    await publish(TOPIC, ["w1", "w2"]);
+    const hook = await webhook(() => ({ status: 400, body: { error: "no" } }));
+    try {
+      const before = await clock();
+      const r = await deliver({ topic: TOPIC, target: { kind: "webhook", url: hook.url, headers: { "x-test": "1" } }, duplicateRate: 0, shuffle: false });
+      expect(r.records.map((x) => [x.eventId, x.attempt, x.outcome, x.status])).toEqual([
+        ["id-w1", 1, "dropped", 400],
+        ["id-w2", 1, "dropped", 400],
+      ]);
+      expect([r.delivered, r.dropped, r.expired]).toEqual([0, 2, 0]);
+      expect(hook.received).toHaveLength(2);
+      expect(hook.received[0]!.headers).toMatchObject({ "aeg-event-type": "Notification", "x-test": "1", "content-type": "application/json" });
+      expect(hook.received[0]!.body).toEqual([expect.objectContaining({ id: "id-w1", topic: expect.stringContaining("/topics/contoso-keywarden-events"), metadataVersion: "1" })]);
+      expect(await clock()).toBe(before);
+    } finally {
+      await hook.close();
+    }
+    let n = 0;
+    const flaky = await webhook(() => ({ status: n++ === 0 ? 503 : 200 }));
+    try {
+      const r = await deliver({ topic: TOPIC, target: { kind: "webhook", url: flaky.url }, duplicateRate: 0, since: 1 });
+      expect(r.records.map((x) => [x.eventId, x.attempt, x.outcome, x.status])).toEqual([
+        ["id-w2", 1, "failed", 503],
+        ["id-w2", 2, "delivered", 200],
+      ]);
+    } finally {
+      await flaky.close();
+    }
+  });
+
+  it("the validation handshake: EventGridSchema echoes the validationCode, CloudEvents answers OPTIONS with WebHook-Allowed-Origin", async () => {
+    await publish(TOPIC, ["v"]);
+    const good = await webhook((r) => {
+      if (r.headers["aeg-event-type"] === "SubscriptionValidation") {
+        const [e] = r.body as [{ data: { validationCode: string } }];
+        return { status: 200, body: { validationResponse: e.data.validationCode } };
+      }
+      return { status: 200 };
+    });
+    try {
+      const r = await deliver({ topic: TOPIC, target: { kind: "webhook", url: good.url, validate: true }, duplicateRate: 0 });
+      expect(r.delivered).toBe(1);
+      expect(good.received.map((x) => x.headers["aeg-event-type"])).toEqual(["SubscriptionValidation", "Notification"]);
+      const [validation] = good.received[0]!.body as [Record<string, unknown>];
+      expect(validation).toMatchObject({ eventType: "Microsoft.EventGrid.SubscriptionValidationEvent", subject: "", metadataVersion: "1", dataVersion: "2", topic: (await topic(TOPIC)).id });
+      expect((validation!.data as { validationCode: string; validationUrl: string }).validationCode).toMatch(/^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/);
+    } finally {
+      await good.close();
+    }
+    const wrong = await webhook(() => ({ status: 200, body: { validationResponse: "nope" } }));
+    try {
+      await expect(deliver({ topic: TOPIC, target: { kind: "webhook", url: wrong.url, validate: true } })).rejects.toThrow(SubscriptionValidationError);
+      await expect(deliver({ topic: TOPIC, target: { kind: "webhook", url: wrong.url, validate: true } })).rejects.toThrow(/validationResponse "nope", expected the validationCode/);
+      // Two runs, each stopped at its handshake: no notification was sent.
+      expect(wrong.received.map((x) => x.headers["aeg-event-type"])).toEqual(["SubscriptionValidation", "SubscriptionValidation"]);
+    } finally {
+      await wrong.close();
+    }
+
+    await rawPublish(CLOUD_TOPIC, [{ id: "c1", source: "/s", type: "T", specversion: "1.0" }], { "content-type": "application/cloudevents-batch+json" });
+    const origin = await webhook((r) => (r.method === "OPTIONS" ? { status: 200, headers: { "webhook-allowed-origin": String(r.headers["webhook-request-origin"]) } } : { status: 200 }));
+    try {
+      const r = await deliver({ topic: CLOUD_TOPIC, target: { kind: "webhook", url: origin.url, validate: true } });
+      expect(r.delivered).toBeGreaterThanOrEqual(1);
+      expect(origin.received[0]).toMatchObject({ method: "OPTIONS", headers: { "webhook-request-origin": "eventgrid.azure.net" } });
+      expect(origin.received[1]).toMatchObject({ method: "POST", body: { id: "c1", specversion: "1.0" }, headers: { "content-type": "application/cloudevents+json; charset=utf-8" } });
+    } finally {
+      await origin.close();
+    }
+    const noOrigin = await webhook(() => ({ status: 200 }));
+    try {
+      await expect(deliver({ topic: CLOUD_TOPIC, target: { kind: "webhook", url: noOrigin.url, validate: true } })).rejects.toThrow(/WebHook-Allowed-Origin \(absent\)/);
+      expect(noOrigin.received.map((x) => x.method)).toEqual(["OPTIONS"]);
+    } finally {
+      await noOrigin.close();
+    }
+  });
+
+  it("concurrency delivers that many at once; bad options are refused naming the option", async () => {
+    await publish(TOPIC, ["p1", "p2", "p3", "p4", "p5", "p6"]);
+    let inFlight = 0;
+    let most = 0;
+    const handler = async () => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setImmediate(resolve));
+      inFlight--;
+    };
+    await deliver({ topic: TOPIC, target: { kind: "function", handler }, duplicateRate: 0, concurrency: 3 });
+    expect(most).toBe(3);
+    most = 0;
+    await deliver({ topic: TOPIC, target: { kind: "function", handler }, duplicateRate: 0 });
+    expect(most).toBe(1);
+
+    const target = { kind: "function" as const, handler };
+    await expect(deliver({ topic: TOPIC, target, duplicateRate: 2 })).rejects.toThrow(new DeliveryOptionsError("deliverEvents: option 'duplicateRate' must be a number from 0 to 1 (got 2)."));
+    await expect(deliver({ topic: TOPIC, target, concurrency: 0 })).rejects.toThrow(/option 'concurrency' must be an integer of at least 1/);
+    await expect(deliver({ topic: "nope", target })).rejects.toThrow(/option 'topic': the emulator has no topic 'nope'/);
   });
 });
