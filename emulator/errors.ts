@@ -97,3 +97,21 @@ export const kvRoleDefinitionNotFound = (name: string): ServiceError =>
 
 export const kvHsmNotFound = (host: string): ServiceError =>
   new ServiceError(404, "NotFound", `No Managed HSM serves host '${host}' in the emulated estate.`);
+
+// ---------------------------------------------------------------- Event Grid data plane (custom topics)
+/**
+ * Event Grid's error body: `{"error":{"code","message","details":[{"code","message"}]}}`, the detail repeating the
+ * message under a more specific code. UNVERIFIED against the live service: the shape and the Unauthorized messages
+ * follow the Azure SDK for Python's live tests and two third-party simulators (emulator/README.md).
+ */
+export const eventGridError = (status: number, code: string, message: string, detailCode = code): ServiceError =>
+  new ServiceError(status, code, message, {}, { details: [{ code: detailCode, message }] });
+
+export const egUnauthorized = (message: string): ServiceError => eventGridError(401, "Unauthorized", message);
+
+export const egBadRequest = (message: string, detailCode = "InputJsonInvalid"): ServiceError => eventGridError(400, "BadRequest", message, detailCode);
+
+export const egTooLarge = (message: string): ServiceError => eventGridError(413, "RequestEntityTooLarge", message, "PayloadTooLarge");
+
+export const egTopicNotFound = (host: string): ServiceError =>
+  eventGridError(404, "NotFound", `No Event Grid topic serves host '${host}' in the emulated estate.`, "ResourceNotFound");

@@ -194,6 +194,26 @@ const storageAccount = z.strictObject({
   ]),
 });
 
+/** Regions whose Event Grid host names (`*.<region>-1.eventgrid.azure.net`) the emulator's TLS certificate covers. */
+export const EVENT_GRID_REGIONS = ["southindia", "centralindia", "westindia", "eastus", "westeurope", "northeurope"] as const;
+
+const eventGridTopic = z.strictObject({
+  /** Topic names are 3-50 letters, digits or dashes; the host label is the lower-cased name. */
+  name: z.string().regex(/^[a-zA-Z0-9-]{3,50}$/, "must be 3-50 letters, digits or dashes"),
+  subscriptionId,
+  resourceGroup: name,
+  location: z
+    .string()
+    .refine((l) => (EVENT_GRID_REGIONS as readonly string[]).includes(l.toLowerCase()), `must be one of the regions the emulator's certificate covers: ${EVENT_GRID_REGIONS.join(", ")}`),
+  inputSchema: z.enum(["EventGridSchema", "CloudEventSchemaV1_0"]).default("EventGridSchema"),
+  /** Access keys; absent = derived from the name (deterministic). */
+  keys: z.strictObject({ key1: z.string().min(1), key2: z.string().min(1) }).optional(),
+  /** true = only Microsoft Entra (bearer) publishing; the access keys are refused. */
+  disableLocalAuth: z.boolean().default(false),
+  /** Object ids allowed to publish with a bearer token (EventGrid Data Sender); absent = KeyWarden's principal if the fixture lists it. */
+  dataSenders: z.array(guid).optional(),
+});
+
 export const fixtureSchema = z.strictObject({
   name,
   description: z.string().optional(),
@@ -214,6 +234,8 @@ export const fixtureSchema = z.strictObject({
   diskEncryptionSets: z.array(diskEncryptionSet).default([]),
   virtualMachines: z.array(virtualMachine).default([]),
   storageAccounts: z.array(storageAccount).default([]),
+  /** Event Grid custom topics (data plane only: POST /api/events on <name>.<location>-1.eventgrid.azure.net). */
+  eventGridTopics: z.array(eventGridTopic).default([]),
 });
 
 /** A fixture as written (defaults optional). */
@@ -295,9 +317,12 @@ export function parseFixture(input: unknown): Fixture {
   f.diskEncryptionSets.forEach((d, i) => unique(`diskEncryptionSets.${i}.name`, "des", d.subscriptionId, d.resourceGroup, d.name));
   f.virtualMachines.forEach((v, i) => unique(`virtualMachines.${i}.name`, "vm", v.subscriptionId, v.resourceGroup, v.name));
   f.storageAccounts.forEach((a, i) => unique(`storageAccounts.${i}.name`, "sa", "", "", a.name));
+  // A topic's host is <name>.<region>-1.eventgrid.azure.net; the emulator indexes topics by name alone.
+  f.eventGridTopics.forEach((t, i) => unique(`eventGridTopics.${i}.name`, "topic", "", "", t.name));
   return f;
 }
 
+export type FixtureEventGridTopic = z.output<typeof eventGridTopic>;
 export type FixtureManagedInstance = z.output<typeof sqlManagedInstance>;
 
 /** The fixture instance a failover group names (by name, unique among instances, or by resource id); `path` names the field in errors. */

@@ -190,6 +190,8 @@ export function generateEstate(options: GenerateOptions): GeneratedEstate {
     diskEncryptionSets: [],
     virtualMachines: [],
     storageAccounts: [],
+    // KeyWarden publishes its Managed HSM key events here (Managed HSM emits none of its own).
+    eventGridTopics: [{ name: "contoso-keywarden-events", resourceGroup: "rg-contoso-hsm", location: "southindia" }],
   };
 
   const desName = (region: string) => `des-gen-${region}`;

@@ -12,6 +12,7 @@ import type { ThrottlingPatch } from "./backend/throttling.js";
 import { addFault, clearFaults } from "./backend/faults.js";
 import { copyThrottling, DEFAULT_THROTTLING, throttlingPatchProblem } from "./backend/throttling.js";
 import { hsmBaseUrl } from "./backend/runtime.js";
+import { topicEndpoint } from "./backend/eventGrid.js";
 import type { Exchange } from "./server.js";
 import { createRequestListener } from "./server.js";
 import type { Route } from "./routes.js";
@@ -58,6 +59,11 @@ export interface EmulatorHandle {
   caPem: string;
   /** https://<name-lower-case>.managedhsm.azure.net:<port>/ */
   hsmUri(name: string): string;
+  /**
+   * https://<topic-lower-case>.<location>-1.eventgrid.azure.net:<port>/api/events — the URL EventGridPublisherClient
+   * takes. Throws a RangeError naming the estate's topics when the loaded fixture has no topic `name`.
+   */
+  topicEndpoint(name: string): string;
   /** The served-operation table. */
   operations: readonly ServedOperation[];
   close(): Promise<void>;
@@ -148,6 +154,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     port: rt.port,
     caPem: tls.caPem,
     hsmUri: (name: string) => `${hsmBaseUrl(rt, { label: name.toLowerCase() })}/`,
+    topicEndpoint: (name: string) => {
+      const topic = rt.state.eventGridTopics.get(name.toLowerCase());
+      if (!topic) {
+        const known = [...rt.state.eventGridTopics.values()].map((t) => t.name);
+        throw new RangeError(`topicEndpoint: no Event Grid topic '${name}' in fixture '${rt.state.fixtureName}' (${known.length ? known.join(", ") : "it has none"}).`);
+      }
+      return topicEndpoint(rt, topic);
+    },
     operations: ROUTES.map(({ operationId, method, host, template, apiVersions, specFile }) => ({ operationId, method, host, template, apiVersions, specFile })),
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -7,9 +7,10 @@ import * as access from "./handlers/access.js";
 import * as arm from "./handlers/arm.js";
 import type { Handler, HttpMethod } from "./handlers/context.js";
 import * as control from "./handlers/control.js";
+import * as eventGrid from "./handlers/eventGrid.js";
 import * as hsm from "./handlers/hsm.js";
 
-export type RouteHost = "hsm" | "arm" | "control";
+export type RouteHost = "hsm" | "arm" | "control" | "eventgrid";
 
 export interface Route {
   operationId: string;
@@ -38,6 +39,7 @@ const API = {
   storage: ["2023-05-01", "2025-06-01", "2025-08-01"],
   network: ["2024-01-01", "2025-05-01"],
   diagnostics: ["2017-05-01-preview", "2021-05-01-preview"],
+  eventGrid: ["2018-01-01"],
 } as const;
 
 const SUB = "/subscriptions/{subscriptionId}";
@@ -45,8 +47,12 @@ const RG = `${SUB}/resourceGroups/{resourceGroupName}`;
 const MHSM = `${RG}/providers/Microsoft.KeyVault/managedHSMs/{name}`;
 const MI = `${RG}/providers/Microsoft.Sql/managedInstances/{managedInstanceName}`;
 
-/** Writes, LRO polls (which may complete a change) and every control POST/DELETE settle the model (backend/settle.ts). */
-const changesState = (operationId: string, method: HttpMethod): boolean => method !== "GET" || /^emulator\.operation(Status|Result)$/.test(operationId);
+/**
+ * Writes, LRO polls (which may complete a change) and every control POST/DELETE settle the model (backend/settle.ts).
+ * Event Grid publishes and event reads touch no consumer's access, so they do not.
+ */
+const changesState = (operationId: string, method: HttpMethod, host: RouteHost): boolean =>
+  host !== "eventgrid" && !operationId.startsWith("emulator.eventgrid.") && (method !== "GET" || /^emulator\.operation(Status|Result)$/.test(operationId));
 
 const r = (operationId: string, method: HttpMethod, host: RouteHost, template: string, apiVersions: Route["apiVersions"], specFile: string | undefined, handler: Handler, resourceType?: string): Route => ({
   operationId,
@@ -55,7 +61,7 @@ const r = (operationId: string, method: HttpMethod, host: RouteHost, template: s
   template,
   apiVersions,
   specFile,
-  handler: changesState(operationId, method) ? access.settling(handler) : handler,
+  handler: changesState(operationId, method, host) ? access.settling(handler) : handler,
   resourceType,
 });
 
@@ -65,6 +71,7 @@ const DISK = `${SPEC}compute/resource-manager/Microsoft.Compute/DiskRP/stable/20
 const VM = `${SPEC}compute/resource-manager/Microsoft.Compute/ComputeRP/stable/2024-03-01/virtualMachine.json`;
 const STORAGE = `${SPEC}storage/resource-manager/Microsoft.Storage/stable/2023-05-01/storage.json`;
 const PE = `${SPEC}network/resource-manager/Microsoft.Network/stable/2024-01-01/privateEndpoint.json`;
+const EVENT_GRID = `${SPEC}eventgrid/data-plane/Microsoft.EventGrid/stable/2018-01-01/EventGrid.json`;
 const DIAG = `${SPEC}monitor/resource-manager/Microsoft.Insights/preview/2021-05-01-preview/diagnosticsSettings_API.json`;
 
 const T = {
@@ -96,6 +103,9 @@ export const ROUTES: readonly Route[] = [
   r("RoleAssignments_Delete", "DELETE", "hsm", "{+scope}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}", API.keyVault, `${KV_DP}rbac.json`, hsm.deleteRoleAssignment),
   r("RoleDefinitions_List", "GET", "hsm", "{+scope}/providers/Microsoft.Authorization/roleDefinitions", API.keyVault, `${KV_DP}rbac.json`, hsm.listRoleDefinitions),
   r("RoleDefinitions_Get", "GET", "hsm", "{+scope}/providers/Microsoft.Authorization/roleDefinitions/{roleDefinitionName}", API.keyVault, `${KV_DP}rbac.json`, hsm.getRoleDefinition),
+
+  // ---------------------------------------------------------------- Event Grid custom topic data plane (both input schemas)
+  r("PublishEvents", "POST", "eventgrid", "/api/events", API.eventGrid, EVENT_GRID, eventGrid.publishEvents),
 
   // ---------------------------------------------------------------- ARM: Microsoft.KeyVault
   r("ManagedHsms_ListBySubscription", "GET", "arm", `${SUB}/providers/Microsoft.KeyVault/managedHSMs`, API.managedHsm, MHSM_SPEC, arm.listArm(T.hsm), T.hsm),
@@ -156,6 +166,9 @@ export const ROUTES: readonly Route[] = [
   r("emulator.access.lost", "GET", "control", "/_emulator/access/lost", "none", undefined, access.getLostAccess),
   r("emulator.lroFailures.add", "POST", "control", "/_emulator/lro-failures", "none", undefined, access.addLroFailure(() => LRO_OPERATION_IDS)),
   r("emulator.lroFailures.clear", "DELETE", "control", "/_emulator/lro-failures", "none", undefined, access.clearLroFailures),
+  r("emulator.eventgrid.topics", "GET", "control", "/_emulator/eventgrid/topics", "none", undefined, eventGrid.listTopics),
+  r("emulator.eventgrid.events", "GET", "control", "/_emulator/eventgrid/topics/{topicName}/events", "none", undefined, eventGrid.listEvents),
+  r("emulator.eventgrid.events.clear", "DELETE", "control", "/_emulator/eventgrid/topics/{topicName}/events", "none", undefined, eventGrid.clearEvents),
 ];
 
 /** The served operations that answer with a long-running operation (what LRO failure rules may name). */

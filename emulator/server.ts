@@ -1,5 +1,5 @@
 /**
- * Request pipeline: normalise → pick host (Managed HSM data plane by Host header, else ARM/control) → auth →
+ * Request pipeline: normalise → pick host (Managed HSM or Event Grid topic data plane by Host header, else ARM/control) → auth →
  * route → api-version → ARM token buckets → fault injection → handler → JSON response → onExchange.
  * Faults that reset or hang the connection send no response and report no exchange.
  */
@@ -10,6 +10,8 @@ import {
   armAuthenticationFailed,
   armInvalidApiVersion,
   armMissingApiVersion,
+  egBadRequest,
+  egTopicNotFound,
   ensureError,
   kvBadParameter,
   kvHsmNotFound,
@@ -19,6 +21,7 @@ import {
 } from "./errors.js";
 import type { Runtime } from "./backend/runtime.js";
 import { takeFaults } from "./backend/faults.js";
+import { authorizePublish, parseTopicHost, topicForHost } from "./backend/eventGrid.js";
 import { principalKey, subscriptionOfPath, takeToken } from "./backend/throttling.js";
 import type { Controller, EmuRequest, HandlerResult } from "./handlers/context.js";
 import type { Route, RouteMatch } from "./routes.js";
@@ -68,11 +71,13 @@ export function principalFromToken(token: string): string | undefined {
   }
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
 }
+
+const headerValue = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -110,7 +115,8 @@ async function handle(rt: Runtime, controller: Controller, req: IncomingMessage,
   const host = req.headers.host ?? "";
   const hostname = host.replace(/:\d+$/, "").replace(/^\[|\]$/g, "").toLowerCase();
   const { path, query } = splitUrl(req.url ?? "/");
-  const raw = await readBody(req);
+  const rawBytes = await readBody(req);
+  const raw = rawBytes.toString("utf8");
   let body: unknown;
   let bodyError: ServiceError | undefined;
   if (raw.length > 0) {
@@ -121,16 +127,19 @@ async function handle(rt: Runtime, controller: Controller, req: IncomingMessage,
       bodyError = new ServiceError(400, "InvalidRequestContent", "The request body is not valid JSON.");
     }
   }
-  const request: EmuRequest = { method, host, path, query, body };
+  const request: EmuRequest = { method, host, path, query, body, contentType: headerValue(req.headers["content-type"]), bodyBytes: rawBytes.length, bodyIsJson: bodyError === undefined };
   const hsmLabel = HSM_HOST.exec(hostname)?.[1]?.toLowerCase();
   const isHsm = hsmLabel !== undefined;
+  const isTopic = !isHsm && parseTopicHost(hostname) !== undefined;
+  const topic = isTopic ? topicForHost(rt.state, hostname) : undefined;
+  const dataPlane = isHsm || isTopic;
 
   let operationId: string | undefined;
   let result: HandlerResult;
   let budgetHeaders: Record<string, string> = {};
   try {
-    const isControl = !isHsm && /^\/_emulator(\/|$)/i.test(path);
-    const matches = matchPath(isHsm ? ["hsm"] : isControl ? ["control"] : ["arm"], path);
+    const isControl = !dataPlane && /^\/_emulator(\/|$)/i.test(path);
+    const matches = matchPath(isHsm ? ["hsm"] : isTopic ? ["eventgrid"] : isControl ? ["control"] : ["arm"], path);
     const match: RouteMatch | undefined = matches.find((m) => m.route.method === method);
     operationId = match?.route.operationId;
 
@@ -143,6 +152,14 @@ async function handle(rt: Runtime, controller: Controller, req: IncomingMessage,
       const oid = principalFromToken(token);
       if (!oid) throw kvUnauthorized(challenge, "AKV10022: Invalid audience or malformed token: the emulator expects an unsigned JWT whose payload carries 'oid'.");
       request.principalId = oid;
+    } else if (isTopic) {
+      // An unknown topic has no DNS name in Azure; here its host answers 404 before anything else.
+      if (!topic) throw egTopicNotFound(host);
+      request.topic = topic;
+      const sasKey = headerValue(req.headers["aeg-sas-key"]) ?? query.get("aeg-sas-key") ?? undefined;
+      const sasToken = headerValue(req.headers["aeg-sas-token"]);
+      const principal = authorizePublish(topic, { sasKey, sasToken, bearer: bearerOf(req) }, hostname);
+      if (principal !== "key") request.principalId = principal;
     } else if (!isControl && !bearerOf(req)) {
       throw armAuthenticationFailed();
     }
@@ -158,10 +175,10 @@ async function handle(rt: Runtime, controller: Controller, req: IncomingMessage,
     }
 
     // 3. api-version
-    const apiVersion = checkApiVersion(match.route, query, isHsm);
+    const apiVersion = checkApiVersion(match.route, query, isHsm ? "hsm" : isTopic ? "eventgrid" : "arm");
 
     // 4. ARM token buckets: a throttled request is counted as throttled and reaches nothing else
-    if (!isHsm && !isControl) {
+    if (!dataPlane && !isControl) {
       const token = bearerOf(req)!;
       budgetHeaders = takeToken(rt, match.route.operationId, method, subscriptionOfPath(path), principalKey(token, principalFromToken(token))).headers;
     }
@@ -169,7 +186,12 @@ async function handle(rt: Runtime, controller: Controller, req: IncomingMessage,
     // 5. count, then faults (never on control endpoints)
     rt.counts.set(match.route.operationId, (rt.counts.get(match.route.operationId) ?? 0) + 1);
     if (!isControl) {
-      const { latencyMs, decisive } = takeFaults(rt, { operationId: match.route.operationId, hsmLabel, subscriptionId: isHsm ? undefined : subscriptionOfPath(path) });
+      const { latencyMs, decisive } = takeFaults(rt, {
+        operationId: match.route.operationId,
+        hsmLabel,
+        topicLabel: topic?.label,
+        subscriptionId: dataPlane ? undefined : subscriptionOfPath(path),
+      });
       if (latencyMs > 0) await sleep(latencyMs);
       if (decisive?.behaviour === "reset") return resetConnection(req);
       if (decisive?.behaviour === "hang") return hold(rt, req);
@@ -178,7 +200,8 @@ async function handle(rt: Runtime, controller: Controller, req: IncomingMessage,
         throw new ServiceError(decisive.status, decisive.code ?? DEFAULT_FAULT_CODES[decisive.status] ?? "InjectedFault", decisive.message ?? `Injected fault for ${match.route.operationId}.`, headers);
       }
     }
-    if (bodyError && match.route.method !== "GET") throw bodyError;
+    // Event Grid answers a body that is not JSON with its own 400 (the publish handler).
+    if (bodyError && match.route.method !== "GET" && !isTopic) throw bodyError;
 
     result = await match.route.handler({ rt, req: request, params: match.params, apiVersion, controller });
   } catch (e) {
@@ -192,7 +215,7 @@ async function handle(rt: Runtime, controller: Controller, req: IncomingMessage,
 
   const headers: Record<string, string> = {
     "x-ms-request-id": randomUUID(),
-    ...(isHsm ? { "x-ms-keyvault-service-version": "1.9.0.0" } : { "x-ms-correlation-request-id": randomUUID() }),
+    ...(isHsm ? { "x-ms-keyvault-service-version": "1.9.0.0" } : isTopic ? {} : { "x-ms-correlation-request-id": randomUUID() }),
     ...budgetHeaders,
     ...(result.headers ?? {}),
   };
@@ -245,12 +268,16 @@ function hold(rt: Runtime, req: IncomingMessage): void {
   socket.once("close", () => rt.hung.delete(socket));
 }
 
-function checkApiVersion(route: Route, query: URLSearchParams, isHsm: boolean): string | undefined {
+function checkApiVersion(route: Route, query: URLSearchParams, plane: "hsm" | "eventgrid" | "arm"): string | undefined {
   if (route.apiVersions === "none") return undefined;
   const v = query.get("api-version") ?? undefined;
   if (route.apiVersions === "any") return v;
+  const isHsm = plane === "hsm";
+  // UNVERIFIED: Event Grid's own wording for a missing or unsupported api-version.
+  if (!v && plane === "eventgrid") throw egBadRequest("The api-version query parameter is required (use 2018-01-01).", "BadRequest");
   if (!v) throw isHsm ? kvBadParameter("The api-version query parameter is required.") : armMissingApiVersion();
   if (!route.apiVersions.includes(v)) {
+    if (plane === "eventgrid") throw egBadRequest(`The api-version '${v}' is not supported for publishing to a custom topic; the supported version is ${route.apiVersions.join(", ")}.`, "BadRequest");
     if (isHsm) throw kvBadParameter(`The specified version (${v}) is not recognized. Consider using the latest supported version (${route.apiVersions[route.apiVersions.length - 1]}).`);
     throw armInvalidApiVersion(v, route.resourceType ?? "resource", [...route.apiVersions]);
   }

@@ -35,6 +35,10 @@ export interface RequestOptions {
   body?: unknown;
   /** Bearer token; null = no Authorization header. Default: a token for KeyWarden's identity. */
   token?: string | null;
+  /** Further request headers (e.g. `aeg-sas-key`); a `content-type` here replaces the JSON default. */
+  headers?: Record<string, string>;
+  /** Sent as is instead of JSON.stringify(body). */
+  rawBody?: string;
 }
 
 /** `pathAndQuery` is a path (`/keys?api-version=...`) or an absolute URL (nextLink) whose host becomes the Host header. */
@@ -48,7 +52,7 @@ export function call(emu: EmulatorHandle, method: string, pathAndQuery: string, 
   }
   const servername = host.replace(/:\d+$/, "");
   const token = opts.token === undefined ? unsignedJwt(KEYWARDEN_OID) : opts.token;
-  const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+  const payload = opts.rawBody ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
   return new Promise((resolve, reject) => {
     const req = https.request(
       {
@@ -63,13 +67,20 @@ export function call(emu: EmulatorHandle, method: string, pathAndQuery: string, 
           host,
           ...(token !== null ? { authorization: `Bearer ${token}` } : {}),
           ...(payload !== undefined ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } : {}),
+          ...(opts.headers ?? {}),
         },
       },
       (res) => {
         let data = "";
         res.setEncoding("utf8");
         res.on("data", (c: string) => (data += c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: data ? JSON.parse(data) : undefined }));
+        res.on("end", () => {
+          try {
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: data ? JSON.parse(data) : undefined });
+          } catch (e) {
+            reject(new Error(`${method} ${pathAndQuery} → ${res.statusCode}: the response is not JSON (${(e as Error).message}): ${data.slice(0, 200)}`));
+          }
+        });
       },
     );
     req.on("error", reject);

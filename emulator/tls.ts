@@ -4,6 +4,7 @@
  */
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import forge from "node-forge";
+import { EVENT_GRID_REGIONS } from "./fixture.js";
 
 export interface TlsMaterial {
   caPem: string;
@@ -60,6 +61,8 @@ export function generateTlsMaterial(): TlsMaterial {
         { type: 7, ip: "127.0.0.1" },
         { type: 2, value: "localhost" },
         { type: 2, value: "*.managedhsm.azure.net" },
+        // Event Grid topic hosts are <topic>.<region>-1.eventgrid.azure.net; a wildcard covers one label only.
+        ...EVENT_GRID_REGIONS.map((region) => ({ type: 2, value: `*.${region}-1.eventgrid.azure.net` })),
       ],
     },
     { name: "subjectKeyIdentifier" },

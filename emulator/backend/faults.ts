@@ -14,7 +14,7 @@ export type FaultBehaviour = "status" | "reset" | "hang";
 /** A validated POST /_emulator/faults body. */
 export interface FaultSpec {
   operationId?: string;
-  /** "arm", "hsm" or an HSM host label (lower case). */
+  /** "arm", "hsm", "eventgrid", an HSM host label or an Event Grid topic name (lower case). */
   host?: string;
   subscriptionId?: string;
   behaviour?: FaultBehaviour;
@@ -48,6 +48,8 @@ export interface FaultTarget {
   operationId: string;
   /** Host label of the Managed HSM data plane addressed, or undefined for ARM. */
   hsmLabel?: string;
+  /** Host label (lower-cased name) of the Event Grid topic addressed. */
+  topicLabel?: string;
   /** Lower-cased subscription named by an ARM path. */
   subscriptionId?: string;
 }
@@ -117,7 +119,9 @@ export function faultView(f: Fault): FaultView {
 function matches(f: Fault, t: FaultTarget): boolean {
   if (f.operationId !== undefined && !(f.operationId.includes("*") ? globRegExp(f.operationId).test(t.operationId) : f.operationId === t.operationId)) return false;
   if (f.host !== undefined) {
-    if (f.host === "arm" ? t.hsmLabel !== undefined : f.host === "hsm" ? t.hsmLabel === undefined : f.host !== t.hsmLabel) return false;
+    const plane = t.hsmLabel !== undefined ? "hsm" : t.topicLabel !== undefined ? "eventgrid" : "arm";
+    const named = f.host === "arm" || f.host === "hsm" || f.host === "eventgrid" ? f.host === plane : f.host === t.hsmLabel || f.host === t.topicLabel;
+    if (!named) return false;
   }
   if (f.subscriptionId !== undefined && f.subscriptionId !== t.subscriptionId) return false;
   return true;

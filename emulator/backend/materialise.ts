@@ -7,6 +7,7 @@ import { addDuration, resolveTime } from "../duration.js";
 import type { Fixture, FixtureIdentity, FixtureManagedInstance } from "../fixture.js";
 import { resolveManagedInstance } from "../fixture.js";
 import { BUILT_IN_ROLES, findBuiltInRole, roleDefinitionId } from "./roles.js";
+import { materialiseTopics } from "./eventGrid.js";
 import type { Runtime } from "./runtime.js";
 import { hsmBaseUrl, keyId } from "./runtime.js";
 import type { ArmResource, EstateState, HsmKey, HsmState, KeyVersion } from "./state.js";
@@ -430,6 +431,7 @@ export function materialise(rt: Pick<Runtime, "port">, fixture: Fixture, now: Da
     if (ident) body.identity = ident;
     add({ id, type: "Microsoft.Storage/storageAccounts", resourceGroup: sa.resourceGroup, name: sa.name, body });
   }
+  materialiseTopics(fixture, state);
   return state;
 }
 

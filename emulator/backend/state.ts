@@ -60,6 +60,32 @@ export interface HsmState {
   roleDefinitions: RoleDefinitionRecord[];
 }
 
+/** An event a custom topic accepted, as Event Grid would deliver it. */
+export interface TopicEvent {
+  /** 1, 2, … per topic, in the order accepted. */
+  seq: number;
+  /** Emulator time the publish was received. */
+  receivedAt: Date;
+  event: Record<string, unknown>;
+}
+
+export interface EventGridTopicState {
+  name: string;
+  /** Host label: the lower-cased name. */
+  label: string;
+  /** Lower-cased region; the host is <label>.<location>-1.eventgrid.azure.net. */
+  location: string;
+  resourceId: string;
+  inputSchema: "EventGridSchema" | "CloudEventSchemaV1_0";
+  key1: string;
+  key2: string;
+  disableLocalAuth: boolean;
+  /** Lower-cased object ids allowed to publish with a bearer token. */
+  dataSenders: Set<string>;
+  events: TopicEvent[];
+  nextSeq: number;
+}
+
 export interface ArmResource {
   id: string;
   /** e.g. Microsoft.Compute/diskEncryptionSets, Microsoft.Sql/managedInstances/keys */
@@ -93,6 +119,8 @@ export interface EstateState {
   subscriptions: Map<string, SubscriptionState>;
   drift: { id: string; description: string }[];
   hsms: Map<string, HsmState>;
+  /** Event Grid custom topics by lower-cased name. */
+  eventGridTopics: Map<string, EventGridTopicState>;
   /** Every ARM resource by lower-cased id. */
   resources: Map<string, ArmResource>;
   /**
@@ -103,7 +131,7 @@ export interface EstateState {
 }
 
 export function emptyEstate(fixtureName: string, tenantId: string, subscriptionId: string): EstateState {
-  return { fixtureName, tenantId, subscriptionId, subscriptions: new Map(), drift: [], hsms: new Map(), resources: new Map(), index: new Map() };
+  return { fixtureName, tenantId, subscriptionId, subscriptions: new Map(), drift: [], hsms: new Map(), eventGridTopics: new Map(), resources: new Map(), index: new Map() };
 }
 
 /** Registers a subscription (idempotent) and returns it. */

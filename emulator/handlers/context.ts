@@ -1,7 +1,7 @@
 /** Types shared by routes and handlers. */
 import type { Fixture } from "../fixture.js";
 import type { Runtime } from "../backend/runtime.js";
-import type { HsmState } from "../backend/state.js";
+import type { EventGridTopicState, HsmState } from "../backend/state.js";
 
 export type HttpMethod = "GET" | "PUT" | "PATCH" | "POST" | "DELETE";
 
@@ -18,6 +18,14 @@ export interface EmuRequest {
   principalId?: string;
   /** Data plane: the HSM the Host header names. */
   hsm?: HsmState;
+  /** Event Grid: the topic the Host header names. */
+  topic?: EventGridTopicState;
+  /** Content-Type header as sent. */
+  contentType?: string;
+  /** Size of the request body in bytes. */
+  bodyBytes?: number;
+  /** false when a non-empty body did not parse as JSON (`body` is then the raw text). */
+  bodyIsJson?: boolean;
 }
 
 export interface Controller {

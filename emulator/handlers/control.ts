@@ -72,7 +72,11 @@ function faultSpec(ctx: HandlerContext, b: Record<string, unknown>, servedOperat
   }
   if (b.host !== undefined) {
     const h = typeof b.host === "string" ? b.host.toLowerCase() : "";
-    if (h !== "arm" && h !== "hsm" && !ctx.rt.state.hsms.has(h)) throw badControlInput("host", `must be "arm", "hsm" or the host label of an HSM in the estate (${[...ctx.rt.state.hsms.keys()].join(", ")})`);
+    const planes = ["arm", "hsm", "eventgrid"];
+    if (!planes.includes(h) && !ctx.rt.state.hsms.has(h) && !ctx.rt.state.eventGridTopics.has(h)) {
+      const named = [...ctx.rt.state.hsms.keys(), ...ctx.rt.state.eventGridTopics.keys()];
+      throw badControlInput("host", `must be "arm", "hsm", "eventgrid", the host label of an HSM or the name of an Event Grid topic in the estate (${named.join(", ")})`);
+    }
   }
   if (b.subscriptionId !== undefined && (typeof b.subscriptionId !== "string" || !/^[0-9a-fA-F-]{36}$/.test(b.subscriptionId))) throw badControlInput("subscriptionId", "must be a subscription id (a GUID)");
   const behaviour = b.behaviour ?? "status";

@@ -13,6 +13,7 @@ import { SqlManagementClient } from "@azure/arm-sql";
 import { StorageManagementClient } from "@azure/arm-storage";
 import type { TokenCredential } from "@azure/core-auth";
 import { isRestError, type RestError } from "@azure/core-rest-pipeline";
+import { AzureKeyCredential, EventGridPublisherClient } from "@azure/eventgrid";
 import { KeyClient } from "@azure/keyvault-keys";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Exchange } from "../../emulator/index.js";
@@ -409,6 +410,19 @@ describe("fidelity: SQL instance failover groups (azure-specs-more) and VM exten
     } finally {
       await risks.close();
     }
+  });
+});
+
+describe("fidelity: Event Grid custom topic through EventGridPublisherClient", () => {
+  it("publishes EventGridSchema events with an access key and with a token (200, no body)", async () => {
+    const topics = (await t.control("GET", "/_emulator/eventgrid/topics")) as { topics: { name: string; key1: string }[] };
+    const topic = topics.topics.find((x) => x.name === "contoso-keywarden-events")!;
+    const endpoint = t.emulator.topicEndpoint(topic.name);
+    const event = { eventType: "KeyWarden.Fidelity", subject: "Contoso-SQLMI-CMK", dataVersion: "1", data: { ok: true } };
+    await new EventGridPublisherClient(endpoint, "EventGrid", new AzureKeyCredential(topic.key1), { agent, retryOptions: { maxRetries: 0 } }).send([event]);
+    await new EventGridPublisherClient(endpoint, "EventGrid", cred(), { agent, retryOptions: { maxRetries: 0 } }).send([event]);
+    expect(t.exchanges.filter((e) => e.operationId === "PublishEvents").map((e) => e.status)).toEqual([200, 200]);
+    expectFidelity();
   });
 });
 

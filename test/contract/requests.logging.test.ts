@@ -101,7 +101,8 @@ describe("verbose SDK logs hold no token", () => {
     capture();
     await collectEstate(config, clients, fixedClock(new Date()));
     await readThroughEveryClient(clients, t.emulator.hsmUri("Contoso-PROD-HSM"), hsm.subscriptionId, hsm.resourceId);
-    expectNoToken(createEmulatorToken(KEYWARDEN_PRINCIPAL_ID));
+    // The emulator credential mints one token per audience (ARM's and the HSM's here).
+    for (const audience of ["https://management.azure.com", "https://managedhsm.azure.net"]) expectNoToken(createEmulatorToken(KEYWARDEN_PRINCIPAL_ID, undefined, audience));
   });
 
   it("on the Azure-shaped path (a custom cloud, a static credential, no agent given to the SDK)", async () => {
@@ -146,7 +147,7 @@ describe("verbose SDK logs hold no token", () => {
     const clients = createAzureClients(config.settings);
     const error = await clients.hsmKeys(t.emulator.hsmUri("Contoso-PROD-HSM")).getKey("No-Such-Key").catch((e: unknown) => e);
     expect(error).toMatchObject({ name: "AzureRequestError", statusCode: 404 });
-    const token = createEmulatorToken(KEYWARDEN_PRINCIPAL_ID);
+    const token = createEmulatorToken(KEYWARDEN_PRINCIPAL_ID, undefined, "https://managedhsm.azure.net");
     const cause = (error as { cause?: { request?: object } }).cause;
     expect(cause?.request).toBeDefined();
     expect(inspect(error, { depth: 12, showHidden: true })).not.toContain(token);

@@ -55,29 +55,33 @@ export class RedactedAgent extends Agent {
   }
 }
 
-/** Against the emulator: trusts its CA and resolves *.<managedHsmDnsSuffix> to its address. */
+/** Event Grid topic hosts (<topic>.<region>-1.eventgrid.azure.net), which the emulator serves as well. */
+const EVENT_GRID_DNS_SUFFIX = "eventgrid.azure.net";
+
+/** Against the emulator: trusts its CA and resolves *.<managedHsmDnsSuffix> and *.eventgrid.azure.net to its address. */
 function emulatorAgent(settings: AppSettings): Agent | undefined {
   if (!settings.emulator) return undefined;
   const emulatorHost = new URL(settings.emulator.endpoint).hostname;
   return new RedactedAgent({
     ca: settings.emulator.caPem,
     keepAlive: true,
-    lookup: emulatorLookup(settings.cloud.managedHsmDnsSuffix, emulatorHost),
+    lookup: emulatorLookup([settings.cloud.managedHsmDnsSuffix, EVENT_GRID_DNS_SUFFIX], emulatorHost),
   });
 }
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
 /**
- * The emulator serves every HSM data plane on one address; HSM host names keep their real form
+ * The emulator serves every HSM data plane and Event Grid topic on one address; host names keep their real form
  * (<name>.managedhsm.azure.net) so that the Key Vault challenge's resource check still applies.
  */
-function emulatorLookup(dnsSuffix: string, emulatorHost: string) {
-  const suffix = `.${dnsSuffix.toLowerCase()}`;
+function emulatorLookup(dnsSuffixes: readonly string[], emulatorHost: string) {
+  const suffixes = dnsSuffixes.map((s) => `.${s.toLowerCase()}`);
   const address = emulatorHost === "localhost" ? "127.0.0.1" : emulatorHost.replace(/^\[|\]$/g, "");
   const family = address.includes(":") ? 6 : 4;
   return (hostname: string, options: LookupOneOptions | LookupAllOptions, callback: LookupCallback): void => {
-    if (hostname.toLowerCase().endsWith(suffix)) {
+    const lower = hostname.toLowerCase();
+    if (suffixes.some((suffix) => lower.endsWith(suffix))) {
       if ((options as LookupAllOptions).all) callback(null, [{ address, family }]);
       else callback(null, address, family);
       return;
