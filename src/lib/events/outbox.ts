@@ -11,7 +11,8 @@ import type { EventToPublish } from "./keyVaultEvents.js";
  * The outbox: what KeyWarden has to publish, kept in the state store so that nothing is sent twice and nothing
  * is lost. `events/pending/<h>` holds an event until the topic accepted it; `events/sent/<h>` records that it was
  * (h = a hash of the event's identity, so a fact already sent is never queued again); `events/rejected/<h>` keeps
- * an event the topic refused as malformed (400/413), which no retry would change. A crash between the send and
+ * the last copy of an event the topic refused as malformed (400/413): it is not resent as it was, but the fact is
+ * queued again by the next run that sees it (built under the settings then, which may have been fixed). A crash between the send and
  * its record resends the same event, with the same id, at the next flush: at least once, as Event Grid itself.
  */
 const PENDING = "events/pending/";
@@ -45,7 +46,7 @@ export interface FlushResult {
   sent: OutgoingEvent[];
   /** Still pending (the next flush retries them), with why. */
   failed: { event: OutgoingEvent; attempts: number; error: string }[];
-  /** Refused by the topic as malformed: kept under events/rejected/, never retried. */
+  /** Refused by the topic as malformed: kept under events/rejected/, not resent as they were. */
   rejected: { event: OutgoingEvent; error: string }[];
   /** Another process was flushing (it sends them). */
   busy: boolean;
