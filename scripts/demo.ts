@@ -2,14 +2,16 @@
  * `npm start`: boots the built-in Azure emulator seeded with the Contoso reference estate, runs
  * `keywarden inventory` against it through the real Azure SDK clients, then loads the same estate
  * with realistic drift and shows the whole service on it: the compliance scan, the rotation plan, the
- * rotation of what is due (with a journal), the verification, and a rescan in which the rotation findings
- * are closed. The emulator's access model confirms that no consumer lost access to its key at any moment.
+ * rotation timer publishing the events Managed HSM does not send, Event Grid delivering them (at least
+ * once, in no order) to the event handler, which rotates what is due and moves every consumer (with a
+ * journal), the verification, and a rescan in which the rotation findings are closed. The emulator's access model confirms that no consumer lost access to its key at any moment.
  * Nothing leaves the machine.
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startEmulator } from "../emulator/index.js";
+import { deliverEvents } from "../emulator/eventDelivery.js";
+import { startEmulator, type EmulatorHandle } from "../emulator/index.js";
 import { keywardenEnv } from "../emulator/keywardenEnv.js";
 import { call } from "../emulator/test-support.js";
 import { runCli, type CliDeps } from "../src/cli/runCli.js";
@@ -18,7 +20,13 @@ import { systemClock } from "../src/lib/clock.js";
 import { REGISTERED_CONTROLS } from "../src/lib/compliance/checks/index.js";
 import { loadControls } from "../src/lib/compliance/registry.js";
 import { loadConfig } from "../src/lib/config/load.js";
-import { listRunIds } from "../src/lib/rotation/journal.js";
+import { handleKeyEvent } from "../src/lib/events/handleKeyEvent.js";
+import { publishRoundEvents } from "../src/lib/events/publishRoundEvents.js";
+import { eventDepsOf } from "../src/lib/events/runtimeEventDeps.js";
+import { collectEstate } from "../src/lib/inventory/collect.js";
+import { listRunIds, readRun } from "../src/lib/rotation/journal.js";
+import { runRotation } from "../src/lib/rotation/runRotation.js";
+import { createRuntime } from "../src/lib/runtime.js";
 import { runScan } from "../src/lib/scan/runScan.js";
 import { createStateStore } from "../src/lib/state/createStateStore.js";
 
@@ -64,18 +72,19 @@ async function main(): Promise<number> {
 
     heading("keywarden plan");
     await runCli(["plan"], io, deps);
-    heading("keywarden rotate --yes: rotate what is due, move every consumer, verify each one");
-    const rotated = await runCli(["rotate", "--yes"], io, deps);
-    if (rotated === 1) return rotated;
+    const events = await eventDriven(emulator, env, heading);
+    if (events !== 0) return events;
 
     heading("A day later on the emulator's clock (versionless storage catches up within 24 hours): keywarden verify");
     await call(emulator, "POST", "/_emulator/clock", { body: { advance: "P1D" }, token: null });
     await runCli(["verify"], io, deps);
 
-    const [runId] = await listRunIds(createStateStore(config.settings, systemClock));
-    if (runId) {
-      heading(`keywarden runs --id ${runId}: the journal`);
-      await runCli(["runs", "--id", runId], io, deps);
+    const store = createStateStore(config.settings, systemClock);
+    let rotationRun: string | undefined;
+    for (const id of await listRunIds(store)) if ((await readRun(store, id)).some((r) => r.type === "step.finished" && r.kind === "rotateKey")) rotationRun = id;
+    if (rotationRun) {
+      heading(`keywarden runs --id ${rotationRun}: the journal of the handler's rotation`);
+      await runCli(["runs", "--id", rotationRun], io, deps);
     }
 
     heading("keywarden rotate --yes again: nothing is due, nothing is written");
@@ -93,6 +102,62 @@ async function main(): Promise<number> {
     await emulator.close();
     await rm(stateDir, { recursive: true, force: true });
   }
+}
+
+const TOPIC = "contoso-keywarden-events";
+
+/**
+ * The event-driven path: the rotation timer (in plan mode, the default) proposes and publishes the round's events
+ * to the Event Grid topic; Event Grid delivers them to the keyEvents handler, running with
+ * KEYWARDEN_ROTATION_MODE=execute, which rotates and moves; what the handler's runs publish is delivered too.
+ */
+async function eventDriven(emulator: EmulatorHandle, env: NodeJS.ProcessEnv, heading: (text: string) => void): Promise<number> {
+  const topics = await call(emulator, "GET", "/_emulator/eventgrid/topics", { token: null });
+  const key = (topics.body as { topics: { name: string; key1: string }[] }).topics.find((t) => t.name === TOPIC)?.key1;
+  if (!key) throw new Error(`the emulator has no Event Grid topic ${TOPIC}`);
+  const eventsEnv = { KEYWARDEN_EVENTS_TOPIC_ENDPOINT: emulator.topicEndpoint(TOPIC), KEYWARDEN_EVENTS_TOPIC_KEY: key };
+  const timer = await createRuntime({ env: { ...env, ...eventsEnv, KEYWARDEN_ROTATION_MODE: "plan" } });
+  const handler = await createRuntime({ env: { ...env, ...eventsEnv, KEYWARDEN_ROTATION_MODE: "execute" } });
+  const write = (text: string) => void process.stderr.write(text);
+
+  heading(`The rotation timer (KEYWARDEN_ROTATION_MODE=plan) proposes, and publishes to the Event Grid topic ${TOPIC} the events Managed HSM does not send`);
+  const { config, clients, store, clock, publisher } = timer;
+  if (!publisher) throw new Error("no events publisher");
+  const round = await runRotation({ config, clients, store, clock, mode: "plan", collect: () => collectEstate(config, clients, clock) });
+  const published = await publishRoundEvents(round, { policy: config.policy, mode: "plan", store, clock, publisher, owner: "demo-timer" });
+  for (const e of published.flushed.sent) write(`  published  ${e.type.padEnd(40)} ${e.subject.padEnd(22)} ${e.id}
+`);
+  if (published.flushed.failed.length + published.flushed.rejected.length > 0) throw new Error("the demo's events were not all published");
+
+  let since = 0;
+  for (let round = 1; round <= 3; round += 1) {
+    const stored = await call(emulator, "GET", `/_emulator/eventgrid/topics/${TOPIC}/events?since=${since}`, { token: null });
+    const items = (stored.body as { events: { seq: number }[] }).events;
+    if (items.length === 0) break;
+    heading(
+      round === 1
+        ? "Event Grid delivers them to the keyEvents handler (KEYWARDEN_ROTATION_MODE=execute): at least once, some twice, in no order"
+        : "…and what the handler's own runs published (the new version, KeyWarden's outcome events)",
+    );
+    const delivery = await deliverEvents(emulator.endpoint, emulator.caPem, {
+      topic: TOPIC,
+      since,
+      seed: round,
+      duplicateRate: 0.3,
+      target: {
+        kind: "function",
+        handler: async (event) => {
+          const result = await handleKeyEvent(event, eventDepsOf(handler, `demo-${round}`));
+          write(`  ${String(result.eventType ?? "?").padEnd(40)} ${String(event.subject ?? "").padEnd(20)} ${result.outcome.padEnd(11)} ${result.message}
+`);
+        },
+      },
+    });
+    write(`  ${delivery.delivered} deliveries of ${items.length} events; ${delivery.dropped} dropped, ${delivery.expired} expired.
+`);
+    since = Math.max(...items.map((i) => i.seq));
+  }
+  return 0;
 }
 
 async function rotationFindings(config: Awaited<ReturnType<typeof loadConfig>>): Promise<string[]> {

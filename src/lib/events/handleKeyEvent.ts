@@ -84,7 +84,10 @@ export async function handleKeyEvent(raw: unknown, deps: KeyEventDeps): Promise<
   const event = parsed.event;
   const base = { eventId: event.id, eventType: event.type };
   const action = ACTIONS[event.type.toLowerCase()];
-  if (!action) return { ...base, outcome: "ignored", message: `Event ${event.id} is a ${event.type}; KeyWarden acts only on ${Object.values(KEY_VAULT_EVENT_TYPES).join(", ")}.` };
+  if (!action) {
+    const own = event.type.startsWith("KeyWarden.");
+    return { ...base, outcome: "ignored", message: own ? `KeyWarden's own ${event.type} is for other subscribers; nothing to do.` : `Event ${event.id} is a ${event.type}; KeyWarden acts only on ${Object.values(KEY_VAULT_EVENT_TYPES).join(", ")}.` };
+  }
 
   const facts = keyFacts(event);
   if (typeof facts === "string") return { ...base, outcome: "malformed", message: `Malformed ${event.type} event ${event.id}: ${facts}.` };
@@ -146,7 +149,10 @@ export async function handleKeyEvent(raw: unknown, deps: KeyEventDeps): Promise<
   const rotated = run.outcomes.some((o) => o.kind === "rotateKey" && o.status === "changed");
   const changed = run.outcomes.filter((o) => o.status === "changed").length;
   const outcome: KeyEventOutcome = rotated ? "rotated" : changed > 0 ? "propagated" : "nothingToDo";
-  return { ...keyed, outcome, message: `Run ${run.runId} for ${keyPolicy.name}: ${changed} change(s)${rotated ? ", key rotated" : ""}.`, plan, run, ...published };
+  const counts = new Map<string, number>();
+  for (const o of run.outcomes) counts.set(o.status, (counts.get(o.status) ?? 0) + 1);
+  const summary = [...counts].map(([status, n]) => `${n} ${status}`).join(", ");
+  return { ...keyed, outcome, message: `Run ${run.runId} for ${keyPolicy.name}${rotated ? " rotated the key" : ""}: ${summary}.`, plan, run, ...published };
 }
 
 function ids(parsed: { id?: string; type?: string }): { eventId?: string; eventType?: string } {
