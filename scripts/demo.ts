@@ -87,7 +87,7 @@ async function main(): Promise<number> {
       await runCli(["runs", "--id", rotationRun], io, deps);
     }
 
-    heading("keywarden rotate --yes again: nothing is due, nothing is written");
+    heading("keywarden rotate --yes: the handler left nothing to do, so nothing is written");
     await runCli(["rotate", "--yes"], io, deps);
 
     const after = await rotationFindings(config);
