@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ROUTES } from "../emulator/routes.js";
+import { EVENT_SCHEMA_DEFINITIONS } from "../test/support/eventSchemas.js";
 import { templateShape } from "../test/support/fidelity.js";
 import {
   buildExtraction,
@@ -58,7 +59,9 @@ export const SPEC_PACKS: readonly SpecPackName[] = ["azure-specs", "azure-specs-
 export function generateExtraction(pack: SpecPackName, dir = specPackDir(pack)): SpecExtraction {
   if (!specPackPresent(dir)) throw new SpecExtractionError(`${dir}: spec pack ${pack} is absent (no INDEX.md or specification/)`);
   const select = pack === "azure-specs" ? servedSelection() : indexSelection(dir);
-  const x = buildExtraction(dir, pack, select);
+  // The event schemas KeyWarden's published events are checked against (test/support/eventSchemas.ts).
+  const definitions = pack === "azure-specs" ? Object.values(EVENT_SCHEMA_DEFINITIONS) : [];
+  const x = buildExtraction(dir, pack, select, definitions);
   assertServedCovered(x, dir);
   return x;
 }

@@ -70,6 +70,13 @@ export interface OperationRef {
   operationId: string;
 }
 
+/** A definition extracted by name, whether or not a selected operation reaches it (definitions-only files). */
+export interface DefinitionRef {
+  /** pack-relative path, "/"-separated */
+  specFile: string;
+  name: string;
+}
+
 export class SpecExtractionError extends Error {
   override readonly name = "SpecExtractionError";
 }
@@ -261,6 +268,12 @@ class Extractor {
     paths[ref.pathKey] = target;
   }
 
+  /** Copies a named definition (and everything it references), for files or models no selected operation reaches. */
+  definition(ref: DefinitionRef): void {
+    if (!this.docs.has(ref.specFile)) throw new SpecExtractionError(`definition ${ref.name}: file ${ref.specFile} is not in the pack`);
+    this.copyDefinition(ref.specFile, ref.name);
+  }
+
   private buildHierarchy(): void {
     const parents = new Map<string, string[]>();
     const discriminated = new Set<string>();
@@ -315,15 +328,16 @@ function indexFacts(dir: string): { commit?: string; origins: Map<string, string
 }
 
 /**
- * Extracts the operations `select` picks from the pack at `dir`. Throws when a selected operation or a reference
- * cannot be resolved, naming it.
+ * Extracts the operations `select` picks from the pack at `dir`, and the `definitions` named (with all they
+ * reference). Throws when a selected operation, a named definition or a reference cannot be resolved, naming it.
  */
-export function buildExtraction(dir: string, pack: SpecPackName, select: (op: OperationRef) => boolean): SpecExtraction {
+export function buildExtraction(dir: string, pack: SpecPackName, select: (op: OperationRef) => boolean, definitions: readonly DefinitionRef[] = []): SpecExtraction {
   const docs = readPackDocs(dir);
   const x = new Extractor(docs);
   const picked = packOperations(docs).filter(select);
   if (picked.length === 0) throw new SpecExtractionError(`${dir}: the selection picks no operation of pack ${pack}`);
   for (const op of picked) x.operation(op);
+  for (const d of definitions) x.definition(d);
   const specs = x.result();
   const facts = indexFacts(dir);
   const files: Record<string, ExtractedFileSource> = {};

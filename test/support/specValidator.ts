@@ -332,6 +332,27 @@ export class SpecIndex {
     return { ok: false, errors: formatErrors(label, validate.errors ?? []), responseKey };
   }
 
+  /**
+   * Validates `value` against definition `name` of `specFile` (pack-relative, "/"-separated) as a closed model, like a
+   * response body. Problems as "<name> <pointer>: <message>" (empty = valid); throws SpecSourceError when the index
+   * lacks the file or the definition.
+   */
+  validateDefinition(specFile: string, name: string, value: unknown): string[] {
+    const rel = specFile.split("/").join(path.sep);
+    const defs = this.docs.get(rel)?.json.definitions;
+    if (!isObject(defs) || !isObject(defs[name])) {
+      const where = this.source.kind === "pack" ? this.source.root : this.source.file;
+      throw new SpecSourceError(`definition ${name} of ${specFile} is not in ${where}${this.source.kind === "extraction" ? " (extract it in scripts/gen-specs.ts and run npm run gen:specs)" : ""}`);
+    }
+    const cacheKey = `def|${specFile}|${name}`;
+    let v = this.validators.get(cacheKey);
+    if (!v) {
+      v = this.ajv.compile(this.converter.convert({ $ref: `#/definitions/${name}` }, rel, true) as JsonObject);
+      this.validators.set(cacheKey, v);
+    }
+    return v(value) ? [] : formatErrors(name, v.errors ?? []);
+  }
+
   /** Compiled validator for operation + response key (cached); null when the response has no schema. */
   private validator(entry: OpEntry, responseKey: string): ValidateFunction | null {
     const cacheKey = `${entry.op.specFile}|${entry.op.method}|${entry.op.pathTemplate}|${entry.op.operationId}|${responseKey}`;

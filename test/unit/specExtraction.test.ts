@@ -15,7 +15,8 @@ import {
   type SpecExtraction,
 } from "../support/specExtraction.js";
 import { isObject } from "../support/swaggerSchema.js";
-import { loadSpecs } from "../support/specValidator.js";
+import { EVENT_SCHEMA_DEFINITIONS, validateEventSchema, type EventSchemaKind } from "../support/eventSchemas.js";
+import { loadSpecPack, loadSpecs } from "../support/specValidator.js";
 
 /** Keys that carry prose, not schema facts; allowed only as property names. */
 const PROSE = new Set(["description", "title", "summary", "example", "examples", "x-ms-examples", "externalDocs", "x-ms-summary"]);
@@ -174,6 +175,23 @@ describe("buildExtraction on a synthetic pack", () => {
     expect(after.specs).toEqual((JSON.parse(before) as SpecExtraction).specs); // prose changed, facts did not
   });
 
+  it("extracts named definitions (definitions-only files too), with what they reference; fails naming a missing one", () => {
+    const x = buildExtraction(dir, "azure-specs", (op) => op.operationId === "Pets_Get", [
+      { specFile: "spec/other.json", name: "Lonely" },
+      { specFile: "spec/common.json", name: "Unused" },
+    ]);
+    expect(Object.keys(x.specs)).toEqual(["spec/common.json", "spec/other.json", "spec/pets.json"]);
+    expect(x.specs["spec/other.json"]).toEqual({ swagger: "2.0", info: { version: "3.0" }, definitions: { Lonely: { type: "string" } } });
+    expect(Object.keys((x.specs["spec/common.json"] as { definitions: object }).definitions).sort()).toEqual(["Pet", "Unused"]);
+    expect(x.source.files["spec/other.json"]?.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(() => buildExtraction(dir, "azure-specs", (op) => op.operationId === "Pets_Get", [{ specFile: "spec/other.json", name: "Nope" }])).toThrow(
+      new SpecExtractionError("definition Nope is not in spec/other.json"),
+    );
+    expect(() => buildExtraction(dir, "azure-specs", (op) => op.operationId === "Pets_Get", [{ specFile: "spec/absent.json", name: "X" }])).toThrow(
+      new SpecExtractionError("definition X: file spec/absent.json is not in the pack"),
+    );
+  });
+
   it("fails naming an unresolvable $ref, and an empty selection", () => {
     write("spec/broken.json", { swagger: "2.0", info: { version: "1" }, paths: { "/x": { get: { operationId: "X_Get", responses: { "200": { schema: { $ref: "#/definitions/Nope" } } } } } } });
     expect(() => buildExtraction(dir, "azure-specs", (op) => op.operationId === "X_Get")).toThrow(new SpecExtractionError("$ref #/definitions/Nope in spec/broken.json: unresolved"));
@@ -197,5 +215,35 @@ describe.each(SPEC_PACKS)("drift: %s", (pack) => {
     // the source first: a changed file shows up by name
     expect(committed.source, "source files changed: run npm run gen:specs").toEqual(fresh.source);
     expect(fs.readFileSync(extractionFile(pack), "utf8"), "stale extraction: run npm run gen:specs").toBe(renderExtraction(fresh));
+  });
+});
+
+/** The event schemas (test/support/eventSchemas.ts): the committed extraction judges sample events as the pack does. */
+describe("drift: event schemas", () => {
+  const dir = specPackDir("azure-specs");
+  const present = specPackPresent(dir);
+  const samples: [EventSchemaKind, unknown][] = [
+    ["EventGridEvent", { id: "1", subject: "k", eventType: "T", eventTime: "2026-01-01T00:00:00Z", data: {}, dataVersion: "1", topic: "/t", metadataVersion: "1" }],
+    ["EventGridEvent", { id: "1", eventType: "T", eventTime: "not a time", data: "x", dataVersion: 1, extra: true }],
+    ["CloudEventEvent", { id: "1", source: "/s", type: "T", specversion: "1.0", anything: 1 }],
+    ["CloudEventEvent", { id: 1, type: "T", specversion: "0.3" }],
+    ["KeyVaultKeyNearExpiryEventData", { Id: "https://v/keys/k/1", VaultName: "v", ObjectType: "Key", ObjectName: "k", Version: "1", NBF: 1, EXP: 2 }],
+    ["KeyVaultKeyExpiredEventData", { Id: 1, NBF: "1", Unknown: "x" }],
+    ["KeyVaultKeyNewVersionCreatedEventData", { Id: "x", EXP: null }],
+  ];
+
+  it("the extraction carries every event schema definition", () => {
+    const x = readExtraction(extractionFile("azure-specs"));
+    const carried = Object.values(EVENT_SCHEMA_DEFINITIONS).filter((d) => isObject((x.specs[d.specFile]?.definitions as Record<string, unknown> | undefined)?.[d.name]));
+    expect(carried).toEqual(Object.values(EVENT_SCHEMA_DEFINITIONS));
+  });
+
+  it.skipIf(!present)(present ? `validates as the pack at ${dir} does` : `skipped: the azure-specs pack is absent (${dir})`, () => {
+    const pack = loadSpecPack(dir);
+    // The extraction sorts keys, so the validator may list one value's problems in another order.
+    const judged = samples.map(([kind, value]): [EventSchemaKind, string[]] => [kind, validateEventSchema(kind, value).sort()]);
+    expect(judged.filter(([, problems]) => problems.length > 0).length, "some samples are invalid").toBeGreaterThan(0);
+    expect(judged.filter(([, problems]) => problems.length === 0).length, "some samples are valid").toBeGreaterThan(0);
+    expect(judged).toEqual(samples.map(([kind, value]) => [kind, validateEventSchema(kind, value, pack).sort()]));
   });
 });
