@@ -12,6 +12,21 @@ import { eventDepsOf } from "../../src/lib/events/runtimeEventDeps.js";
 import { listRunIds, readRun } from "../../src/lib/rotation/journal.js";
 import { createRuntime, setRuntime, type Runtime } from "../../src/lib/runtime.js";
 import { startTestEmulator, type TestEmulator } from "../support/emulator.js";
+import { validateEventSchema, type EventSchemaKind } from "../support/eventSchemas.js";
+
+/** The KeyVault.json definition of each Key Vault event type's data. */
+const KEY_VAULT_DATA: Readonly<Record<string, EventSchemaKind>> = {
+  [KEY_VAULT_EVENT_TYPES.nearExpiry]: "KeyVaultKeyNearExpiryEventData",
+  [KEY_VAULT_EVENT_TYPES.expired]: "KeyVaultKeyExpiredEventData",
+  [KEY_VAULT_EVENT_TYPES.newVersion]: "KeyVaultKeyNewVersionCreatedEventData",
+};
+
+/** Problems of one published event against the official schemas: the envelope, and Key Vault's data definitions. */
+function schemaProblems(event: Stored["event"], envelope: "EventGridEvent" | "CloudEventEvent"): string[] {
+  const type = String(event.eventType ?? event.type);
+  const dataKind = KEY_VAULT_DATA[type];
+  return [...validateEventSchema(envelope, event), ...(dataKind ? validateEventSchema(dataKind, event.data) : [])].map((p) => `${type} ${event.id}: ${p}`);
+}
 
 const TOPIC = "contoso-keywarden-events";
 const TIMER: Timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: "", next: "", lastUpdated: "" } };
@@ -77,6 +92,13 @@ describe("events published by the rotation timer (drifted estate on the emulator
     expect(Object.keys(near?.data ?? {}).sort()).toEqual(["EXP", "Id", "NBF", "ObjectName", "ObjectType", "VaultName", "Version"]);
     expect(near).toMatchObject({ subject: "Contoso-STORAGE-CMK", dataVersion: "1", metadataVersion: "1", data: { ObjectType: "Key", VaultName: "contoso-prod-hsm" } });
     expect(logs.some(([, line]) => /"event":"KeyWarden.EventsPublished".*"sent":6/.test(line))).toBe(true);
+    // every event validates against the Event Grid and Key Vault event schemas of the official specs
+    expect(first.flatMap((s) => schemaProblems(s.event, "EventGridEvent"))).toEqual([]);
+    // and the Key Vault data carries every field Key Vault sends, typed as Key Vault types them
+    for (const s of first.filter((x) => KEY_VAULT_DATA[String(x.event.eventType)])) {
+      expect(s.event.data, String(s.event.eventType)).toMatchObject({ Id: expect.stringMatching(/^https:\/\/contoso-prod-hsm\.managedhsm\.azure\.net(:\d+)?\/keys\/[^/]+\/[0-9a-f]{32}$/), Version: expect.stringMatching(/^[0-9a-f]{32}$/) });
+      expect([typeof s.event.data.NBF, typeof s.event.data.EXP].every((t) => t === "number" || t === "object")).toBe(true);
+    }
 
     await keyRotationHandler(TIMER, context());
     expect(await stored()).toHaveLength(first.length);
@@ -106,6 +128,7 @@ describe("events published by the rotation timer (drifted estate on the emulator
       const events = (await stored()).map((s) => s.event);
       expect(events).toHaveLength(6);
       for (const e of events) expect(e).toMatchObject({ specversion: "1.0", source: expect.stringMatching(/\/providers\/Microsoft\.KeyVault\/managedHSMs\//i), datacontenttype: "application/json" });
+      expect(events.flatMap((e) => schemaProblems(e, "CloudEventEvent"))).toEqual([]);
       expect(events.map((e) => e.type).sort()).toContain(KEY_VAULT_EVENT_TYPES.nearExpiry);
     } finally {
       await t.control("POST", "/_emulator/fixture", { name: "contoso-drifted" });
