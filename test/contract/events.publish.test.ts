@@ -97,7 +97,7 @@ describe("events published by the rotation timer (drifted estate on the emulator
     // and the Key Vault data carries every field Key Vault sends, typed as Key Vault types them
     for (const s of first.filter((x) => KEY_VAULT_DATA[String(x.event.eventType)])) {
       expect(s.event.data, String(s.event.eventType)).toMatchObject({ Id: expect.stringMatching(/^https:\/\/contoso-prod-hsm\.managedhsm\.azure\.net(:\d+)?\/keys\/[^/]+\/[0-9a-f]{32}$/), Version: expect.stringMatching(/^[0-9a-f]{32}$/) });
-      expect([typeof s.event.data.NBF, typeof s.event.data.EXP].every((t) => t === "number" || t === "object")).toBe(true);
+      expect([s.event.data.NBF, s.event.data.EXP].filter((v) => v !== null && typeof v !== "number")).toEqual([]);
     }
 
     await keyRotationHandler(TIMER, context());

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { KEYWARDEN_OID, loopbackLookup, staticCredential, unsignedJwt } from "../../emulator/test-support.js";
 import { createAzureClients, type AzureClients } from "../../src/lib/azure/clients.js";
 import { createEmulatorToken } from "../../src/lib/azure/emulatorCredential.js";
+import { createEventsPublisher } from "../../src/lib/azure/eventGrid.js";
 import { createRequestLayer, requestLayerOptions } from "../../src/lib/azure/requests.js";
 import { fixedClock } from "../../src/lib/clock.js";
 import { loadConfig } from "../../src/lib/config/load.js";
@@ -152,5 +153,28 @@ describe("verbose SDK logs hold no token", () => {
     expect(cause?.request).toBeDefined();
     expect(inspect(error, { depth: 12, showHidden: true })).not.toContain(token);
     expect(inspect(cause?.request, { depth: 12, showHidden: true })).not.toContain(token);
+  });
+
+  it("publishing events: neither the topic key nor the Event Grid token is in a verbose log or in an AzureRequestError", async () => {
+    const { topics } = (await t.control("GET", "/_emulator/eventgrid/topics")) as { topics: { name: string; key1: string }[] };
+    const key = String(topics[0]?.key1);
+    const endpoint = t.emulator.topicEndpoint(String(topics[0]?.name));
+    const event = { id: "00000000-0000-4000-8000-000000000001", type: "KeyWarden.Test", subject: "k", source: "/s", time: new Date().toISOString(), dataVersion: "1", data: {} };
+    const withKey = await t.config({ KEYWARDEN_EVENTS_TOPIC_ENDPOINT: endpoint, KEYWARDEN_EVENTS_TOPIC_KEY: key });
+    const withToken = await t.config({ KEYWARDEN_EVENTS_TOPIC_ENDPOINT: endpoint });
+    const wrongKey = await t.config({ KEYWARDEN_EVENTS_TOPIC_ENDPOINT: endpoint, KEYWARDEN_EVENTS_TOPIC_KEY: `${key.slice(0, -4)}AAAA` });
+    capture();
+    await createEventsPublisher({ ...withKey.settings, events: withKey.settings.events! }).send([event]);
+    await createEventsPublisher({ ...withToken.settings, events: withToken.settings.events! }).send([event]);
+    const error = await createEventsPublisher({ ...wrongKey.settings, events: wrongKey.settings.events! })
+      .send([event])
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "AzureRequestError", statusCode: 401 });
+    expect(lines.filter((l) => l.includes("/api/events")).length).toBeGreaterThan(0);
+    const token = createEmulatorToken(KEYWARDEN_PRINCIPAL_ID, undefined, "https://eventgrid.azure.net");
+    for (const secret of [key, `${key.slice(0, -4)}AAAA`, token]) {
+      expect(lines.filter((l) => l.includes(secret))).toEqual([]);
+      expect(inspect(error, { depth: 12, showHidden: true })).not.toContain(secret);
+    }
   });
 });
