@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InvocationContext, type Timer } from "@azure/functions";
@@ -13,6 +13,7 @@ import { listRunIds, readRun } from "../../src/lib/rotation/journal.js";
 import { createRuntime, setRuntime, type Runtime } from "../../src/lib/runtime.js";
 import { startTestEmulator, type TestEmulator } from "../support/emulator.js";
 import { validateEventSchema, type EventSchemaKind } from "../support/eventSchemas.js";
+import { CONTOSO_TOPIC as TOPIC, resetForRotation, topicKey, withCloudEventsTopic } from "../support/eventTopic.js";
 
 /** The KeyVault.json definition of each Key Vault event type's data. */
 const KEY_VAULT_DATA: Readonly<Record<string, EventSchemaKind>> = {
@@ -28,7 +29,6 @@ function schemaProblems(event: Stored["event"], envelope: "EventGridEvent" | "Cl
   return [...validateEventSchema(envelope, event), ...(dataKind ? validateEventSchema(dataKind, event.data) : [])].map((p) => `${type} ${event.id}: ${p}`);
 }
 
-const TOPIC = "contoso-keywarden-events";
 const TIMER: Timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: "", next: "", lastUpdated: "" } };
 
 interface Stored {
@@ -51,10 +51,6 @@ describe("events published by the rotation timer (drifted estate on the emulator
   async function stored(): Promise<Stored[]> {
     return ((await t.control("GET", `/_emulator/eventgrid/topics/${TOPIC}/events`)) as { events: Stored[] }).events;
   }
-  async function topicKey(): Promise<string> {
-    const { topics } = (await t.control("GET", "/_emulator/eventgrid/topics")) as { topics: { name: string; key1: string }[] };
-    return String(topics.find((x) => x.name === TOPIC)?.key1);
-  }
   async function start(env: Record<string, string>): Promise<void> {
     runtime = await createRuntime({ env: t.env({ KEYWARDEN_STATE_DIR: stateDir, KEYWARDEN_EVENTS_TOPIC_ENDPOINT: t.emulator.topicEndpoint(TOPIC), ...env }) });
     setRuntime(runtime);
@@ -68,15 +64,14 @@ describe("events published by the rotation timer (drifted estate on the emulator
     await t.close();
   });
   beforeEach(async () => {
-    await t.control("POST", "/_emulator/reset");
-    await t.control("POST", "/_emulator/config", { lroRetryAfterSeconds: 0 });
+    await resetForRotation(t);
     stateDir = mkdtempSync(join(tmpdir(), "kw-events-pub-"));
     logs.length = 0;
     return () => rmSync(stateDir, { recursive: true, force: true });
   });
 
   it("publishes each key's Key Vault events and KeyWarden's own once: a second run publishes nothing new", async () => {
-    await start({ KEYWARDEN_EVENTS_TOPIC_KEY: await topicKey() });
+    await start({ KEYWARDEN_EVENTS_TOPIC_KEY: await topicKey(t) });
     await keyRotationHandler(TIMER, context());
     const first = await stored();
     const types = first.map((s) => `${s.event.eventType} ${s.event.subject}`).sort();
@@ -105,7 +100,7 @@ describe("events published by the rotation timer (drifted estate on the emulator
   });
 
   it("retries a failed publish on the next run, with the same event ids, and loses nothing", async () => {
-    await start({ KEYWARDEN_EVENTS_TOPIC_KEY: await topicKey() });
+    await start({ KEYWARDEN_EVENTS_TOPIC_KEY: await topicKey(t) });
     await t.control("POST", "/_emulator/faults", { host: "eventgrid", status: 503, count: 1 });
     await keyRotationHandler(TIMER, context());
     expect(await stored()).toEqual([]);
@@ -118,11 +113,7 @@ describe("events published by the rotation timer (drifted estate on the emulator
   });
 
   it("publishes CloudEvents with the managed identity (a bearer token) to a CloudEvents topic", async () => {
-    const fixture = JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "emulator", "fixtures", "contoso-drifted.json"), "utf8")) as { name: string; eventGridTopics: { inputSchema?: string }[] };
-    fixture.name = "contoso-drifted-cloudevents";
-    for (const topic of fixture.eventGridTopics) topic.inputSchema = "CloudEventSchemaV1_0";
-    await t.control("POST", "/_emulator/fixture", fixture);
-    try {
+    await withCloudEventsTopic(t, async () => {
       await start({ KEYWARDEN_EVENTS_SCHEMA: "CloudEventSchemaV1_0" });
       await keyRotationHandler(TIMER, context());
       const events = (await stored()).map((s) => s.event);
@@ -130,27 +121,25 @@ describe("events published by the rotation timer (drifted estate on the emulator
       for (const e of events) expect(e).toMatchObject({ specversion: "1.0", source: expect.stringMatching(/\/providers\/Microsoft\.KeyVault\/managedHSMs\//i), datacontenttype: "application/json" });
       expect(events.flatMap((e) => schemaProblems(e, "CloudEventEvent"))).toEqual([]);
       expect(events.map((e) => e.type).sort()).toContain(KEY_VAULT_EVENT_TYPES.nearExpiry);
-    } finally {
-      await t.control("POST", "/_emulator/fixture", { name: "contoso-drifted" });
-    }
+    });
   });
 
   it("logs as an error each event the topic refuses as malformed (the wrong schema), and sends the facts once the setting is fixed", async () => {
-    await start({ KEYWARDEN_EVENTS_TOPIC_KEY: await topicKey(), KEYWARDEN_EVENTS_SCHEMA: "CloudEventSchemaV1_0" });
+    await start({ KEYWARDEN_EVENTS_TOPIC_KEY: await topicKey(t), KEYWARDEN_EVENTS_SCHEMA: "CloudEventSchemaV1_0" });
     await keyRotationHandler(TIMER, context());
     expect(await stored()).toEqual([]);
     expect(logs.filter(([level, line]) => level === "error" && /refused by the topic/.test(line))).toHaveLength(6);
     // the operator fixes KEYWARDEN_EVENTS_SCHEMA: the next run sends every fact, in the right schema
-    await start({ KEYWARDEN_EVENTS_TOPIC_KEY: await topicKey() });
+    await start({ KEYWARDEN_EVENTS_TOPIC_KEY: await topicKey(t) });
     await keyRotationHandler(TIMER, context());
     expect(await stored()).toHaveLength(6);
   });
 
   it("the published events, delivered at least once and in no order, cause exactly one rotation", async () => {
-    await start({ KEYWARDEN_EVENTS_TOPIC_KEY: await topicKey(), KEYWARDEN_ROTATION_MODE: "plan" });
+    await start({ KEYWARDEN_EVENTS_TOPIC_KEY: await topicKey(t), KEYWARDEN_ROTATION_MODE: "plan" });
     // the timer proposes only; the events carry the news
     await keyRotationHandler(TIMER, context());
-    const handlerRuntime = await createRuntime({ env: t.env({ KEYWARDEN_STATE_DIR: stateDir, KEYWARDEN_ROTATION_MODE: "execute", KEYWARDEN_EVENTS_TOPIC_ENDPOINT: t.emulator.topicEndpoint(TOPIC), KEYWARDEN_EVENTS_TOPIC_KEY: await topicKey() }) });
+    const handlerRuntime = await createRuntime({ env: t.env({ KEYWARDEN_STATE_DIR: stateDir, KEYWARDEN_ROTATION_MODE: "execute", KEYWARDEN_EVENTS_TOPIC_ENDPOINT: t.emulator.topicEndpoint(TOPIC), KEYWARDEN_EVENTS_TOPIC_KEY: await topicKey(t) }) });
     const results: KeyEventResult[] = [];
     const delivery = await deliverEvents(t.emulator.endpoint, t.emulator.caPem, {
       topic: TOPIC,

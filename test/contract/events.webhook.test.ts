@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,8 +12,8 @@ import { collectEstate } from "../../src/lib/inventory/collect.js";
 import { listRunIds, readRun } from "../../src/lib/rotation/journal.js";
 import { createRuntime, setRuntime, type Runtime } from "../../src/lib/runtime.js";
 import { startTestEmulator, type TestEmulator } from "../support/emulator.js";
+import { CONTOSO_TOPIC as TOPIC, resetForRotation, topicKey, withCloudEventsTopic } from "../support/eventTopic.js";
 
-const TOPIC = "contoso-keywarden-events";
 
 /**
  * POST|OPTIONS /api/events used as a plain webhook: a local HTTP server hands each request to the function handler
@@ -55,17 +55,15 @@ describe("the events webhook under Event Grid's webhook protocol", () => {
     await t.close();
   });
   beforeEach(async () => {
-    await t.control("POST", "/_emulator/reset");
-    await t.control("POST", "/_emulator/config", { lroRetryAfterSeconds: 0 });
+    await resetForRotation(t);
     stateDir = mkdtempSync(join(tmpdir(), "kw-webhook-"));
     statuses.length = 0;
     return () => rmSync(stateDir, { recursive: true, force: true });
   });
 
   async function publishKeyEvents(env: Record<string, string> = {}): Promise<void> {
-    const { topics } = (await t.control("GET", "/_emulator/eventgrid/topics")) as { topics: { name: string; key1: string }[] };
     runtime = await createRuntime({
-      env: t.env({ KEYWARDEN_STATE_DIR: stateDir, KEYWARDEN_ROTATION_MODE: "execute", KEYWARDEN_EVENTS_TOPIC_ENDPOINT: t.emulator.topicEndpoint(TOPIC), KEYWARDEN_EVENTS_TOPIC_KEY: String(topics.find((x) => x.name === TOPIC)?.key1), ...env }),
+      env: t.env({ KEYWARDEN_STATE_DIR: stateDir, KEYWARDEN_ROTATION_MODE: "execute", KEYWARDEN_EVENTS_TOPIC_ENDPOINT: t.emulator.topicEndpoint(TOPIC), KEYWARDEN_EVENTS_TOPIC_KEY: await topicKey(t), ...env }),
     });
     setRuntime(runtime);
     const events = keyVaultEvents(await collectEstate(runtime.config, runtime.clients, runtime.clock), runtime.config.policy, runtime.clock.now());
@@ -89,18 +87,12 @@ describe("the events webhook under Event Grid's webhook protocol", () => {
   });
 
   it("passes the CloudEvents OPTIONS handshake for a CloudEvents topic", async () => {
-    const fixture = JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "emulator", "fixtures", "contoso-drifted.json"), "utf8")) as { name: string; eventGridTopics: { inputSchema?: string }[] };
-    fixture.name = "contoso-drifted-cloudevents";
-    for (const topic of fixture.eventGridTopics) topic.inputSchema = "CloudEventSchemaV1_0";
-    await t.control("POST", "/_emulator/fixture", fixture);
-    try {
+    await withCloudEventsTopic(t, async () => {
       await publishKeyEvents({ KEYWARDEN_EVENTS_SCHEMA: "CloudEventSchemaV1_0" });
       const result = await deliverEvents(t.emulator.endpoint, t.emulator.caPem, { topic: TOPIC, seed: 2, target: { kind: "webhook", url, validate: true } });
       expect(result.dropped).toBe(0);
       expect(await rotations()).toBe(1);
-    } finally {
-      await t.control("POST", "/_emulator/fixture", { name: "contoso-drifted" });
-    }
+    });
   });
 
   it("a transient failure answers 500, and Event Grid's retry (10 s later on the emulator clock) succeeds", async () => {

@@ -1,22 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../src/lib/config/errors.js";
 import { loadAppSettings } from "../../src/lib/config/settings.js";
+import { settingsProblems } from "../support/settingsProblems.js";
 
 const BASE = { KEYWARDEN_POLICY_FILE: "policy.json" };
 const EMULATOR = { ...BASE, KEYWARDEN_CLOUD: "Emulator", KEYWARDEN_EMULATOR_ENDPOINT: "https://127.0.0.1:8443", KEYWARDEN_EMULATOR_CA_PEM: "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----", KEYWARDEN_EMULATOR_PRINCIPAL_ID: "a1000000-0000-4000-8000-000000000003" };
 const TOPIC = "https://kw-events.southindia-1.eventgrid.azure.net/api/events";
 const KEY = "dG9waWMta2V5LW5vdC1mb3ItbG9ncw==";
 
-function problems(env: NodeJS.ProcessEnv): string[] {
-  try {
-    loadAppSettings(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    expect((error as Error).message).not.toContain(KEY);
-    return (error as ConfigError).issues.map((issue) => `${issue.path}: ${issue.message}`);
-  }
-  throw new Error("expected loadAppSettings to throw");
-}
+const problems = (env: NodeJS.ProcessEnv): string[] => settingsProblems(env, KEY);
 
 describe("the events settings", () => {
   it("are off unless a topic is named, and default to the Event Grid schema with the managed identity", () => {

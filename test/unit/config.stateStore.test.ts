@@ -1,25 +1,16 @@
 import { resolve } from "node:path";
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../src/lib/config/errors.js";
 import { loadAppSettings } from "../../src/lib/config/settings.js";
 import { createStateStore } from "../../src/lib/state/createStateStore.js";
 import { fixedClock } from "../../src/lib/clock.js";
+import { settingsProblems } from "../support/settingsProblems.js";
 
 const BASE = { KEYWARDEN_POLICY_FILE: "policy.json" };
 const KEY = "c2VjcmV0LWtleS1ub3QtZm9yLWxvZ3M=";
 const CONNECTION_STRING = `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${KEY};BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;`;
 
-function problems(env: NodeJS.ProcessEnv): string[] {
-  try {
-    loadAppSettings(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    expect((error as Error).message).not.toContain(KEY);
-    return (error as ConfigError).issues.map((issue) => `${issue.path}: ${issue.message}`);
-  }
-  throw new Error("expected loadAppSettings to throw");
-}
+const problems = (env: NodeJS.ProcessEnv): string[] => settingsProblems(env, KEY);
 
 describe("the state store's settings", () => {
   it("default to a local directory under the working directory, or KEYWARDEN_STATE_DIR", () => {
