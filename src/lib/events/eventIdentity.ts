@@ -10,8 +10,3 @@ export function eventIdFor(identity: string): string {
   // A version-4-shaped UUID (the variant and version nibbles set) from the hash: stable and well-formed.
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h.slice(16, 17), 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
-
-/** A state-store-safe name for an identity (identities hold URLs and ids). */
-export function identityHash(identity: string): string {
-  return createHash("sha256").update(identity).digest("hex").slice(0, 40);
-}

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { AzureClients } from "../azure/clients.js";
 import type { EventsPublisher } from "../azure/eventGrid.js";
 import type { Clock } from "../clock.js";
@@ -11,6 +10,7 @@ import { latestErrors } from "../rotation/latestErrors.js";
 import type { RotationPlan } from "../rotation/plan.js";
 import { planRotation } from "../rotation/planner.js";
 import { verifyRotation } from "../rotation/verify.js";
+import { identityHash } from "../state/identityHash.js";
 import type { StateStore } from "../state/stateStore.js";
 import { dataField, parseInboundEvent, type InboundEvent } from "./inboundEvent.js";
 import { KEY_VAULT_EVENT_TYPES } from "./keyVaultEvents.js";
@@ -100,7 +100,7 @@ export async function handleKeyEvent(raw: unknown, deps: KeyEventDeps): Promise<
   const key = { hsm: hsm.name, name: keyPolicy.name, version: facts.version };
   const keyed = { ...base, key };
 
-  const received = `events/received/${hash(event.id)}.json`;
+  const received = `events/received/${identityHash(event.id)}.json`;
   const handled = `events/handled/${hsm.name.toLowerCase()}/${keyPolicy.name.toLowerCase()}/${facts.version.toLowerCase()}/${action}.json`;
   const [seenId, seenFact] = await guard(() => Promise.all([deps.store.get(received), deps.store.get(handled)]), "read what was handled already");
   if (seenId) return { ...keyed, outcome: "duplicate", message: `Event ${event.id} was handled already.` };
@@ -199,8 +199,4 @@ async function guard<T>(fn: () => Promise<T>, what: string): Promise<T> {
     if (error instanceof TransientEventError) throw error;
     throw new TransientEventError(`Could not ${what}: ${ensureError(error).message}; the event will be redelivered.`, { cause: error });
   }
-}
-
-function hash(text: string): string {
-  return createHash("sha256").update(text).digest("hex").slice(0, 40);
 }
