@@ -1,34 +1,42 @@
 import { hostname } from "node:os";
 import { app, type InvocationContext, type Timer } from "@azure/functions";
-import { alertsFrom, createLoggingAlertSink, type AlertSink } from "../lib/alerts/alertSink.js";
-import { runScan } from "../lib/scan/runScan.js";
-import { scanDepsOf } from "../lib/scan/runtimeScan.js";
+import { findingRows } from "../lib/alerts/alertRows.js";
+import { deliverAlerts } from "../lib/alerts/deliverAlerts.js";
 import { loadSchedules } from "../lib/config/settings.js";
 import { ensureError } from "../lib/errors.js";
 import { keyVaultEvents } from "../lib/events/keyVaultEvents.js";
 import { logPublished, publishEvents } from "../lib/events/publishRoundEvents.js";
+import { recordScan } from "../lib/history/scanHistory.js";
+import { runScan } from "../lib/scan/runScan.js";
+import { scanDepsOf } from "../lib/scan/runtimeScan.js";
 import { getRuntime } from "../lib/runtime.js";
 
 /**
- * Scans the estate on KEYWARDEN_SCAN_SCHEDULE (default hourly) and hands every finding (FAIL, and
- * UNKNOWN — data that could not be read is not a pass) to the alert sink. With a topic configured it also
- * publishes the managed keys' Key Vault events from the same snapshot, so near expiry is announced within
- * the hour rather than at the next (daily) rotation run.
+ * Scans the estate on KEYWARDEN_SCAN_SCHEDULE (default hourly), stores the scan in the evidence history, and
+ * alerts on what changed since the scan before — a finding (FAIL, or UNKNOWN: data that could not be read is not
+ * a pass) opened, resolved or changed — once per change, to the function log and, when configured, to Azure
+ * Monitor through Logs Ingestion. With a topic configured it also publishes the managed keys' Key Vault events
+ * from the same snapshot, so near expiry is announced within the hour rather than at the next rotation run.
  */
-export async function complianceScanHandler(timer: Timer, context: InvocationContext, sink: AlertSink = createLoggingAlertSink(context)): Promise<void> {
+export async function complianceScanHandler(timer: Timer, context: InvocationContext): Promise<void> {
   if (timer.isPastDue) context.warn("Compliance scan is running late (the timer is past due).");
   const runtime = await getRuntime();
+  const owner = `${hostname()}:${process.pid}:${context.invocationId}`;
   const { snapshot, report } = await runScan(scanDepsOf(runtime));
-  const alerts = alertsFrom(report.controls);
+  const recorded = await recordScan(runtime.store, { report, snapshot });
+  const delivery = await deliverAlerts(findingRows(recorded.transitions, report), { store: runtime.store, clock: runtime.clock, ...(runtime.logsSink ? { sink: runtime.logsSink } : {}), log: (line) => context.warn(line), owner });
   const s = report.summary.results;
   context.log(
-    `Compliance scan of snapshot ${report.snapshot.sha256.slice(0, 12)}: ${s.FAIL} failed, ${s.UNKNOWN} unknown, ${s.PASS} passed; ${report.collectionErrors.length} collection error(s).`,
+    `Compliance scan ${recorded.scanId}: ${s.FAIL} failed, ${s.UNKNOWN} unknown, ${s.PASS} passed; ${report.collectionErrors.length} collection error(s); ` +
+      `${recorded.transitions.length} change(s) since ${recorded.previous?.scanId ?? "no earlier scan"}; alerts: ${delivery.queued} new, ${delivery.sent} delivered${delivery.logOnly ? " (function log only)" : " to Azure Monitor"}.`,
   );
-  await sink.send(alerts);
+  if (delivery.undelivered.count > 0) {
+    context.error(`Alerts were not delivered to Azure Monitor: ${delivery.undelivered.count} row(s) wait in the outbox for the next run (${delivery.undelivered.error ?? "not sent yet"}).`);
+  }
   if (runtime.publisher) {
     try {
       const events = keyVaultEvents(snapshot, runtime.config.policy, runtime.clock.now());
-      logPublished(await publishEvents(events, { store: runtime.store, clock: runtime.clock, publisher: runtime.publisher, owner: `${hostname()}:${process.pid}:${context.invocationId}` }), context);
+      logPublished(await publishEvents(events, { store: runtime.store, clock: runtime.clock, publisher: runtime.publisher, owner }), context);
     } catch (error) {
       context.warn(`Key events were not published this run (the outbox keeps what was queued): ${ensureError(error).message}`);
     }

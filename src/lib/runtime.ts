@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { createAzureClients, type AzureClients } from "./azure/clients.js";
 import { createEventsPublisher, type EventsPublisher } from "./azure/eventGrid.js";
+import { createLogsSink, type LogsSink } from "./azure/logsIngestion.js";
 import { systemClock, type Clock } from "./clock.js";
 import { REGISTERED_CONTROLS } from "./compliance/checks/index.js";
 import { loadControls } from "./compliance/registry.js";
@@ -20,6 +21,8 @@ export interface Runtime {
   store: StateStore;
   /** The Event Grid topic KeyWarden publishes to; absent when KEYWARDEN_EVENTS_TOPIC_ENDPOINT is unset. */
   publisher?: EventsPublisher;
+  /** Azure Monitor Logs Ingestion for alert rows; absent when KEYWARDEN_MONITOR_* are unset (the function log only). */
+  logsSink?: LogsSink;
 }
 
 export interface RuntimeOptions {
@@ -30,7 +33,7 @@ export interface RuntimeOptions {
 export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const config = await loadConfig({ ...(options.env ? { env: options.env } : {}), readFile: (p) => readFile(p, "utf8") });
   const clock = options.clock ?? systemClock;
-  const { events } = config.settings;
+  const { events, monitor } = config.settings;
   return {
     config,
     clients: createAzureClients(config.settings),
@@ -38,6 +41,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     controls: loadControls(REGISTERED_CONTROLS),
     store: createStateStore(config.settings, clock),
     ...(events ? { publisher: createEventsPublisher({ ...config.settings, events }) } : {}),
+    ...(monitor ? { logsSink: createLogsSink({ ...config.settings, monitor }) } : {}),
   };
 }
 

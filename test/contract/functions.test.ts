@@ -1,6 +1,8 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { HttpRequest, InvocationContext, type Timer } from "@azure/functions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Alert, AlertSink } from "../../src/lib/alerts/alertSink.js";
 import type { ComplianceReport } from "../../src/lib/compliance/evaluate.js";
 import { createRuntime, setRuntime } from "../../src/lib/runtime.js";
 import { complianceReportHandler } from "../../src/functions/complianceReport.js";
@@ -12,16 +14,19 @@ import { startTestEmulator, type TestEmulator } from "../support/emulator.js";
 describe("compliance functions (drifted estate on the emulator)", () => {
   let t: TestEmulator;
   const logs: unknown[][] = [];
+  let stateDir: string;
   const context = () => new InvocationContext({ invocationId: "test", functionName: "complianceReport", logHandler: (level, ...args) => logs.push([level, ...args]) });
   const get = (query: string) => complianceReportHandler(new HttpRequest({ method: "GET", url: `http://localhost:7071/api/compliance/report${query}` }), context());
 
   beforeAll(async () => {
     t = await startTestEmulator("contoso-drifted");
-    setRuntime(createRuntime({ env: t.env() }));
+    stateDir = mkdtempSync(join(tmpdir(), "kw-functions-"));
+    setRuntime(createRuntime({ env: t.env({ KEYWARDEN_STATE_DIR: stateDir }) }));
   });
   afterAll(async () => {
     setRuntime(undefined);
     await t.close();
+    rmSync(stateDir, { recursive: true, force: true });
   });
 
   it("serves the JSON report with the planted findings", async () => {
@@ -68,13 +73,20 @@ describe("compliance functions (drifted estate on the emulator)", () => {
     expect((res.jsonBody as { error: { message: string } }).error.message).toMatch(message);
   });
 
-  it("timer: hands every finding of the scan to the alert sink", async () => {
-    const sent: Alert[] = [];
-    const sink: AlertSink = { send: async (alerts) => void sent.push(...alerts) };
+  it("timer: stores the scan and alerts once per change: every open finding on the first scan, nothing on an unchanged rescan", async () => {
     const timer: Timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: "", next: "", lastUpdated: "" } };
-    await complianceScanHandler(timer, new InvocationContext({ functionName: "complianceScan", logHandler: (level, ...args) => logs.push([level, ...args]) }), sink);
-    expect(sent.length).toBeGreaterThan(0);
-    expect(sent.filter((a) => a.status !== "FAIL" && a.status !== "UNKNOWN")).toEqual([]);
-    expect(logs.some(([, text]) => /Compliance scan of snapshot [0-9a-f]{12}: \d+ failed/.test(String(text)))).toBe(true);
+    const run = async () => {
+      logs.length = 0;
+      await complianceScanHandler(timer, new InvocationContext({ functionName: "complianceScan", logHandler: (level, ...args) => logs.push([level, ...args]) }));
+      return logs.filter(([, text]) => String(text).startsWith('{"event":"KeyWarden.Alert"')).map(([, text]) => JSON.parse(String(text)) as { Transition: string; Status: string; Fingerprint: string });
+    };
+    const first = await run();
+    expect(first.length).toBeGreaterThan(0);
+    expect(first.filter((a) => a.Transition !== "opened" || (a.Status !== "FAIL" && a.Status !== "UNKNOWN"))).toEqual([]);
+    expect(new Set(first.map((a) => a.Fingerprint)).size).toBe(first.length);
+    expect(logs.some(([, text]) => /Compliance scan \d{8}T\d{9}Z-[0-9a-f]{12}: \d+ failed.*change\(s\) since no earlier scan; alerts: \d+ new/.test(String(text)))).toBe(true);
+    expect(await run()).toEqual([]);
+    expect(logs.some(([, text]) => /0 change\(s\) since \d{8}T/.test(String(text)))).toBe(true);
   });
+
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { REGISTERED_CONTROLS } from "../../src/lib/compliance/checks/index.js";
 import { evaluate } from "../../src/lib/compliance/evaluate.js";
 import { loadControls } from "../../src/lib/compliance/registry.js";
-import { alertsFrom } from "../../src/lib/alerts/alertSink.js";
+import { findingsOf } from "../../src/lib/history/findings.js";
 import { renderReport } from "../../src/lib/report/formats.js";
 import { escapeMarkdown } from "../../src/lib/report/markdownText.js";
 import { contosoHsm, contosoPolicy, loadSnapshot } from "../support/snapshots.js";
@@ -40,7 +40,7 @@ describe("a control with no results", () => {
     expect(empty.map((c) => [c.metadata.id, c.status])).toEqual(STORAGE_CONTROLS.map((id) => [id, "NOT_APPLICABLE"]));
     expect(report.summary.controls).toEqual({ FAIL: 0, UNKNOWN: 0, PASS: controls.length - 3, NOT_APPLICABLE: 3 });
     expect(report.summary.results.FAIL + report.summary.results.UNKNOWN).toBe(0);
-    expect(alertsFrom(report.controls)).toEqual([]);
+    expect(findingsOf(report, undefined, report.generatedAt)).toEqual([]);
   });
 
   it("is shown as not applicable in every format", () => {

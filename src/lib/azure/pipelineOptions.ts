@@ -41,6 +41,11 @@ export function eventGridClientOptions(settings: AppSettings, requests: RequestL
   return { retryOptions: { ...NO_SDK_RETRIES }, httpClient: requests.httpClient("eventgrid", emulatorAgent(settings)) };
 }
 
+/** Azure Monitor Logs Ingestion (a data collection endpoint): the global cap only; against the emulator, its agent. */
+export function monitorClientOptions(settings: AppSettings, requests: RequestLayer): CommonClientOptions {
+  return { retryOptions: { ...NO_SDK_RETRIES }, httpClient: requests.httpClient("monitor", emulatorAgent(settings)) };
+}
+
 /**
  * An https.Agent whose serialisation is its name only. A busy agent holds sockets whose pending request
  * carries the raw `Authorization: Bearer` header; JSON.stringify or util.inspect of it must never show that.

@@ -54,8 +54,8 @@ export interface ArmBudget {
   delete: BucketSize;
 }
 
-/** What a client talks to: ARM (paced per subscription), a Managed HSM data plane (capped per HSM), Blob Storage or an Event Grid topic (the global cap only). */
-export type RequestTarget = "arm" | "hsm" | "storage" | "eventgrid";
+/** What a client talks to: ARM (paced per subscription), a Managed HSM data plane (capped per HSM), or Blob Storage, an Event Grid topic or Azure Monitor (the global cap only). */
+export type RequestTarget = "arm" | "hsm" | "storage" | "eventgrid" | "monitor";
 
 export interface RequestLayerOptions {
   retry: RetrySettings;

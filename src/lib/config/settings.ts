@@ -4,7 +4,7 @@ import { ConfigError, type ConfigIssue } from "./errors.js";
 import { ncrontabProblem } from "./ncrontab.js";
 import { Secret } from "./secret.js";
 import { closestName } from "./suggest.js";
-import type { AppSettings, CloudEndpoints, CloudName, EmulatorSettings, EventsSettings, PolicySource, RetrySettings, StateStoreSettings } from "./types.js";
+import type { AppSettings, CloudEndpoints, CloudName, EmulatorSettings, EventsSettings, MonitorSettings, PolicySource, RetrySettings, StateStoreSettings } from "./types.js";
 
 /**
  * App settings: the only place in KeyWarden that reads environment variables. Everything is validated at
@@ -42,6 +42,8 @@ export const APP_SETTING_NAMES = [
   "KEYWARDEN_EVENTS_TOPIC_ENDPOINT",
   "KEYWARDEN_EVENTS_SCHEMA",
   "KEYWARDEN_EVENTS_TOPIC_KEY",
+  "KEYWARDEN_MONITOR_INGESTION_ENDPOINT",
+  "KEYWARDEN_MONITOR_DCR_ID",
 ] as const;
 
 const ROTATION_MODES = ["plan", "execute"] as const;
@@ -160,6 +162,7 @@ export function loadAppSettings(env: NodeJS.ProcessEnv = process.env, readFile: 
     }) ?? "plan";
 
   const events = readEventsSettings(reader, cloudName);
+  const monitor = readMonitorSettings(reader);
 
   if (reader.issues.length > 0 || cloud === undefined || policySource === undefined || stateStore === undefined) {
     throw new ConfigError("Invalid app settings", reader.issues);
@@ -167,6 +170,7 @@ export function loadAppSettings(env: NodeJS.ProcessEnv = process.env, readFile: 
   const settings: AppSettings = { cloud, policySource, schedules, retry, requests, lroPollIntervalMs, stateStore, rotationMode };
   if (emulator !== undefined) settings.emulator = emulator;
   if (events !== undefined) settings.events = events;
+  if (monitor !== undefined) settings.monitor = monitor;
   if (managedIdentityClientId !== undefined) settings.managedIdentityClientId = managedIdentityClientId;
   return settings;
 }
@@ -473,6 +477,26 @@ function readEventsSettings(reader: SettingsReader, cloudName: CloudName | undef
     return undefined;
   }
   return { topicEndpoint: endpoint, schema, ...(key !== undefined ? { topicKey: new Secret(key) } : {}) };
+}
+
+const DCR_IMMUTABLE_ID = /^dcr-[0-9a-f]{32}$/i;
+
+/**
+ * Azure Monitor Logs Ingestion: the data collection endpoint (or the rule's own logs ingestion endpoint) and the
+ * rule's immutable id. Both or neither; unset, alerts go to the function log only.
+ */
+function readMonitorSettings(reader: SettingsReader): MonitorSettings | undefined {
+  const endpoint = reader.optional("KEYWARDEN_MONITOR_INGESTION_ENDPOINT", (value) => reader.httpsUrl("KEYWARDEN_MONITOR_INGESTION_ENDPOINT", value, { originOnly: true }));
+  const ruleId = reader.optional("KEYWARDEN_MONITOR_DCR_ID", (value) =>
+    DCR_IMMUTABLE_ID.test(value) ? value.toLowerCase() : reader.fail("KEYWARDEN_MONITOR_DCR_ID", `"${value}" is not a data collection rule's immutable id (dcr- and 32 hex digits, as the rule's JSON view shows it)`),
+  );
+  const setEndpoint = reader.isSet("KEYWARDEN_MONITOR_INGESTION_ENDPOINT");
+  const setRule = reader.isSet("KEYWARDEN_MONITOR_DCR_ID");
+  if (setEndpoint !== setRule) {
+    return reader.fail(setEndpoint ? "KEYWARDEN_MONITOR_DCR_ID" : "KEYWARDEN_MONITOR_INGESTION_ENDPOINT", `is required with ${setEndpoint ? "KEYWARDEN_MONITOR_INGESTION_ENDPOINT" : "KEYWARDEN_MONITOR_DCR_ID"} (alerts need both the endpoint and the rule)`);
+  }
+  if (endpoint === undefined || ruleId === undefined) return undefined;
+  return { ingestionEndpoint: endpoint, ruleId };
 }
 
 function readRetrySettings(reader: SettingsReader): RetrySettings {

@@ -71,6 +71,14 @@ export interface EventsSettings {
   topicKey?: Secret;
 }
 
+/** KEYWARDEN_MONITOR_*: where alert rows go (Azure Monitor Logs Ingestion). */
+export interface MonitorSettings {
+  /** https://<dce>.<region>-1.ingest.monitor.azure.com (a data collection endpoint, or the rule's logs ingestion endpoint). */
+  ingestionEndpoint: string;
+  /** The rule's immutable id, dcr-<32 hex>. */
+  ruleId: string;
+}
+
 export interface AppSettings {
   cloud: CloudEndpoints;
   emulator?: EmulatorSettings;
@@ -92,6 +100,8 @@ export interface AppSettings {
   rotationMode: "plan" | "execute";
   /** Absent: KeyWarden publishes no events. */
   events?: EventsSettings;
+  /** Absent: alert rows go to the function log only. */
+  monitor?: MonitorSettings;
 }
 
 export type ConsumerKind = "sqlManagedInstance" | "diskEncryptionSet" | "storageAccount";

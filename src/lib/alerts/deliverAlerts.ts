@@ -1,0 +1,84 @@
+import { AzureRequestError } from "../azure/errors.js";
+import type { LogsSink } from "../azure/logsIngestion.js";
+import type { Clock } from "../clock.js";
+import { ensureError } from "../errors.js";
+import { Outbox, type OutboxItem, type OutboxSink } from "../state/outbox.js";
+import type { StateStore } from "../state/stateStore.js";
+import { FINDINGS_STREAM, ROTATIONS_STREAM, type AlertRow } from "./alertRows.js";
+
+/** Under the SDK's 1 MB chunk, so one outbox batch is one upload: all accepted or all refused. */
+const MAX_BATCH_BYTES = 900_000;
+const MAX_BATCH_ROWS = 5_000;
+
+export interface AlertDelivery {
+  /** Rows new this run (each also written to the function log). */
+  queued: number;
+  /** Rows Azure Monitor accepted this run (this run's and any an earlier failure left). */
+  sent: number;
+  /** Rows still waiting (the next run sends them), with the last error. */
+  undelivered: { count: number; error?: string };
+  /** Rows Azure Monitor refused as malformed (kept under alerts/rejected/). */
+  rejected: number;
+  /** No Logs Ingestion configured: the function log is the only sink. */
+  logOnly: boolean;
+}
+
+export interface AlertDeliveryDeps {
+  store: StateStore;
+  clock: Clock;
+  /** Absent: rows go to the function log only. */
+  sink?: LogsSink;
+  /** One structured entry per new row. */
+  log(line: string): void;
+  owner: string;
+}
+
+/**
+ * Delivers alert rows once per fact: new rows go to the function log as structured entries and, with Logs
+ * Ingestion configured, through the `alerts/` outbox to Azure Monitor, grouped per stream. An upload that fails
+ * stays in the outbox and goes with the next run; the result says so, so the scan can say alerts were not
+ * delivered.
+ */
+export async function deliverAlerts(rows: readonly OutboxItem<AlertRow>[], deps: AlertDeliveryDeps): Promise<AlertDelivery> {
+  const total: AlertDelivery = { queued: 0, sent: 0, undelivered: { count: 0 }, rejected: 0, logOnly: !deps.sink };
+  // One outbox per stream, so that a batch is one upload to one stream: all accepted or all refused.
+  for (const stream of [FINDINGS_STREAM, ROTATIONS_STREAM] as const) {
+    const prefix = `alerts/${stream.replace(/^Custom-/, "").replace(/_CL$/, "").toLowerCase()}/`;
+    const outbox = new Outbox<AlertRow>(deps.store, prefix, deps.clock);
+    const enqueued = await outbox.enqueue(rows.filter((r) => r.item.stream === stream));
+    total.queued += enqueued.queued.length;
+    if (!deps.sink) {
+      // Without Azure Monitor the log is the sink; the sent records still say what was said, once.
+      const logged = await outbox.flush(logSink(deps.log), deps.owner);
+      total.sent += logged.sent.length;
+      continue;
+    }
+    for (const q of enqueued.queued) deps.log(logLine(q.item));
+    const flushed = await outbox.flush(ingestionSink(deps.sink, stream), deps.owner);
+    total.sent += flushed.sent.length;
+    total.rejected += flushed.rejected.length;
+    total.undelivered.count += (await deps.store.list(`${prefix}pending/`)).length;
+    if (flushed.failed[0] && !total.undelivered.error) total.undelivered.error = flushed.failed[0].error;
+  }
+  return total;
+}
+
+function logSink(log: (line: string) => void): OutboxSink<AlertRow> {
+  return { send: async (items) => items.forEach((i) => log(logLine(i))), failure: (e) => ({ message: ensureError(e).message, malformed: false }), maxBatchBytes: MAX_BATCH_BYTES, maxBatchItems: MAX_BATCH_ROWS };
+}
+
+function logLine(row: AlertRow): string {
+  return JSON.stringify({ event: "KeyWarden.Alert", stream: row.stream, ...row.row });
+}
+
+function ingestionSink(sink: LogsSink, stream: string): OutboxSink<AlertRow> {
+  return {
+    send: (items) => sink.upload(stream, items.map((i) => i.row)),
+    failure(thrown) {
+      const e = thrown instanceof AzureRequestError ? thrown : undefined;
+      return { ...(e?.statusCode !== undefined ? { statusCode: e.statusCode } : {}), ...(e?.code ? { code: e.code } : {}), message: ensureError(thrown).message, malformed: e?.statusCode === 400 || e?.statusCode === 413 };
+    },
+    maxBatchBytes: MAX_BATCH_BYTES,
+    maxBatchItems: MAX_BATCH_ROWS,
+  };
+}
