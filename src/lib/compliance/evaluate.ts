@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { PolicyDocument } from "../config/types.js";
 import { ensureError } from "../errors.js";
-import { sortedKeys } from "../text/sortedJson.js";
+import { canonicalJson, writeCanonicalJson } from "../text/canonicalJson.js";
 import type { CollectionError, EstateSnapshot } from "../estate/snapshot.js";
 import {
   AREAS,
@@ -132,10 +132,10 @@ function summarise(outcomes: ControlOutcome[]): ComplianceReport["summary"] {
 
 /** SHA-256 of the snapshot's canonical JSON (keys sorted), so a report names exactly what it judged. */
 export function snapshotHash(snapshot: EstateSnapshot): string {
-  return createHash("sha256").update(canonicalJson(snapshot)).digest("hex");
+  const hash = createHash("sha256");
+  writeCanonicalJson(snapshot, (chunk) => hash.update(chunk));
+  return hash.digest("hex");
 }
 
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value ?? null, sortedKeys()) ?? "null";
-}
+export { canonicalJson };
 export { STATUSES };
