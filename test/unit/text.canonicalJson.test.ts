@@ -31,6 +31,10 @@ describe("canonicalJson", () => {
     ["empty containers and top-level primitives inside", [{}, [], "", 0, false, null]],
     ["a key left out because its value is undefined, first and last", { a: undefined, m: 1, z: undefined }],
     ["the same shape in two key orders", [{ b: 1, a: 2 }, { a: 3, b: 4 }, { b: 5, a: 6 }]],
+    // eslint-disable-next-line no-sparse-arrays
+    ["holes in arrays, at every depth", [1, , 3, { b: [, { d: 1, c: [, 2] }] }]],
+    ["an object with no prototype, a class instance and an own toJSON key", [Object.assign(Object.create(null) as object, { b: 1, a: 2 }), new (class Thing { b = 1; a = 2 })(), { b: 1, toJSON: () => ({ z: 1, y: 2 }) }]],
+    ["a document 300 levels deep", Array.from({ length: 300 }).reduce<unknown>((inner) => ({ b: inner, a: 1 }), { d: 1, c: 2 })],
   ];
   it.each(cases)("matches the replacer: %s", (_label, value) => {
     expect(canonicalJson(value)).toBe(byReplacer(value));
