@@ -202,5 +202,5 @@ export function regionKey(name: string): string {
 }
 
 export function sameRegion(a: string | null | undefined, b: string | null | undefined): boolean {
-  return typeof a === "string" && typeof b === "string" && regionKey(a) === regionKey(b);
+  return typeof a === "string" && typeof b === "string" && (a === b || regionKey(a) === regionKey(b));
 }
