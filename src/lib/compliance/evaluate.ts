@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { PolicyDocument } from "../config/types.js";
 import { ensureError } from "../errors.js";
-import { sortedKeys } from "../text/sortedJson.js";
+import { canonicalJson, writeCanonicalJson } from "../text/canonicalJson.js";
 import type { CollectionError, EstateSnapshot } from "../estate/snapshot.js";
 import {
   AREAS,
@@ -67,6 +67,9 @@ export interface EvaluateOptions {
  * gate judges the whole estate; narrow what a person sees with forDisplay (src/lib/report/forDisplay.ts).
  */
 export function evaluate(snapshot: EstateSnapshot, policy: PolicyDocument, controls: readonly Control[], options: EvaluateOptions): ComplianceReport {
+  // The hash first: its garbage is collected while the young generation holds little else, not while
+  // it holds every result so far (each minor GC copies what is live; measured with npm run bench).
+  const sha256 = snapshotHash(snapshot);
   const ctx = { snapshot, policy, now: options.now };
   const outcomes: ControlOutcome[] = controls.map((control) => {
     const results = runCheck(control, ctx);
@@ -75,7 +78,7 @@ export function evaluate(snapshot: EstateSnapshot, policy: PolicyDocument, contr
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     generatedAt: options.now.toISOString(),
-    snapshot: { collectedAt: snapshot.collectedAt, cloud: snapshot.cloud, schemaVersion: snapshot.schemaVersion, sha256: snapshotHash(snapshot) },
+    snapshot: { collectedAt: snapshot.collectedAt, cloud: snapshot.cloud, schemaVersion: snapshot.schemaVersion, sha256 },
     minSeverity: "info",
     summary: summarise(outcomes),
     controls: outcomes,
@@ -132,10 +135,10 @@ function summarise(outcomes: ControlOutcome[]): ComplianceReport["summary"] {
 
 /** SHA-256 of the snapshot's canonical JSON (keys sorted), so a report names exactly what it judged. */
 export function snapshotHash(snapshot: EstateSnapshot): string {
-  return createHash("sha256").update(canonicalJson(snapshot)).digest("hex");
+  const hash = createHash("sha256");
+  writeCanonicalJson(snapshot, (chunk) => hash.update(chunk));
+  return hash.digest("hex");
 }
 
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value ?? null, sortedKeys()) ?? "null";
-}
+export { canonicalJson };
 export { STATUSES };

@@ -12,6 +12,7 @@ import { hsmHost, parseKeyReference } from "../estate/keyReference.js";
 import { hsmRef, keyRef } from "../estate/partRef.js";
 import type { PartRef } from "../estate/snapshot.js";
 import { roleDefinitionGuid } from "../rbac/builtinRoles.js";
+import { definitionNamed } from "./query/rbacIndex.js";
 import { errorsFor, type ResourceRef } from "./result.js";
 import type { CheckContext } from "./types.js";
 
@@ -108,8 +109,7 @@ export function findVersion(key: KeySnapshot, version: string | null | undefined
 }
 
 export function roleDefinitionFor(hsm: ManagedHsmSnapshot, assignment: RoleAssignmentSnapshot): RoleDefinitionSnapshot | undefined {
-  const guid = roleDefinitionGuid(assignment.roleDefinitionId);
-  return hsm.roleDefinitions?.find((d) => d.name.toLowerCase() === guid || roleDefinitionGuid(d.id) === guid);
+  return hsm.roleDefinitions ? definitionNamed(hsm.roleDefinitions, assignment.roleDefinitionId) : undefined;
 }
 
 /** The role's GUID-independent display: its name, else its GUID. */
@@ -142,11 +142,23 @@ export function versionInUse(consumer: Consumer): string | null {
   const ref = consumerKeyReference(consumer);
   if (ref?.version) return ref.version;
   if (consumer.kind === "storageAccount" && consumer.currentVersionedKeyIdentifier) {
-    // https://<host>/keys/<name>/<version>: the version is the path's third segment.
-    return parseKeyReference(consumer.currentVersionedKeyIdentifier)?.version ?? null;
+    return identifierVersion(consumer.currentVersionedKeyIdentifier);
   }
   return null;
 }
+
+/** https://<host>/keys/<name>/<version>: the version is the path's third segment. Asked by several controls of every storage account, so parsed once per identifier. */
+function identifierVersion(identifier: string): string | null {
+  let version = identifierVersions.get(identifier);
+  if (version === undefined) {
+    version = parseKeyReference(identifier)?.version ?? null;
+    if (identifierVersions.size >= 100_000) identifierVersions.clear();
+    identifierVersions.set(identifier, version);
+  }
+  return version;
+}
+
+const identifierVersions = new Map<string, string | null>();
 
 /** Consumers whose key is `keyName` in `hsm`. */
 export function consumersOfKey(ctx: CheckContext, hsm: ManagedHsmSnapshot, keyName: string): Consumer[] {
@@ -190,5 +202,5 @@ export function regionKey(name: string): string {
 }
 
 export function sameRegion(a: string | null | undefined, b: string | null | undefined): boolean {
-  return typeof a === "string" && typeof b === "string" && regionKey(a) === regionKey(b);
+  return typeof a === "string" && typeof b === "string" && (a === b || regionKey(a) === regionKey(b));
 }

@@ -21,20 +21,19 @@ export type Results = ReturnType<typeof resultsFor>;
 
 /** Builds the results of one control; every result carries the snapshot time as evidence time. */
 export function resultsFor(metadata: ControlMetadata, ctx: CheckContext) {
-  const base = (status: ControlResult["status"], r: ResultInput, collectionErrors?: CollectionError[]): ControlResult => ({
-    controlId: metadata.id,
-    status,
-    severity: r.severity ?? metadata.severity,
-    resourceId: r.resource.id,
-    resourceName: r.resource.name,
-    message: r.message,
-    evidence: {
-      observed: r.observed,
-      expected: r.expected,
-      observedAt: ctx.snapshot.collectedAt,
-      ...(collectionErrors && collectionErrors.length > 0 ? { collectionErrors } : {}),
-    },
-  });
+  const base = (status: ControlResult["status"], r: ResultInput, collectionErrors?: CollectionError[]): ControlResult => {
+    const evidence: ControlResult["evidence"] = { observed: r.observed, expected: r.expected, observedAt: ctx.snapshot.collectedAt };
+    if (collectionErrors && collectionErrors.length > 0) evidence.collectionErrors = collectionErrors;
+    return {
+      controlId: metadata.id,
+      status,
+      severity: r.severity ?? metadata.severity,
+      resourceId: r.resource.id,
+      resourceName: r.resource.name,
+      message: r.message,
+      evidence,
+    };
+  };
   return {
     pass: (r: ResultInput) => base("PASS", r),
     fail: (r: ResultInput) => base("FAIL", r),

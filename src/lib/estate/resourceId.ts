@@ -36,7 +36,8 @@ export function resourceKey(id: string): string {
 }
 
 export function sameResourceId(a: string | undefined, b: string | undefined): boolean {
-  return a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
+  // The same spelling (the usual case) needs no lower-cased copies.
+  return a !== undefined && b !== undefined && (a === b || a.toLowerCase() === b.toLowerCase());
 }
 
 /** The subscription an ARM resource id names, lower-cased; undefined when it names none. */

@@ -19,7 +19,34 @@ export interface Subject {
 
 /** The configured keys a kind of consumer should use: those whose policy `consumers` lists the kind. */
 export function configuredKeysFor(ctx: CheckContext, kind: ConsumerKind): KeyPair[] {
-  return keyPairs(ctx).filter((pair) => pair.keyPolicy.consumers.includes(kind));
+  return [...configuredKeys(ctx, kind).pairs];
+}
+
+interface ConfiguredKeys {
+  pairs: KeyPair[];
+  /** Per pair, what a reference must name to be bound to it: the HSM's host (undefined: unread) and the key name, lower-cased. */
+  targets: { pair: KeyPair; host: string | undefined; keyName: string }[];
+  /** Bindings already worked out, by reference (the DES a thousand disks use is matched once). */
+  bindings: WeakMap<KeyReference, KeyBinding>;
+}
+
+/** Asked for every consumer by several controls: worked out once per evaluation (one context, one snapshot) and kind. */
+const configuredKeysCache = new WeakMap<CheckContext, Map<ConsumerKind, ConfiguredKeys>>();
+
+function configuredKeys(ctx: CheckContext, kind: ConsumerKind): ConfiguredKeys {
+  let perKind = configuredKeysCache.get(ctx);
+  if (perKind === undefined) {
+    perKind = new Map();
+    configuredKeysCache.set(ctx, perKind);
+  }
+  let found = perKind.get(kind);
+  if (found === undefined) {
+    const pairs = keyPairs(ctx).filter((pair) => pair.keyPolicy.consumers.includes(kind));
+    const targets = pairs.map((pair) => ({ pair, host: pair.hsm.hsmUri === undefined ? undefined : hsmHost(pair.hsm.hsmUri), keyName: pair.keyPolicy.name.toLowerCase() }));
+    found = { pairs, targets, bindings: new WeakMap() };
+    perKind.set(kind, found);
+  }
+  return found;
 }
 
 /** The versionless URL(s) of those keys, as evidence: one URL, a list when several, null when none is configured. */
@@ -38,16 +65,20 @@ export type KeyBinding =
 
 /** Which configured key of `kind` a consumer's key reference points at (host and key name, case-insensitive). */
 export function keyBinding(ctx: CheckContext, ref: KeyReference | null, kind: ConsumerKind): KeyBinding {
-  const pairs = configuredKeysFor(ctx, kind);
-  const pair = ref ? pairs.find((p) => p.hsm.hsmUri !== undefined && refersTo(ref, p.hsm.hsmUri, p.keyPolicy.name)) : undefined;
-  if (pair) return { status: "bound", pair };
-  const unread = pairs.filter((p) => p.hsm.hsmUri === undefined);
-  if (ref && unread.length > 0) return { status: "unknown", errors: unread.flatMap((p) => errorsFor(ctx, "managedHsm", p.about)) };
+  const configured = configuredKeys(ctx, kind);
+  const known = ref ? configured.bindings.get(ref) : undefined;
+  if (known) return known.status === "bound" ? { status: "bound", pair: known.pair } : { status: "elsewhere" };
+  const keyName = ref?.keyName.toLowerCase();
+  const target = ref ? configured.targets.find((t) => t.host !== undefined && t.host === ref.host && t.keyName === keyName) : undefined;
+  if (target) {
+    configured.bindings.set(ref as KeyReference, { status: "bound", pair: target.pair });
+    return { status: "bound", pair: target.pair };
+  }
+  const unread = configured.targets.filter((t) => t.host === undefined);
+  // "unknown" carries its errors; each result gets its own list, so it is not kept.
+  if (ref && unread.length > 0) return { status: "unknown", errors: unread.flatMap((t) => errorsFor(ctx, "managedHsm", t.pair.about)) };
+  if (ref) configured.bindings.set(ref, { status: "elsewhere" });
   return { status: "elsewhere" };
-}
-
-function refersTo(ref: KeyReference, hsmUri: string, keyName: string): boolean {
-  return ref.host === hsmHost(hsmUri) && ref.keyName.toLowerCase() === keyName.toLowerCase();
 }
 
 export type LatestVersion =
@@ -59,6 +90,18 @@ export type LatestVersion =
 
 /** The latest version of a configured key: the key's currentVersion (what a versionless reference resolves to). */
 export function latestVersion(ctx: CheckContext, pair: KeyPair): LatestVersion {
+  // Asked per consumer of the key: the known outcomes (no lists in them) are worked out once per pair.
+  const cached = latestCache.get(pair);
+  if (cached) return { ...cached };
+  const latest = readLatestVersion(ctx, pair);
+  if (latest.status !== "unknown") latestCache.set(pair, latest);
+  return latest.status === "unknown" ? latest : { ...latest };
+}
+
+/** Keyed on the pair, which belongs to one evaluation (keyPairs is memoised per context). */
+const latestCache = new WeakMap<KeyPair, Exclude<LatestVersion, { status: "unknown" }>>();
+
+function readLatestVersion(ctx: CheckContext, pair: KeyPair): LatestVersion {
   const { key } = pair;
   if (key === undefined) return { status: "absent" };
   if (key === null || !key.currentVersion) return { status: "unknown", errors: errorsFor(ctx, ["keys", "key"], pair.keyAbout) };

@@ -5,6 +5,7 @@ import { consumerRef, hsmRef } from "../../estate/partRef.js";
 import { MANAGED_HSM_ROLES, WRAP_DATA_ACTIONS, roleDefinitionGuid, scopeCovers } from "../../rbac/builtinRoles.js";
 import { consumerKeyReference, consumerPrincipalIds, roleDefinitionFor, roleLabel } from "../query.js";
 import { errorsFor, type ResourceRef } from "../result.js";
+import { assignmentIndex } from "./rbacIndex.js";
 import { unreadSubscriptions } from "./unread.js";
 import type { CheckContext, EvidenceValue } from "../types.js";
 
@@ -111,7 +112,8 @@ export function sameAction(a: string, b: string): boolean {
 }
 
 export function assignmentsOf(hsm: ManagedHsmSnapshot, principalId: string): RoleAssignmentSnapshot[] {
-  return (hsm.roleAssignments ?? []).filter((a) => a.principalId.toLowerCase() === principalId.toLowerCase());
+  if (!hsm.roleAssignments) return [];
+  return [...(assignmentIndex(hsm.roleAssignments).byPrincipal.get(principalId.toLowerCase()) ?? [])];
 }
 
 /** An assignment as evidence: where, and which role. */
@@ -257,6 +259,21 @@ export interface WrapAccess {
 
 /** Can `principalId` read, wrap and unwrap the key at `scope` ("/keys/<name>") through its role assignments? */
 export function wrapAccess(hsm: ManagedHsmSnapshot, principalId: string, scope: string): WrapAccess {
+  // Many consumers share one identity and key (a user-assigned identity per kind): judged once per list,
+  // principal and scope. The definitions the verdict read are part of the key, being another list.
+  const assignments = hsm.roleAssignments;
+  const memo = assignments ? assignmentIndex(assignments).memo : undefined;
+  const key = memo ? `wrap|${principalId.toLowerCase()}|${normalScope(scope)}` : "";
+  let found = memo?.get(key) as { definitions: ManagedHsmSnapshot["roleDefinitions"]; definitionCount: number; access: WrapAccess } | undefined;
+  if (found === undefined || found.definitions !== hsm.roleDefinitions || found.definitionCount !== (hsm.roleDefinitions?.length ?? -1)) {
+    found = { definitions: hsm.roleDefinitions, definitionCount: hsm.roleDefinitions?.length ?? -1, access: judgeWrapAccess(hsm, principalId, scope) };
+    memo?.set(key, found);
+  }
+  const { access } = found;
+  return { principalId, covering: [...access.covering], missing: [...access.missing], verdict: access.verdict };
+}
+
+function judgeWrapAccess(hsm: ManagedHsmSnapshot, principalId: string, scope: string): WrapAccess {
   const covering = assignmentsOf(hsm, principalId).filter((a) => scopeCovers(a.scope, scope));
   const granted = covering.map((a) => assignmentDataActions(hsm, a));
   const missing = WRAP_DATA_ACTIONS.filter((w) => !granted.some((actions) => actions?.some((a) => sameAction(a, w))));

@@ -8,6 +8,8 @@ import { metadata } from "./metadata.js";
 
 /** Disk encryption types that go through a DES (customer key alone, or double encryption). */
 const CUSTOMER_KEY_TYPES = ["EncryptionAtRestWithCustomerKey", "EncryptionAtRestWithPlatformAndCustomerKeys"];
+/** The same, lower-cased: ARM's casing of enum values varies, and a disk is asked about once per VM disk. */
+const CUSTOMER_KEY_TYPE_KEYS: ReadonlySet<string> = new Set(CUSTOMER_KEY_TYPES.map((t) => t.toLowerCase()));
 
 /**
  * One result per disk of each in-scope VM (the VMs with any disk behind one of our DES). Which VMs
@@ -34,11 +36,12 @@ function byResourceId<T extends { resourceId: string }>(items: readonly T[]): Ma
 }
 
 function checkDisk(ctx: CheckContext, r: Results, index: Index, vm: VirtualMachineSnapshot, vmDisk: VirtualMachineSnapshot["disks"][number], expected: EvidenceValue): ControlResult {
-  const label = vmDisk.role === "os" ? `${vm.name} OS disk` : `${vm.name} data disk LUN ${vmDisk.lun ?? "?"}`;
-  const resource = { id: vmDisk.diskId ?? `${vm.resourceId}#${vmDisk.role}${vmDisk.lun ?? ""}`, name: vmDisk.name ?? label };
-  if (!vmDisk.diskId) return r.fail({ resource, observed: { managedDisk: false }, expected, message: `${label} is not a managed disk, so it cannot be encrypted through a DES.` });
+  // The label names the disk only where the disk list cannot (and a name is missing): made only then.
+  const label = () => (vmDisk.role === "os" ? `${vm.name} OS disk` : `${vm.name} data disk LUN ${vmDisk.lun ?? "?"}`);
+  const resource = { id: vmDisk.diskId ?? `${vm.resourceId}#${vmDisk.role}${vmDisk.lun ?? ""}`, name: vmDisk.name ?? label() };
+  if (!vmDisk.diskId) return r.fail({ resource, observed: { managedDisk: false }, expected, message: `${label()} is not a managed disk, so it cannot be encrypted through a DES.` });
   const disk = index.disks.get(resourceKey(vmDisk.diskId));
-  if (!disk) return r.unknown({ resource, message: `${label} (${vmDisk.diskId}) was not in the collected disk list, so its encryption is unknown.`, expected, errors: [] });
+  if (!disk) return r.unknown({ resource, message: `${label()} (${vmDisk.diskId}) was not in the collected disk list, so its encryption is unknown.`, expected, errors: [] });
 
   const des = disk.diskEncryptionSetId === undefined ? undefined : index.diskEncryptionSets.get(resourceKey(disk.diskEncryptionSetId));
   const observed = {
@@ -60,7 +63,7 @@ function checkDisk(ctx: CheckContext, r: Results, index: Index, vm: VirtualMachi
 }
 
 function diskProblem(disk: DiskSnapshot, des: DiskEncryptionSetConsumer | undefined, bound: boolean): string | undefined {
-  if (!CUSTOMER_KEY_TYPES.some((t) => t.toLowerCase() === disk.encryptionType?.toLowerCase())) return `is encrypted with ${disk.encryptionType ?? "no reported encryption type"}, not a customer-managed key`;
+  if (disk.encryptionType === undefined || !CUSTOMER_KEY_TYPE_KEYS.has(disk.encryptionType.toLowerCase())) return `is encrypted with ${disk.encryptionType ?? "no reported encryption type"}, not a customer-managed key`;
   if (!disk.diskEncryptionSetId) return "has no disk encryption set";
   if (!des) return `uses ${disk.diskEncryptionSetId}, which is not a DES bound to our HSM`;
   if (!bound) return `uses ${des.name}, which is not bound to the configured disk key`;
