@@ -55,7 +55,7 @@ export interface ArmBudget {
 }
 
 /** What a client talks to: ARM (paced per subscription), a Managed HSM data plane (capped per HSM), Blob Storage or an Event Grid topic (the global cap only). */
-export type RequestTarget = "arm" | "hsm" | "storage" | "eventgrid";
+export type RequestTarget = "arm" | "hsm" | "storage" | "eventgrid" | "monitor";
 
 export interface RequestLayerOptions {
   retry: RetrySettings;
