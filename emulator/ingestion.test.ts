@@ -3,10 +3,16 @@
  * streams, the SDK's own 1 MB split, the errors Azure answers (rule, stream, audience, role, size, body), a fault on the
  * rule, and the /_emulator/monitor/* control endpoints.
  */
+import { readFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import { isAggregateLogsUploadError, LogsIngestionClient } from "@azure/monitor-ingestion";
 import { describe, expect, it } from "vitest";
+import { createCredential } from "../src/lib/azure/credential.js";
 import { createEmulatorCredential, createEmulatorToken } from "../src/lib/azure/emulatorCredential.js";
+import { dataPlaneClientOptions } from "../src/lib/azure/pipelineOptions.js";
+import { createRequestLayer, requestLayerOptions } from "../src/lib/azure/requests.js";
+import { loadConfig } from "../src/lib/config/load.js";
+import { keywardenEnv } from "./keywardenEnv.js";
 import { emulatorPerFile } from "./emulatorPerFile.js";
 import { FixtureError, parseFixture } from "./fixture.js";
 import { call, KEYWARDEN_OID } from "./test-support.js";
@@ -118,6 +124,14 @@ describe("Logs Ingestion: uploading through LogsIngestionClient", () => {
     const rotated = await rows(ROTATIONS);
     expect(rotated).toEqual([{ seq: 1, receivedAt: "2026-03-01T10:05:00.000Z", row: rotation }]);
     expect((await rows(FINDINGS, 1)).map((r) => r.seq)).toEqual([2]);
+  });
+
+  it("KeyWarden's own client options reach the endpoint: its emulator agent resolves *.ingest.monitor.azure.com", async () => {
+    const config = await loadConfig({ env: keywardenEnv(t.emu, { KEYWARDEN_MAX_RETRIES: "0" }), readFile: (p) => readFile(p, "utf8") });
+    const options = dataPlaneClientOptions(config.settings, createRequestLayer(requestLayerOptions(config.settings)));
+    const { immutableId } = await rule();
+    await new LogsIngestionClient(t.emu.ingestionEndpoint(RULE), createCredential(config.settings), options).upload(immutableId, FINDINGS, [finding("via-keywarden")]);
+    expect((await rows(FINDINGS)).map((r) => r.row.Fingerprint)).toEqual(["via-keywarden"]);
   });
 
   it("a batch over 1 MB is split by the SDK into requests under the limit, and every row arrives", async () => {
