@@ -115,3 +115,32 @@ export const egTooLarge = (message: string): ServiceError => eventGridError(413,
 
 export const egTopicNotFound = (host: string): ServiceError =>
   eventGridError(404, "NotFound", `No Event Grid topic serves host '${host}' in the emulated estate.`, "ResourceNotFound");
+
+// ---------------------------------------------------------------- Logs Ingestion data plane (data collection endpoints)
+/**
+ * Azure Monitor's `{"error":{"code","message"}}`. Verified wording (SDK troubleshooting guides, recorded responses):
+ * 404 NotFound "Data collection rule with immutable Id '<id>' not found." and 403 OperationFailed "The authentication
+ * token provided does not have access to ingest data for the data collection rule with immutable Id '<id>'." The
+ * other codes and messages are UNVERIFIED (emulator/README.md "Modelling choices not verified against Azure").
+ */
+export const ingestionError = (status: number, code: string, message: string, headers: Record<string, string> = {}): ServiceError =>
+  new ServiceError(status, code, message, { "x-ms-error-code": code, ...headers });
+
+const INGESTION_CHALLENGE = 'Bearer authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", resource_id="https://monitor.azure.com"';
+
+export const ingestUnauthorized = (code: string, message: string): ServiceError => ingestionError(401, code, message, { "www-authenticate": INGESTION_CHALLENGE });
+
+export const ingestRuleNotFound = (immutableId: string): ServiceError => ingestionError(404, "NotFound", `Data collection rule with immutable Id '${immutableId}' not found.`);
+
+export const ingestForbidden = (immutableId: string, principalId: string): ServiceError =>
+  ingestionError(
+    403,
+    "OperationFailed",
+    `The authentication token provided does not have access to ingest data for the data collection rule with immutable Id '${immutableId}'. Message: Required authorization action was not found for objectId ${principalId} (the emulated rule's ingestors do not list it).`,
+  );
+
+export const ingestBadRequest = (code: string, message: string): ServiceError => ingestionError(400, code, message);
+
+export const ingestTooLarge = (message: string): ServiceError => ingestionError(413, "RequestEntityTooLarge", message);
+
+export const ingestEndpointNotFound = (host: string): ServiceError => ingestionError(404, "NotFound", `No data collection endpoint serves host '${host}' in the emulated estate.`);

@@ -214,6 +214,37 @@ const eventGridTopic = z.strictObject({
   dataSenders: z.array(guid).optional(),
 });
 
+/** Regions whose data collection endpoint hosts (`*.<region>-1.ingest.monitor.azure.com`) the certificate covers (Event Grid's list). */
+export const INGESTION_REGIONS = EVENT_GRID_REGIONS;
+
+/** The column types a DCR stream declaration accepts (data-collection-rule-structure "Data types"). */
+export const STREAM_COLUMN_TYPES = ["string", "int", "long", "real", "boolean", "datetime", "dynamic"] as const;
+
+const dataCollectionRule = z.strictObject({
+  name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/, "must be 1-64 letters, digits, dashes, dots or underscores"),
+  subscriptionId,
+  resourceGroup: name,
+  location: z
+    .string()
+    .refine((l) => (INGESTION_REGIONS as readonly string[]).includes(l.toLowerCase()), `must be one of the regions the emulator's certificate covers: ${INGESTION_REGIONS.join(", ")}`),
+  /** `dcr-<32 hex>`; absent = derived from the name (deterministic). */
+  immutableId: z.string().regex(/^dcr-[0-9a-f]{32}$/, "must be dcr- and 32 lower-case hex digits").optional(),
+  /** The data collection endpoint the rule is reached through (host label); absent = `<name>-dce`. Rules may share one. */
+  endpointName: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9-]{1,42}[a-zA-Z0-9]$/, "must be 3-44 letters, digits or dashes").optional(),
+  streams: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^Custom-[A-Za-z][A-Za-z0-9_]*$/, "must be Custom-<letters, digits, underscores>"),
+        columns: z
+          .array(z.strictObject({ name: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,44}$/, "must start with a letter: up to 45 letters, digits or underscores"), type: z.enum(STREAM_COLUMN_TYPES) }))
+          .min(1, "a stream declares at least one column"),
+      }),
+    )
+    .min(1, "a rule declares at least one stream"),
+  /** Object ids holding Monitoring Metrics Publisher on the rule; absent = KeyWarden's principal if the fixture lists it. */
+  ingestors: z.array(guid).optional(),
+});
+
 export const fixtureSchema = z.strictObject({
   name,
   description: z.string().optional(),
@@ -236,6 +267,8 @@ export const fixtureSchema = z.strictObject({
   storageAccounts: z.array(storageAccount).default([]),
   /** Event Grid custom topics (data plane only: POST /api/events on <name>.<location>-1.eventgrid.azure.net). */
   eventGridTopics: z.array(eventGridTopic).default([]),
+  /** Data collection rules for the Logs Ingestion API (data plane only: POST /dataCollectionRules/{immutableId}/streams/{stream}). */
+  dataCollectionRules: z.array(dataCollectionRule).default([]),
 });
 
 /** A fixture as written (defaults optional). */
@@ -319,10 +352,35 @@ export function parseFixture(input: unknown): Fixture {
   f.storageAccounts.forEach((a, i) => unique(`storageAccounts.${i}.name`, "sa", "", "", a.name));
   // A topic's host is <name>.<region>-1.eventgrid.azure.net; the emulator indexes topics by name alone.
   f.eventGridTopics.forEach((t, i) => unique(`eventGridTopics.${i}.name`, "topic", "", "", t.name));
+  // Rule names, immutable ids and the stream and column names within a rule are unique; a shared endpoint keeps one region.
+  const ruleIds = new Map<string, string>();
+  const endpoints = new Map<string, { location: string; path: string }>();
+  f.dataCollectionRules.forEach((r, i) => {
+    unique(`dataCollectionRules.${i}.name`, "dcr", "", "", r.name);
+    const id = (r.immutableId ?? "").toLowerCase();
+    if (id && ruleIds.has(id)) throw new FixtureError(`invalid fixture: dataCollectionRules.${i}.immutableId: '${r.immutableId}' is already the immutable id of ${ruleIds.get(id)}`);
+    if (id) ruleIds.set(id, `dataCollectionRules.${i}`);
+    const endpoint = (r.endpointName ?? `${r.name}-dce`).toLowerCase();
+    const seenEndpoint = endpoints.get(endpoint);
+    if (seenEndpoint && seenEndpoint.location !== r.location.toLowerCase())
+      throw new FixtureError(`invalid fixture: dataCollectionRules.${i}.location: endpoint '${endpoint}' of ${seenEndpoint.path} is in '${seenEndpoint.location}', not '${r.location}'`);
+    endpoints.set(endpoint, { location: r.location.toLowerCase(), path: `dataCollectionRules.${i}` });
+    const streams = new Set<string>();
+    r.streams.forEach((s, j) => {
+      if (streams.has(s.name.toLowerCase())) throw new FixtureError(`invalid fixture: dataCollectionRules.${i}.streams.${j}.name: '${s.name}' is declared twice`);
+      streams.add(s.name.toLowerCase());
+      const columns = new Set<string>();
+      s.columns.forEach((c, k) => {
+        if (columns.has(c.name.toLowerCase())) throw new FixtureError(`invalid fixture: dataCollectionRules.${i}.streams.${j}.columns.${k}.name: '${c.name}' is declared twice`);
+        columns.add(c.name.toLowerCase());
+      });
+    });
+  });
   return f;
 }
 
 export type FixtureEventGridTopic = z.output<typeof eventGridTopic>;
+export type FixtureDataCollectionRule = z.output<typeof dataCollectionRule>;
 export type FixtureManagedInstance = z.output<typeof sqlManagedInstance>;
 
 /** The fixture instance a failover group names (by name, unique among instances, or by resource id); `path` names the field in errors. */

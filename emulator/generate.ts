@@ -54,6 +54,29 @@ const ADMINS = "a1000000-0000-4000-8000-000000000001";
 const KEY_TEAM = "a1000000-0000-4000-8000-000000000002";
 const KEYWARDEN = "a1000000-0000-4000-8000-000000000003";
 
+const columns = (spec: string): { name: string; type: "string" | "datetime" | "dynamic" }[] =>
+  spec.split(" ").map((c) => {
+    const [name = "", type = "string"] = c.split(":");
+    return { name, type: type as "string" | "datetime" | "dynamic" };
+  });
+
+/** KeyWarden's data collection rule (as in contoso-reference.json and contoso-drifted.json). */
+export const KEYWARDEN_DATA_COLLECTION_RULE = {
+  name: "dcr-keywarden",
+  resourceGroup: "rg-contoso-hsm",
+  location: "southindia",
+  streams: [
+    {
+      name: "Custom-KeyWardenFindings_CL",
+      columns: columns("TimeGenerated:datetime Fingerprint Transition ControlId Severity PreviousSeverity Status ResourceId ResourceName Message Evidence:dynamic FirstSeen:datetime ScanId"),
+    },
+    {
+      name: "Custom-KeyWardenRotations_CL",
+      columns: columns("TimeGenerated:datetime Fingerprint Transition KeyId KeyName ResourceId ResourceName Version RunId Message Details:dynamic"),
+    },
+  ],
+};
+
 function validate(o: GenerateOptions): Required<GenerateOptions> {
   const int = (name: string, v: unknown, min: number, max: number): number => {
     if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) throw new GenerateOptionsError(`generateEstate: '${name}' must be an integer from ${min} to ${max} (got ${String(v)}).`);
@@ -192,6 +215,8 @@ export function generateEstate(options: GenerateOptions): GeneratedEstate {
     storageAccounts: [],
     // KeyWarden publishes its Managed HSM key events here (Managed HSM emits none of its own).
     eventGridTopics: [{ name: "contoso-keywarden-events", resourceGroup: "rg-contoso-hsm", location: "southindia" }],
+    // KeyWarden sends its alert rows here through the Logs Ingestion API (the built-in fixtures carry the same rule).
+    dataCollectionRules: [KEYWARDEN_DATA_COLLECTION_RULE],
   };
 
   const desName = (region: string) => `des-gen-${region}`;

@@ -1,6 +1,6 @@
 /**
- * The KeyWarden Azure emulator: one HTTPS server on 127.0.0.1 serving ARM, every Managed HSM data plane (by Host
- * header) and /_emulator/* control endpoints. Contract: emulator/README.md.
+ * The KeyWarden Azure emulator: one HTTPS server on 127.0.0.1 serving ARM, every Managed HSM data plane, Event Grid
+ * topic and data collection endpoint (by Host header) and /_emulator/* control endpoints. Contract: emulator/README.md.
  */
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -13,6 +13,7 @@ import { addFault, clearFaults } from "./backend/faults.js";
 import { copyThrottling, DEFAULT_THROTTLING, throttlingPatchProblem } from "./backend/throttling.js";
 import { hsmBaseUrl } from "./backend/runtime.js";
 import { topicEndpoint } from "./backend/eventGrid.js";
+import { ingestionEndpoint } from "./backend/ingestion.js";
 import type { Exchange } from "./server.js";
 import { createRequestListener } from "./server.js";
 import type { Route } from "./routes.js";
@@ -64,6 +65,11 @@ export interface EmulatorHandle {
    * takes. Throws a RangeError naming the estate's topics when the loaded fixture has no topic `name`.
    */
   topicEndpoint(name: string): string;
+  /**
+   * https://<endpoint>.<location>-1.ingest.monitor.azure.com:<port> — the data collection endpoint of rule `ruleName`, the
+   * URL LogsIngestionClient takes. Throws a RangeError naming the estate's rules when the loaded fixture has no such rule.
+   */
+  ingestionEndpoint(ruleName: string): string;
   /** The served-operation table. */
   operations: readonly ServedOperation[];
   close(): Promise<void>;
@@ -161,6 +167,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         throw new RangeError(`topicEndpoint: no Event Grid topic '${name}' in fixture '${rt.state.fixtureName}' (${known.length ? known.join(", ") : "it has none"}).`);
       }
       return topicEndpoint(rt, topic);
+    },
+    ingestionEndpoint: (ruleName: string) => {
+      const rule = rt.state.dataCollectionRules.get(ruleName.toLowerCase());
+      if (!rule) {
+        const known = [...rt.state.dataCollectionRules.values()].map((r) => r.name);
+        throw new RangeError(`ingestionEndpoint: no data collection rule '${ruleName}' in fixture '${rt.state.fixtureName}' (${known.length ? known.join(", ") : "it has none"}).`);
+      }
+      return ingestionEndpoint(rt, rule);
     },
     operations: ROUTES.map(({ operationId, method, host, template, apiVersions, specFile }) => ({ operationId, method, host, template, apiVersions, specFile })),
     close: () =>

@@ -9,8 +9,9 @@ import type { Handler, HttpMethod } from "./handlers/context.js";
 import * as control from "./handlers/control.js";
 import * as eventGrid from "./handlers/eventGrid.js";
 import * as hsm from "./handlers/hsm.js";
+import * as ingestion from "./handlers/ingestion.js";
 
-export type RouteHost = "hsm" | "arm" | "control" | "eventgrid";
+export type RouteHost = "hsm" | "arm" | "control" | "eventgrid" | "monitor";
 
 export interface Route {
   operationId: string;
@@ -40,6 +41,8 @@ const API = {
   network: ["2024-01-01", "2025-05-01"],
   diagnostics: ["2017-05-01-preview", "2021-05-01-preview"],
   eventGrid: ["2018-01-01"],
+  // @azure/monitor-ingestion 1.2 sends 2023-01-01; 2021-11-01-preview is the version older scripts still use.
+  logsIngestion: ["2021-11-01-preview", "2023-01-01"],
 } as const;
 
 const SUB = "/subscriptions/{subscriptionId}";
@@ -52,7 +55,7 @@ const MI = `${RG}/providers/Microsoft.Sql/managedInstances/{managedInstanceName}
  * Event Grid publishes and event reads touch no consumer's access, so they do not.
  */
 const changesState = (operationId: string, method: HttpMethod, host: RouteHost): boolean =>
-  host !== "eventgrid" && !operationId.startsWith("emulator.eventgrid.") && (method !== "GET" || /^emulator\.operation(Status|Result)$/.test(operationId));
+  host !== "eventgrid" && host !== "monitor" && !operationId.startsWith("emulator.eventgrid.") && !operationId.startsWith("emulator.monitor.") && (method !== "GET" || /^emulator\.operation(Status|Result)$/.test(operationId));
 
 const r = (operationId: string, method: HttpMethod, host: RouteHost, template: string, apiVersions: Route["apiVersions"], specFile: string | undefined, handler: Handler, resourceType?: string): Route => ({
   operationId,
@@ -72,6 +75,7 @@ const VM = `${SPEC}compute/resource-manager/Microsoft.Compute/ComputeRP/stable/2
 const STORAGE = `${SPEC}storage/resource-manager/Microsoft.Storage/stable/2023-05-01/storage.json`;
 const PE = `${SPEC}network/resource-manager/Microsoft.Network/stable/2024-01-01/privateEndpoint.json`;
 const EVENT_GRID = `${SPEC}eventgrid/data-plane/Microsoft.EventGrid/stable/2018-01-01/EventGrid.json`;
+const LOGS_INGESTION = `${SPEC}monitor/data-plane/ingestion/stable/2023-01-01/DataCollectionRules.json`;
 const DIAG = `${SPEC}monitor/resource-manager/Microsoft.Insights/preview/2021-05-01-preview/diagnosticsSettings_API.json`;
 
 const T = {
@@ -106,6 +110,9 @@ export const ROUTES: readonly Route[] = [
 
   // ---------------------------------------------------------------- Event Grid custom topic data plane (both input schemas)
   r("PublishEvents", "POST", "eventgrid", "/api/events", API.eventGrid, EVENT_GRID, eventGrid.publishEvents),
+
+  // ---------------------------------------------------------------- Logs Ingestion (data collection endpoint data plane)
+  r("Upload", "POST", "monitor", "/dataCollectionRules/{ruleId}/streams/{stream}", API.logsIngestion, LOGS_INGESTION, ingestion.upload),
 
   // ---------------------------------------------------------------- ARM: Microsoft.KeyVault
   r("ManagedHsms_ListBySubscription", "GET", "arm", `${SUB}/providers/Microsoft.KeyVault/managedHSMs`, API.managedHsm, MHSM_SPEC, arm.listArm(T.hsm), T.hsm),
@@ -169,6 +176,9 @@ export const ROUTES: readonly Route[] = [
   r("emulator.eventgrid.topics", "GET", "control", "/_emulator/eventgrid/topics", "none", undefined, eventGrid.listTopics),
   r("emulator.eventgrid.events", "GET", "control", "/_emulator/eventgrid/topics/{topicName}/events", "none", undefined, eventGrid.listEvents),
   r("emulator.eventgrid.events.clear", "DELETE", "control", "/_emulator/eventgrid/topics/{topicName}/events", "none", undefined, eventGrid.clearEvents),
+  r("emulator.monitor.rules", "GET", "control", "/_emulator/monitor/rules", "none", undefined, ingestion.listRules),
+  r("emulator.monitor.rows", "GET", "control", "/_emulator/monitor/rules/{ruleName}/streams/{stream}/rows", "none", undefined, ingestion.listRows),
+  r("emulator.monitor.rows.clear", "DELETE", "control", "/_emulator/monitor/rules/{ruleName}/streams/{stream}/rows", "none", undefined, ingestion.clearRows),
 ];
 
 /** The served operations that answer with a long-running operation (what LRO failure rules may name). */

@@ -1,6 +1,6 @@
 /**
- * Request pipeline: normalise → pick host (Managed HSM or Event Grid topic data plane by Host header, else ARM/control) → auth →
- * route → api-version → ARM token buckets → fault injection → handler → JSON response → onExchange.
+ * Request pipeline: normalise → pick host (Managed HSM, Event Grid topic or data collection endpoint data plane by Host
+ * header, else ARM/control) → auth → route → api-version → ARM token buckets → fault injection → handler → JSON response → onExchange.
  * Faults that reset or hang the connection send no response and report no exchange.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -13,6 +13,8 @@ import {
   egBadRequest,
   egTopicNotFound,
   ensureError,
+  ingestBadRequest,
+  ingestEndpointNotFound,
   kvBadParameter,
   kvHsmNotFound,
   kvUnauthorized,
@@ -22,6 +24,7 @@ import {
 import type { Runtime } from "./backend/runtime.js";
 import { takeFaults } from "./backend/faults.js";
 import { authorizePublish, parseTopicHost, topicForHost } from "./backend/eventGrid.js";
+import { authenticateIngest, authorizeIngest, endpointForHost, parseIngestionHost } from "./backend/ingestion.js";
 import { principalKey, subscriptionOfPath, takeToken } from "./backend/throttling.js";
 import type { Controller, EmuRequest, HandlerResult } from "./handlers/context.js";
 import type { Route, RouteMatch } from "./routes.js";
@@ -116,7 +119,15 @@ async function handle(rt: Runtime, controller: Controller, req: IncomingMessage,
   const hostname = host.replace(/:\d+$/, "").replace(/^\[|\]$/g, "").toLowerCase();
   const { path, query } = splitUrl(req.url ?? "/");
   const rawBytes = await readBody(req);
-  const raw = rawBytes.toString("utf8");
+  const hsmLabel = HSM_HOST.exec(hostname)?.[1]?.toLowerCase();
+  const isHsm = hsmLabel !== undefined;
+  const isTopic = !isHsm && parseTopicHost(hostname) !== undefined;
+  const topic = isTopic ? topicForHost(rt.state, hostname) : undefined;
+  const isMonitor = !isHsm && !isTopic && parseIngestionHost(hostname) !== undefined;
+  const dce = isMonitor ? endpointForHost(rt.state, hostname) : undefined;
+  const dataPlane = isHsm || isTopic || isMonitor;
+  // A Logs Ingestion body is usually gzip: the backend decodes it (size limits apply before and after inflating).
+  const raw = isMonitor ? "" : rawBytes.toString("utf8");
   let body: unknown;
   let bodyError: ServiceError | undefined;
   if (raw.length > 0) {
@@ -128,18 +139,17 @@ async function handle(rt: Runtime, controller: Controller, req: IncomingMessage,
     }
   }
   const request: EmuRequest = { method, host, path, query, body, contentType: headerValue(req.headers["content-type"]), bodyBytes: rawBytes.length, bodyIsJson: bodyError === undefined };
-  const hsmLabel = HSM_HOST.exec(hostname)?.[1]?.toLowerCase();
-  const isHsm = hsmLabel !== undefined;
-  const isTopic = !isHsm && parseTopicHost(hostname) !== undefined;
-  const topic = isTopic ? topicForHost(rt.state, hostname) : undefined;
-  const dataPlane = isHsm || isTopic;
+  if (isMonitor) {
+    request.rawBody = rawBytes;
+    request.contentEncoding = headerValue(req.headers["content-encoding"]);
+  }
 
   let operationId: string | undefined;
   let result: HandlerResult;
   let budgetHeaders: Record<string, string> = {};
   try {
     const isControl = !dataPlane && /^\/_emulator(\/|$)/i.test(path);
-    const matches = matchPath(isHsm ? ["hsm"] : isTopic ? ["eventgrid"] : isControl ? ["control"] : ["arm"], path);
+    const matches = matchPath(isHsm ? ["hsm"] : isTopic ? ["eventgrid"] : isMonitor ? ["monitor"] : isControl ? ["control"] : ["arm"], path);
     const match: RouteMatch | undefined = matches.find((m) => m.route.method === method);
     operationId = match?.route.operationId;
 
@@ -160,6 +170,10 @@ async function handle(rt: Runtime, controller: Controller, req: IncomingMessage,
       const sasToken = headerValue(req.headers["aeg-sas-token"]);
       const principal = authorizePublish(topic, { sasKey, sasToken, bearer: bearerOf(req) }, hostname);
       if (principal !== "key") request.principalId = principal;
+    } else if (isMonitor) {
+      // As for topics: an unknown endpoint has no DNS name in Azure; here its host answers 404 first.
+      if (!dce) throw ingestEndpointNotFound(host);
+      request.principalId = authenticateIngest(bearerOf(req));
     } else if (!isControl && !bearerOf(req)) {
       throw armAuthenticationFailed();
     }
@@ -175,7 +189,7 @@ async function handle(rt: Runtime, controller: Controller, req: IncomingMessage,
     }
 
     // 3. api-version
-    const apiVersion = checkApiVersion(match.route, query, isHsm ? "hsm" : isTopic ? "eventgrid" : "arm");
+    const apiVersion = checkApiVersion(match.route, query, isHsm ? "hsm" : isTopic ? "eventgrid" : isMonitor ? "monitor" : "arm");
 
     // 4. ARM token buckets: a throttled request is counted as throttled and reaches nothing else
     if (!dataPlane && !isControl) {
@@ -190,6 +204,8 @@ async function handle(rt: Runtime, controller: Controller, req: IncomingMessage,
         operationId: match.route.operationId,
         hsmLabel,
         topicLabel: topic?.label,
+        monitor: isMonitor,
+        ruleLabel: dce?.rules.get((match.params.ruleId ?? "").toLowerCase())?.name.toLowerCase(),
         subscriptionId: dataPlane ? undefined : subscriptionOfPath(path),
       });
       if (latencyMs > 0) await sleep(latencyMs);
@@ -202,6 +218,8 @@ async function handle(rt: Runtime, controller: Controller, req: IncomingMessage,
     }
     // Event Grid answers a body that is not JSON with its own 400 (the publish handler).
     if (bodyError && match.route.method !== "GET" && !isTopic) throw bodyError;
+    // Logs Ingestion: the rule (404) and the caller's role on it (403) are checked once the request is admitted.
+    if (dce) request.dataCollectionRule = authorizeIngest(dce, match.params.ruleId ?? "", request.principalId!);
 
     result = await match.route.handler({ rt, req: request, params: match.params, apiVersion, controller });
   } catch (e) {
@@ -215,7 +233,7 @@ async function handle(rt: Runtime, controller: Controller, req: IncomingMessage,
 
   const headers: Record<string, string> = {
     "x-ms-request-id": randomUUID(),
-    ...(isHsm ? { "x-ms-keyvault-service-version": "1.9.0.0" } : isTopic ? {} : { "x-ms-correlation-request-id": randomUUID() }),
+    ...(isHsm ? { "x-ms-keyvault-service-version": "1.9.0.0" } : isTopic || isMonitor ? {} : { "x-ms-correlation-request-id": randomUUID() }),
     ...budgetHeaders,
     ...(result.headers ?? {}),
   };
@@ -268,12 +286,16 @@ function hold(rt: Runtime, req: IncomingMessage): void {
   socket.once("close", () => rt.hung.delete(socket));
 }
 
-function checkApiVersion(route: Route, query: URLSearchParams, plane: "hsm" | "eventgrid" | "arm"): string | undefined {
+function checkApiVersion(route: Route, query: URLSearchParams, plane: "hsm" | "eventgrid" | "monitor" | "arm"): string | undefined {
   if (route.apiVersions === "none") return undefined;
   const v = query.get("api-version") ?? undefined;
   if (route.apiVersions === "any") return v;
   const isHsm = plane === "hsm";
   // UNVERIFIED: Event Grid's own wording for a missing or unsupported api-version.
+  // UNVERIFIED: the Logs Ingestion API's wording and codes for a missing or unsupported api-version.
+  if (plane === "monitor" && (!v || !route.apiVersions.includes(v))) {
+    throw ingestBadRequest(v ? "UnsupportedApiVersion" : "MissingApiVersion", v ? `The api-version '${v}' is not supported; use ${route.apiVersions.join(" or ")}.` : `The api-version query parameter is required (use ${route.apiVersions[route.apiVersions.length - 1]}).`);
+  }
   if (!v && plane === "eventgrid") throw egBadRequest("The api-version query parameter is required (use 2018-01-01).", "BadRequest");
   if (!v) throw isHsm ? kvBadParameter("The api-version query parameter is required.") : armMissingApiVersion();
   if (!route.apiVersions.includes(v)) {

@@ -37,8 +37,8 @@ export interface RequestOptions {
   token?: string | null;
   /** Further request headers (e.g. `aeg-sas-key`); a `content-type` here replaces the JSON default. */
   headers?: Record<string, string>;
-  /** Sent as is instead of JSON.stringify(body). */
-  rawBody?: string;
+  /** Sent as is instead of JSON.stringify(body) (bytes for a gzip body). */
+  rawBody?: string | Buffer;
 }
 
 /** `pathAndQuery` is a path (`/keys?api-version=...`) or an absolute URL (nextLink) whose host becomes the Host header. */

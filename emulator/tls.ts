@@ -4,7 +4,7 @@
  */
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import forge from "node-forge";
-import { EVENT_GRID_REGIONS } from "./fixture.js";
+import { EVENT_GRID_REGIONS, INGESTION_REGIONS } from "./fixture.js";
 
 export interface TlsMaterial {
   caPem: string;
@@ -63,6 +63,8 @@ export function generateTlsMaterial(): TlsMaterial {
         { type: 2, value: "*.managedhsm.azure.net" },
         // Event Grid topic hosts are <topic>.<region>-1.eventgrid.azure.net; a wildcard covers one label only.
         ...EVENT_GRID_REGIONS.map((region) => ({ type: 2, value: `*.${region}-1.eventgrid.azure.net` })),
+        // Data collection endpoints are <endpoint>.<region>-1.ingest.monitor.azure.com.
+        ...INGESTION_REGIONS.map((region) => ({ type: 2, value: `*.${region}-1.ingest.monitor.azure.com` })),
       ],
     },
     { name: "subjectKeyIdentifier" },

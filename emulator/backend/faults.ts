@@ -14,7 +14,7 @@ export type FaultBehaviour = "status" | "reset" | "hang";
 /** A validated POST /_emulator/faults body. */
 export interface FaultSpec {
   operationId?: string;
-  /** "arm", "hsm", "eventgrid", an HSM host label or an Event Grid topic name (lower case). */
+  /** "arm", "hsm", "eventgrid", "monitor", an HSM host label, an Event Grid topic name or a data collection rule name (lower case). */
   host?: string;
   subscriptionId?: string;
   behaviour?: FaultBehaviour;
@@ -50,6 +50,9 @@ export interface FaultTarget {
   hsmLabel?: string;
   /** Host label (lower-cased name) of the Event Grid topic addressed. */
   topicLabel?: string;
+  /** Logs Ingestion: true on a data collection endpoint; `ruleLabel` = the lower-cased name of the rule the path names, if any. */
+  monitor?: boolean;
+  ruleLabel?: string;
   /** Lower-cased subscription named by an ARM path. */
   subscriptionId?: string;
 }
@@ -116,11 +119,14 @@ export function faultView(f: Fault): FaultView {
   return view;
 }
 
+/** The `host` values that name a whole plane rather than one HSM, topic or rule. */
+export const PLANES: readonly string[] = ["arm", "hsm", "eventgrid", "monitor"];
+
 function matches(f: Fault, t: FaultTarget): boolean {
   if (f.operationId !== undefined && !(f.operationId.includes("*") ? globRegExp(f.operationId).test(t.operationId) : f.operationId === t.operationId)) return false;
   if (f.host !== undefined) {
-    const plane = t.hsmLabel !== undefined ? "hsm" : t.topicLabel !== undefined ? "eventgrid" : "arm";
-    const named = f.host === "arm" || f.host === "hsm" || f.host === "eventgrid" ? f.host === plane : f.host === t.hsmLabel || f.host === t.topicLabel;
+    const plane = t.hsmLabel !== undefined ? "hsm" : t.topicLabel !== undefined ? "eventgrid" : t.monitor ? "monitor" : "arm";
+    const named = PLANES.includes(f.host) ? f.host === plane : f.host === t.hsmLabel || f.host === t.topicLabel || f.host === t.ruleLabel;
     if (!named) return false;
   }
   if (f.subscriptionId !== undefined && f.subscriptionId !== t.subscriptionId) return false;

@@ -8,6 +8,7 @@ import type { Fixture, FixtureIdentity, FixtureManagedInstance } from "../fixtur
 import { resolveManagedInstance } from "../fixture.js";
 import { BUILT_IN_ROLES, findBuiltInRole, roleDefinitionId } from "./roles.js";
 import { materialiseTopics } from "./eventGrid.js";
+import { materialiseDataCollectionRules } from "./ingestion.js";
 import type { Runtime } from "./runtime.js";
 import { hsmBaseUrl, keyId } from "./runtime.js";
 import type { ArmResource, EstateState, HsmKey, HsmState, KeyVersion } from "./state.js";
@@ -432,6 +433,7 @@ export function materialise(rt: Pick<Runtime, "port">, fixture: Fixture, now: Da
     add({ id, type: "Microsoft.Storage/storageAccounts", resourceGroup: sa.resourceGroup, name: sa.name, body });
   }
   materialiseTopics(fixture, state);
+  materialiseDataCollectionRules(fixture, state);
   return state;
 }
 

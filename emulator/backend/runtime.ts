@@ -10,7 +10,7 @@ export interface Fault {
   id: string;
   /** Exact operation id or a glob with `*`; absent = any. */
   operationId?: string;
-  /** "arm", "hsm", "eventgrid", an HSM host label or an Event Grid topic name (lower case); absent = any. */
+  /** "arm", "hsm", "eventgrid", "monitor", an HSM host label, an Event Grid topic name or a data collection rule name (lower case); absent = any. */
   host?: string;
   /** Lower-cased; matches ARM requests whose path names it. */
   subscriptionId?: string;

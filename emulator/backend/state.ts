@@ -86,6 +86,53 @@ export interface EventGridTopicState {
   nextSeq: number;
 }
 
+export type StreamColumnType = "string" | "int" | "long" | "real" | "boolean" | "datetime" | "dynamic";
+
+/** A row a stream accepted: the declared columns only, as the DCR's `source` sees them. */
+export interface IngestedRow {
+  /** 1, 2, … per (rule, stream), in the order accepted. */
+  seq: number;
+  /** Emulator time the upload was received. */
+  receivedAt: Date;
+  row: Record<string, unknown>;
+  /** Properties of the uploaded object the stream does not declare (not ingested). */
+  droppedColumns: string[];
+  /** Declared columns whose value did not fit the column type (ingested as null). */
+  invalidValues: { column: string; type: StreamColumnType; value: unknown }[];
+}
+
+export interface StreamState {
+  /** As declared (Custom-KeyWardenFindings_CL). */
+  name: string;
+  /** Declared columns by lower-cased name. */
+  columns: Map<string, { name: string; type: StreamColumnType }>;
+  rows: IngestedRow[];
+  nextSeq: number;
+}
+
+export interface DataCollectionRuleState {
+  name: string;
+  /** dcr-<32 hex>, lower case: what the upload path names. */
+  immutableId: string;
+  resourceId: string;
+  /** Lower-cased region. */
+  location: string;
+  /** Host label of the data collection endpoint (lower case). */
+  endpointLabel: string;
+  /** Streams by lower-cased name. */
+  streams: Map<string, StreamState>;
+  /** Lower-cased object ids holding Monitoring Metrics Publisher on the rule. */
+  ingestors: Set<string>;
+}
+
+/** A data collection endpoint: the host `<label>.<location>-1.ingest.monitor.azure.com` and the rules it serves. */
+export interface DataCollectionEndpointState {
+  label: string;
+  location: string;
+  /** Rules by lower-cased immutable id. */
+  rules: Map<string, DataCollectionRuleState>;
+}
+
 export interface ArmResource {
   id: string;
   /** e.g. Microsoft.Compute/diskEncryptionSets, Microsoft.Sql/managedInstances/keys */
@@ -121,6 +168,10 @@ export interface EstateState {
   hsms: Map<string, HsmState>;
   /** Event Grid custom topics by lower-cased name. */
   eventGridTopics: Map<string, EventGridTopicState>;
+  /** Data collection rules by lower-cased name. */
+  dataCollectionRules: Map<string, DataCollectionRuleState>;
+  /** Data collection endpoints by host label. */
+  dataCollectionEndpoints: Map<string, DataCollectionEndpointState>;
   /** Every ARM resource by lower-cased id. */
   resources: Map<string, ArmResource>;
   /**
@@ -131,7 +182,7 @@ export interface EstateState {
 }
 
 export function emptyEstate(fixtureName: string, tenantId: string, subscriptionId: string): EstateState {
-  return { fixtureName, tenantId, subscriptionId, subscriptions: new Map(), drift: [], hsms: new Map(), eventGridTopics: new Map(), resources: new Map(), index: new Map() };
+  return { fixtureName, tenantId, subscriptionId, subscriptions: new Map(), drift: [], hsms: new Map(), eventGridTopics: new Map(), dataCollectionRules: new Map(), dataCollectionEndpoints: new Map(), resources: new Map(), index: new Map() };
 }
 
 /** Registers a subscription (idempotent) and returns it. */

@@ -1,7 +1,7 @@
 /** Types shared by routes and handlers. */
 import type { Fixture } from "../fixture.js";
 import type { Runtime } from "../backend/runtime.js";
-import type { EventGridTopicState, HsmState } from "../backend/state.js";
+import type { DataCollectionRuleState, EventGridTopicState, HsmState } from "../backend/state.js";
 
 export type HttpMethod = "GET" | "PUT" | "PATCH" | "POST" | "DELETE";
 
@@ -20,6 +20,11 @@ export interface EmuRequest {
   hsm?: HsmState;
   /** Event Grid: the topic the Host header names. */
   topic?: EventGridTopicState;
+  /** Logs Ingestion: the data collection rule the path's ruleId names on the endpoint (authorised). */
+  dataCollectionRule?: DataCollectionRuleState;
+  /** Logs Ingestion: the body bytes as sent (gzip or identity) and the Content-Encoding header. */
+  rawBody?: Buffer;
+  contentEncoding?: string;
   /** Content-Type header as sent. */
   contentType?: string;
   /** Size of the request body in bytes. */

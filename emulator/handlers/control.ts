@@ -4,7 +4,7 @@ import { advanceClock, setClock as setClockTo } from "../backend/clock.js";
 import { badControlInput, ServiceError } from "../errors.js";
 import { FixtureError } from "../fixture.js";
 import type { FaultSpec } from "../backend/faults.js";
-import { addFault as addFaultTo, clearFaults as clearFaultsOf, globRegExp, listFaults as listFaultsOf, removeFault as removeFaultOf } from "../backend/faults.js";
+import { addFault as addFaultTo, clearFaults as clearFaultsOf, globRegExp, listFaults as listFaultsOf, PLANES, removeFault as removeFaultOf } from "../backend/faults.js";
 import type { ConfigPatch } from "../backend/config.js";
 import { configure } from "../backend/config.js";
 import { throttlingPatchProblem } from "../backend/throttling.js";
@@ -72,10 +72,10 @@ function faultSpec(ctx: HandlerContext, b: Record<string, unknown>, servedOperat
   }
   if (b.host !== undefined) {
     const h = typeof b.host === "string" ? b.host.toLowerCase() : "";
-    const planes = ["arm", "hsm", "eventgrid"];
-    if (!planes.includes(h) && !ctx.rt.state.hsms.has(h) && !ctx.rt.state.eventGridTopics.has(h)) {
-      const named = [...ctx.rt.state.hsms.keys(), ...ctx.rt.state.eventGridTopics.keys()];
-      throw badControlInput("host", `must be "arm", "hsm", "eventgrid", the host label of an HSM or the name of an Event Grid topic in the estate (${named.join(", ")})`);
+    const { hsms, eventGridTopics, dataCollectionRules } = ctx.rt.state;
+    if (!PLANES.includes(h) && !hsms.has(h) && !eventGridTopics.has(h) && !dataCollectionRules.has(h)) {
+      const named = [...hsms.keys(), ...eventGridTopics.keys(), ...dataCollectionRules.keys()];
+      throw badControlInput("host", `must be "arm", "hsm", "eventgrid", "monitor", the host label of an HSM, the name of an Event Grid topic or of a data collection rule in the estate (${named.join(", ")})`);
     }
   }
   if (b.subscriptionId !== undefined && (typeof b.subscriptionId !== "string" || !/^[0-9a-fA-F-]{36}$/.test(b.subscriptionId))) throw badControlInput("subscriptionId", "must be a subscription id (a GUID)");

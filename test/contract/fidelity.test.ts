@@ -15,6 +15,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { isRestError, type RestError } from "@azure/core-rest-pipeline";
 import { AzureKeyCredential, EventGridPublisherClient } from "@azure/eventgrid";
 import { KeyClient } from "@azure/keyvault-keys";
+import { isAggregateLogsUploadError, LogsIngestionClient } from "@azure/monitor-ingestion";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Exchange } from "../../emulator/index.js";
 import { loopbackLookup, SUBSCRIPTION_ID } from "../../emulator/test-support.js";
@@ -422,6 +423,22 @@ describe("fidelity: Event Grid custom topic through EventGridPublisherClient", (
     await new EventGridPublisherClient(endpoint, "EventGrid", new AzureKeyCredential(topic.key1), { agent, retryOptions: { maxRetries: 0 } }).send([event]);
     await new EventGridPublisherClient(endpoint, "EventGrid", cred(), { agent, retryOptions: { maxRetries: 0 } }).send([event]);
     expect(t.exchanges.filter((e) => e.operationId === "PublishEvents").map((e) => e.status)).toEqual([200, 200]);
+    expectFidelity();
+  });
+});
+
+describe("fidelity: Logs Ingestion through LogsIngestionClient", () => {
+  it("uploads rows to KeyWarden's rule (204, no body); an unknown rule answers 404 under the spec's ErrorResponse", async () => {
+    const { rules } = (await t.control("GET", "/_emulator/monitor/rules")) as { rules: { name: string; immutableId: string }[] };
+    const rule = rules.find((r) => r.name === "dcr-keywarden")!;
+    const client = new LogsIngestionClient(t.emulator.ingestionEndpoint(rule.name), cred(), { agent, retryOptions: { maxRetries: 0 } });
+    await client.upload(rule.immutableId, "Custom-KeyWardenFindings_CL", [{ TimeGenerated: new Date().toISOString(), Fingerprint: "fidelity", Evidence: { ok: true } }]);
+    const failed = await client.upload("dcr-00000000000000000000000000000000", "Custom-KeyWardenFindings_CL", [{ Fingerprint: "x" }]).then(
+      () => [],
+      (e: unknown) => (isAggregateLogsUploadError(e) ? e.errors.map((x) => (x.cause as RestError).statusCode) : [e]),
+    );
+    expect(failed).toEqual([404]);
+    expect(t.exchanges.filter((e) => e.operationId === "Upload").map((e) => e.status)).toEqual([204, 404]);
     expectFidelity();
   });
 });

@@ -62,15 +62,17 @@ export class RedactedAgent extends Agent {
 
 /** Event Grid topic hosts (<topic>.<region>-1.eventgrid.azure.net), which the emulator serves as well. */
 const EVENT_GRID_DNS_SUFFIX = "eventgrid.azure.net";
+/** Data collection endpoint hosts (<endpoint>.<region>-1.ingest.monitor.azure.com) of the Logs Ingestion API, ditto. */
+const LOGS_INGESTION_DNS_SUFFIX = "ingest.monitor.azure.com";
 
-/** Against the emulator: trusts its CA and resolves *.<managedHsmDnsSuffix> and *.eventgrid.azure.net to its address. */
+/** Against the emulator: trusts its CA and resolves *.<managedHsmDnsSuffix>, *.eventgrid.azure.net and *.ingest.monitor.azure.com to its address. */
 function emulatorAgent(settings: AppSettings): Agent | undefined {
   if (!settings.emulator) return undefined;
   const emulatorHost = new URL(settings.emulator.endpoint).hostname;
   return new RedactedAgent({
     ca: settings.emulator.caPem,
     keepAlive: true,
-    lookup: emulatorLookup([settings.cloud.managedHsmDnsSuffix, EVENT_GRID_DNS_SUFFIX], emulatorHost),
+    lookup: emulatorLookup([settings.cloud.managedHsmDnsSuffix, EVENT_GRID_DNS_SUFFIX, LOGS_INGESTION_DNS_SUFFIX], emulatorHost),
   });
 }
 
