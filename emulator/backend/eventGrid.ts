@@ -9,6 +9,7 @@ import { egBadRequest, egTooLarge, egUnauthorized } from "../errors.js";
 import type { Runtime } from "./runtime.js";
 import type { EstateState, EventGridTopicState, TopicEvent } from "./state.js";
 import { armId } from "./state.js";
+import { tokenClaims } from "./tokenClaims.js";
 
 /** KeyWarden's identity in the built-in fixtures: the default data sender when the fixture lists it. */
 export const KEYWARDEN_PRINCIPAL = "a1000000-0000-4000-8000-000000000003";
@@ -77,16 +78,6 @@ function sameKey(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-function tokenClaims(token: string): { oid?: unknown; aud?: unknown } | undefined {
-  const parts = token.split(".");
-  if (parts.length < 2) return undefined;
-  try {
-    const payload: unknown = JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8"));
-    return payload && typeof payload === "object" ? (payload as { oid?: unknown; aud?: unknown }) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Authenticates a publish; returns the publisher ("key" or the bearer's object id) or throws Event Grid's 401. */
 export function authorizePublish(topic: EventGridTopicState, creds: PublishCredentials, host: string): string {

@@ -11,6 +11,7 @@ import { KEYWARDEN_PRINCIPAL } from "./eventGrid.js";
 import type { Runtime } from "./runtime.js";
 import type { DataCollectionEndpointState, DataCollectionRuleState, EstateState, IngestedRow, StreamColumnType, StreamState } from "./state.js";
 import { armId } from "./state.js";
+import { tokenClaims } from "./tokenClaims.js";
 
 /** The audience of an Entra token for the Logs Ingestion API (scope https://monitor.azure.com/.default). */
 export const MONITOR_AUDIENCE = "https://monitor.azure.com";
@@ -67,16 +68,6 @@ export function endpointForHost(state: EstateState, hostname: string): DataColle
   return endpoint && endpoint.location === parts!.region ? endpoint : undefined;
 }
 
-function tokenClaims(token: string): { oid?: unknown; aud?: unknown } | undefined {
-  const parts = token.split(".");
-  if (parts.length < 2) return undefined;
-  try {
-    const payload: unknown = JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8"));
-    return payload && typeof payload === "object" ? (payload as { oid?: unknown; aud?: unknown }) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Authenticates an upload: returns the caller's object id (lower case) or throws the 401. Authorisation is per rule (`authorizeIngest`). */
 export function authenticateIngest(bearer: string | undefined): string {
