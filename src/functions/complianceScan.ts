@@ -1,4 +1,3 @@
-import { hostname } from "node:os";
 import { app, type InvocationContext, type Timer } from "@azure/functions";
 import { findingRows } from "../lib/alerts/alertRows.js";
 import { deliverAlerts } from "../lib/alerts/deliverAlerts.js";
@@ -10,6 +9,7 @@ import { recordScan } from "../lib/history/scanHistory.js";
 import { runScan } from "../lib/scan/runScan.js";
 import { scanDepsOf } from "../lib/scan/runtimeScan.js";
 import { getRuntime } from "../lib/runtime.js";
+import { lockOwner } from "../lib/state/lockOwner.js";
 
 /**
  * Scans the estate on KEYWARDEN_SCAN_SCHEDULE (default hourly), stores the scan in the evidence history, and
@@ -21,7 +21,7 @@ import { getRuntime } from "../lib/runtime.js";
 export async function complianceScanHandler(timer: Timer, context: InvocationContext): Promise<void> {
   if (timer.isPastDue) context.warn("Compliance scan is running late (the timer is past due).");
   const runtime = await getRuntime();
-  const owner = `${hostname()}:${process.pid}:${context.invocationId}`;
+  const owner = lockOwner(context.invocationId);
   const { snapshot, report } = await runScan(scanDepsOf(runtime));
   const recorded = await recordScan(runtime.store, { report, snapshot });
   const delivery = await deliverAlerts(findingRows(recorded.transitions, report), { store: runtime.store, clock: runtime.clock, ...(runtime.logsSink ? { sink: runtime.logsSink } : {}), log: (line) => context.warn(line), owner });

@@ -1,5 +1,4 @@
 import { app, type InvocationContext, type Timer } from "@azure/functions";
-import { hostname } from "node:os";
 import { loadSchedules } from "../lib/config/settings.js";
 import { ensureError } from "../lib/errors.js";
 import { logPublished, publishRoundEvents } from "../lib/events/publishRoundEvents.js";
@@ -7,6 +6,7 @@ import { collectEstate } from "../lib/inventory/collect.js";
 import { runRotation } from "../lib/rotation/runRotation.js";
 import { needsAttention } from "../lib/rotation/verify.js";
 import { getRuntime } from "../lib/runtime.js";
+import { lockOwner } from "../lib/state/lockOwner.js";
 
 /**
  * On KEYWARDEN_ROTATION_SCHEDULE (default daily, 02:30 UTC): plan; in KEYWARDEN_ROTATION_MODE=execute, rotate
@@ -50,7 +50,7 @@ export async function keyRotationHandler(timer: Timer, context: InvocationContex
 async function publishEvents(round: Awaited<ReturnType<typeof runRotation>>, runtime: Awaited<ReturnType<typeof getRuntime>>, mode: "plan" | "execute", context: InvocationContext): Promise<void> {
   if (!runtime.publisher) return;
   try {
-    logPublished(await publishRoundEvents(round, { policy: runtime.config.policy, mode, store: runtime.store, clock: runtime.clock, publisher: runtime.publisher, owner: `${hostname()}:${process.pid}:${context.invocationId}` }), context);
+    logPublished(await publishRoundEvents(round, { policy: runtime.config.policy, mode, store: runtime.store, clock: runtime.clock, publisher: runtime.publisher, owner: lockOwner(context.invocationId) }), context);
   } catch (error) {
     context.warn(`Events were not published this run (the outbox keeps what was queued): ${ensureError(error).message}`);
   }

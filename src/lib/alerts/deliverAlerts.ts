@@ -1,4 +1,4 @@
-import { AzureRequestError } from "../azure/errors.js";
+import { sendFailureOf } from "../azure/errors.js";
 import type { LogsSink } from "../azure/logsIngestion.js";
 import type { Clock } from "../clock.js";
 import { ensureError } from "../errors.js";
@@ -74,10 +74,7 @@ function logLine(row: AlertRow): string {
 function ingestionSink(sink: LogsSink, stream: string): OutboxSink<AlertRow> {
   return {
     send: (items) => sink.upload(stream, items.map((i) => i.row)),
-    failure(thrown) {
-      const e = thrown instanceof AzureRequestError ? thrown : undefined;
-      return { ...(e?.statusCode !== undefined ? { statusCode: e.statusCode } : {}), ...(e?.code ? { code: e.code } : {}), message: ensureError(thrown).message, malformed: e?.statusCode === 400 || e?.statusCode === 413 };
-    },
+    failure: sendFailureOf,
     maxBatchBytes: MAX_BATCH_BYTES,
     maxBatchItems: MAX_BATCH_ROWS,
   };

@@ -75,3 +75,12 @@ export async function collectPages<T, U>(
     return out;
   });
 }
+
+/**
+ * A failed send (Event Grid publish, Logs Ingestion upload) as an outbox records it: the service's status and
+ * code, and whether the service refused the request as malformed (400, 413), which a resend as is cannot fix.
+ */
+export function sendFailureOf(thrown: unknown): { statusCode?: number; code?: string; message: string; malformed: boolean } {
+  const e = thrown instanceof AzureRequestError ? thrown : undefined;
+  return { ...(e?.statusCode !== undefined ? { statusCode: e.statusCode } : {}), ...(e?.code ? { code: e.code } : {}), message: ensureError(thrown).message, malformed: e?.statusCode === 400 || e?.statusCode === 413 };
+}

@@ -1,7 +1,6 @@
-import { AzureRequestError } from "../azure/errors.js";
+import { sendFailureOf } from "../azure/errors.js";
 import type { EventsPublisher, OutgoingEvent } from "../azure/eventGrid.js";
 import type { Clock } from "../clock.js";
-import { ensureError } from "../errors.js";
 import { Outbox, type EnqueueResult as OutboxEnqueueResult, type FlushResult as OutboxFlushResult, type OutboxSink } from "../state/outbox.js";
 import type { StateStore } from "../state/stateStore.js";
 import type { EventToPublish } from "./keyVaultEvents.js";
@@ -41,10 +40,7 @@ export async function flushOutbox(store: StateStore, publisher: EventsPublisher,
 function topicSink(publisher: EventsPublisher): OutboxSink<OutgoingEvent> {
   return {
     send: (events) => publisher.send(events),
-    failure: (thrown) => {
-      const e = thrown instanceof AzureRequestError ? thrown : undefined;
-      return { ...(e?.statusCode !== undefined ? { statusCode: e.statusCode } : {}), ...(e?.code ? { code: e.code } : {}), message: ensureError(thrown).message, malformed: e?.statusCode === 400 || e?.statusCode === 413 };
-    },
+    failure: sendFailureOf,
     maxBatchBytes: MAX_BATCH_BYTES,
     maxBatchItems: MAX_BATCH_EVENTS,
   };

@@ -1,6 +1,6 @@
-import { hostname } from "node:os";
 import { collectEstate } from "../inventory/collect.js";
 import type { Runtime } from "../runtime.js";
+import { lockOwner } from "../state/lockOwner.js";
 import type { KeyEventDeps } from "./handleKeyEvent.js";
 
 /** The event handler's dependencies in a function host: the worker's runtime and the real collector. */
@@ -13,6 +13,6 @@ export function eventDepsOf(runtime: Runtime, invocationId: string): KeyEventDep
     clock,
     collect: () => collectEstate(config, clients, clock, { deadlineMs: config.settings.requests.deadlineMs }),
     ...(publisher ? { publisher } : {}),
-    owner: `${hostname()}:${process.pid}:${invocationId}`,
+    owner: lockOwner(invocationId),
   };
 }

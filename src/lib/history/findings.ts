@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { ComplianceReport } from "../compliance/evaluate.js";
-import type { Severity, Status } from "../compliance/types.js";
+import { SEVERITIES, type Severity, type Status } from "../compliance/types.js";
 
 /** One open finding (a FAIL or UNKNOWN result) as the history keeps it. */
 export interface FindingRecord {
@@ -34,7 +34,8 @@ export function findingsOf(report: ComplianceReport, previous: readonly FindingR
       if (r.status === "PASS") continue;
       const fingerprint = findingFingerprint(r.controlId, r.resourceId);
       const existing = out.get(fingerprint);
-      if (existing && SEVERITY_RANK[existing.severity] >= SEVERITY_RANK[r.severity]) continue;
+      // SEVERITIES runs from the most severe: a lower index is more severe.
+      if (existing && SEVERITIES.indexOf(existing.severity) <= SEVERITIES.indexOf(r.severity)) continue;
       out.set(fingerprint, {
         fingerprint,
         controlId: r.controlId,
@@ -49,5 +50,3 @@ export function findingsOf(report: ComplianceReport, previous: readonly FindingR
   }
   return [...out.values()].sort((a, b) => a.fingerprint.localeCompare(b.fingerprint));
 }
-
-export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { info: 0, low: 1, medium: 2, high: 3, critical: 4 };

@@ -1,4 +1,3 @@
-import { hostname } from "node:os";
 import { performance } from "node:perf_hooks";
 import type { AzureClients } from "../azure/clients.js";
 import { AzureRequestError } from "../azure/errors.js";
@@ -10,6 +9,7 @@ import type { KeyPolicy, PolicyDocument } from "../config/types.js";
 import { ensureError } from "../errors.js";
 import { sameResourceId } from "../estate/resourceId.js";
 import type { Consumer, ManagedHsmSnapshot, RoleAssignmentSnapshot } from "../estate/snapshot.js";
+import { lockOwner } from "../state/lockOwner.js";
 import type { StateStore } from "../state/stateStore.js";
 import { isLeaseBusy, withLease } from "../state/withLease.js";
 import { Journal, newRunId, type OutcomeStatus, type RecordedError } from "./journal.js";
@@ -82,7 +82,7 @@ export async function executePlan(plan: RotationPlan, options: ExecuteOptions): 
   const runId = newRunId(clock);
   const startedAt = clock.now().toISOString();
   const journal = options.dryRun ? undefined : new Journal(options.store, runId, plan.id, clock);
-  const owner = options.owner ?? `${hostname()}:${process.pid}:${runId}`;
+  const owner = options.owner ?? lockOwner(runId);
   await journal?.append({ type: "run.started", details: { keys: plan.keys.length, steps: plan.steps.length, owner } });
 
   const byKey = new Map<string, PlanStep[]>();
