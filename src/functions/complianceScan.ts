@@ -1,13 +1,10 @@
 import { app, type InvocationContext, type Timer } from "@azure/functions";
-import { findingRows } from "../lib/alerts/alertRows.js";
-import { deliverAlerts } from "../lib/alerts/deliverAlerts.js";
 import { loadSchedules } from "../lib/config/settings.js";
 import { ensureError } from "../lib/errors.js";
 import { keyVaultEvents } from "../lib/events/keyVaultEvents.js";
 import { logPublished, publishEvents } from "../lib/events/publishRoundEvents.js";
-import { recordScan } from "../lib/history/scanHistory.js";
-import { runScan } from "../lib/scan/runScan.js";
-import { scanDepsOf } from "../lib/scan/runtimeScan.js";
+import { recordedScanSummary, scanAndRecord, undeliveredAlerts } from "../lib/scan/scanAndRecord.js";
+import { recordingDepsOf, scanDepsOf } from "../lib/scan/runtimeScan.js";
 import { getRuntime } from "../lib/runtime.js";
 import { lockOwner } from "../lib/state/lockOwner.js";
 
@@ -22,17 +19,11 @@ export async function complianceScanHandler(timer: Timer, context: InvocationCon
   if (timer.isPastDue) context.warn("Compliance scan is running late (the timer is past due).");
   const runtime = await getRuntime();
   const owner = lockOwner(context.invocationId);
-  const { snapshot, report } = await runScan(scanDepsOf(runtime));
-  const recorded = await recordScan(runtime.store, { report, snapshot });
-  const delivery = await deliverAlerts(findingRows(recorded.transitions, report), { store: runtime.store, clock: runtime.clock, ...(runtime.logsSink ? { sink: runtime.logsSink } : {}), log: (line) => context.warn(line), owner });
-  const s = report.summary.results;
-  context.log(
-    `Compliance scan ${recorded.scanId}: ${s.FAIL} failed, ${s.UNKNOWN} unknown, ${s.PASS} passed; ${report.collectionErrors.length} collection error(s); ` +
-      `${recorded.transitions.length} change(s) since ${recorded.previous?.scanId ?? "no earlier scan"}; alerts: ${delivery.queued} new, ${delivery.sent} delivered${delivery.logOnly ? " (function log only)" : " to Azure Monitor"}.`,
-  );
-  if (delivery.undelivered.count > 0) {
-    context.error(`Alerts were not delivered to Azure Monitor: ${delivery.undelivered.count} row(s) wait in the outbox for the next run (${delivery.undelivered.error ?? "not sent yet"}).`);
-  }
+  const round = await scanAndRecord({ ...scanDepsOf(runtime), ...recordingDepsOf(runtime, owner, (line) => context.warn(line)) });
+  context.log(recordedScanSummary(round));
+  const undelivered = undeliveredAlerts(round.delivery);
+  if (undelivered) context.error(undelivered);
+  const { snapshot } = round;
   if (runtime.publisher) {
     try {
       const events = keyVaultEvents(snapshot, runtime.config.policy, runtime.clock.now());

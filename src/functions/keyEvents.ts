@@ -10,7 +10,7 @@ import { getRuntime } from "../lib/runtime.js";
  * transient failure so that Event Grid redelivers.
  */
 export async function keyEventsHandler(event: EventGridEvent | Record<string, unknown>, context: InvocationContext): Promise<void> {
-  const result = await handleKeyEvent(event, eventDepsOf(await getRuntime(), context.invocationId));
+  const result = await handleKeyEvent(event, eventDepsOf(await getRuntime(), context.invocationId, (line) => context.warn(line)));
   const line = eventLogLine(result);
   if (result.outcome === "malformed" || result.outcome === "unmanaged") context.warn(line);
   else context.log(line);

@@ -24,7 +24,7 @@ export async function keyEventsWebhookHandler(request: HttpRequest, context: Inv
 
   const results: KeyEventResult[] = [];
   try {
-    const deps = eventDepsOf(await getRuntime(), context.invocationId);
+    const deps = eventDepsOf(await getRuntime(), context.invocationId, (line) => context.warn(line));
     // One at a time: events for one key serialise on its lock anyway, and a batch is small.
     for (const event of parsed.events) {
       const result = await handleKeyEvent(event, deps);

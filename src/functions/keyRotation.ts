@@ -1,11 +1,12 @@
 import { app, type InvocationContext, type Timer } from "@azure/functions";
 import { loadSchedules } from "../lib/config/settings.js";
-import { ensureError } from "../lib/errors.js";
-import { logPublished, publishRoundEvents } from "../lib/events/publishRoundEvents.js";
+import { logPublished } from "../lib/events/publishRoundEvents.js";
+import { tellRound } from "../lib/events/tellRound.js";
 import { collectEstate } from "../lib/inventory/collect.js";
 import { runRotation } from "../lib/rotation/runRotation.js";
 import { needsAttention } from "../lib/rotation/verify.js";
-import { getRuntime } from "../lib/runtime.js";
+import { getRuntime, type Runtime } from "../lib/runtime.js";
+import { undeliveredAlerts } from "../lib/scan/scanAndRecord.js";
 import { lockOwner } from "../lib/state/lockOwner.js";
 
 /**
@@ -26,7 +27,7 @@ export async function keyRotationHandler(timer: Timer, context: InvocationContex
     collect: () => collectEstate(config, clients, clock, { deadlineMs: config.settings.requests.deadlineMs }),
     onOutcome: (o) => context.log(JSON.stringify({ event: "KeyWarden.RotationStep", step: o.stepId, status: o.status, resourceId: o.resource.id, message: o.message, elapsedMs: o.elapsedMs })),
   });
-  await publishEvents(round, runtime, mode, context);
+  await tellRoundFacts(round, runtime, mode, context);
   const { plan } = round;
   const due = plan.keys.filter((k) => k.status === "due" || k.status === "propagate").map((k) => `${k.keyName} (${k.status})`);
   context.log(`Rotation plan ${plan.id.slice(0, 12)}: ${plan.steps.length} step(s)${due.length > 0 ? ` for ${due.join(", ")}` : ""}; mode ${mode}.`);
@@ -43,17 +44,15 @@ export async function keyRotationHandler(timer: Timer, context: InvocationContex
   if (failed.length > 0) throw new Error(`Rotation run ${round.run.runId}: ${failed.length} step(s) failed: ${failed.map((o) => `${o.resource.name}: ${o.message}`).join("; ")}`);
 }
 
-/**
- * The round's events (Key Vault ones for every managed key, KeyWarden's own) go to the topic through the outbox;
- * a failed send stays queued for the next run, so it only warns here.
- */
-async function publishEvents(round: Awaited<ReturnType<typeof runRotation>>, runtime: Awaited<ReturnType<typeof getRuntime>>, mode: "plan" | "execute", context: InvocationContext): Promise<void> {
-  if (!runtime.publisher) return;
-  try {
-    logPublished(await publishRoundEvents(round, { policy: runtime.config.policy, mode, store: runtime.store, clock: runtime.clock, publisher: runtime.publisher, owner: lockOwner(context.invocationId) }), context);
-  } catch (error) {
-    context.warn(`Events were not published this run (the outbox keeps what was queued): ${ensureError(error).message}`);
-  }
+/** Tells the round's facts (events and rotation alerts); what was not sent stays queued, so this only reports. */
+async function tellRoundFacts(round: Awaited<ReturnType<typeof runRotation>>, runtime: Runtime, mode: "plan" | "execute", context: InvocationContext): Promise<void> {
+  const { config, store, clock, publisher, logsSink } = runtime;
+  const told = await tellRound(round, { policy: config.policy, mode, store, clock, ...(publisher ? { publisher } : {}), ...(logsSink ? { sink: logsSink } : {}), log: (line) => context.warn(line), owner: lockOwner(context.invocationId) });
+  const undelivered = told.alerts ? undeliveredAlerts(told.alerts) : undefined;
+  if (undelivered) context.error(undelivered);
+  if (told.alertsError) context.error(`Rotation alerts were not delivered this run (the outbox keeps what was queued): ${told.alertsError}`);
+  if (told.published) logPublished(told.published, context);
+  if (told.publishError) context.warn(`Events were not published this run (the outbox keeps what was queued): ${told.publishError}`);
 }
 
 app.timer("keyRotation", {

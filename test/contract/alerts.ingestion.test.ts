@@ -4,9 +4,11 @@ import { join } from "node:path";
 import { InvocationContext, type Timer } from "@azure/functions";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { complianceScanHandler } from "../../src/functions/complianceScan.js";
-import { FINDINGS_STREAM } from "../../src/lib/alerts/alertRows.js";
+import { keyRotationHandler } from "../../src/functions/keyRotation.js";
+import { FINDINGS_STREAM, ROTATIONS_STREAM } from "../../src/lib/alerts/alertRows.js";
 import { createRuntime, setRuntime } from "../../src/lib/runtime.js";
 import { startTestEmulator, type TestEmulator } from "../support/emulator.js";
+import { resetForRotation } from "../support/eventTopic.js";
 
 const RULE = "dcr-keywarden";
 const TIMER: Timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: "", next: "", lastUpdated: "" } };
@@ -27,7 +29,12 @@ describe("alerts through Logs Ingestion (drifted estate on the emulator)", () =>
     logs.length = 0;
     await complianceScanHandler(TIMER, new InvocationContext({ invocationId: "scan", functionName: "complianceScan", logHandler: (level, ...args) => logs.push([level, args.map(String).join(" ")]) }));
   };
-  const rows = async (): Promise<StoredRow[]> => ((await t.control("GET", `/_emulator/monitor/rules/${RULE}/streams/${FINDINGS_STREAM}/rows`)) as { rows: StoredRow[] }).rows;
+  const rows = async (stream: string = FINDINGS_STREAM): Promise<StoredRow[]> => ((await t.control("GET", `/_emulator/monitor/rules/${RULE}/streams/${stream}/rows`)) as { rows: StoredRow[] }).rows;
+  const rotate = async () => {
+    logs.length = 0;
+    await keyRotationHandler(TIMER, new InvocationContext({ invocationId: "rotation", functionName: "keyRotation", logHandler: (level, ...args) => logs.push([level, args.map(String).join(" ")]) }));
+  };
+  let env: (extra?: Record<string, string>) => NodeJS.ProcessEnv;
 
   beforeAll(async () => {
     t = await startTestEmulator("contoso-drifted");
@@ -37,11 +44,12 @@ describe("alerts through Logs Ingestion (drifted estate on the emulator)", () =>
     await t.close();
   });
   beforeEach(async () => {
-    await t.control("POST", "/_emulator/reset");
+    await resetForRotation(t);
     stateDir = mkdtempSync(join(tmpdir(), "kw-alerts-"));
     const { rules } = (await t.control("GET", "/_emulator/monitor/rules")) as { rules: { name: string; immutableId: string }[] };
     const ruleId = String(rules.find((r) => r.name === RULE)?.immutableId);
-    setRuntime(createRuntime({ env: t.env({ KEYWARDEN_STATE_DIR: stateDir, KEYWARDEN_MONITOR_INGESTION_ENDPOINT: t.emulator.ingestionEndpoint(RULE), KEYWARDEN_MONITOR_DCR_ID: ruleId }) }));
+    env = (extra = {}) => t.env({ KEYWARDEN_STATE_DIR: stateDir, KEYWARDEN_MONITOR_INGESTION_ENDPOINT: t.emulator.ingestionEndpoint(RULE), KEYWARDEN_MONITOR_DCR_ID: ruleId, ...extra });
+    setRuntime(createRuntime({ env: env() }));
     return () => rmSync(stateDir, { recursive: true, force: true });
   });
 
@@ -71,5 +79,22 @@ describe("alerts through Logs Ingestion (drifted estate on the emulator)", () =>
     expect(delivered.length).toBeGreaterThan(0);
     expect(delivered.filter((r) => r.row.Transition !== "opened")).toEqual([]);
     expect(logs.some(([level]) => level === "error")).toBe(false);
+  });
+
+  it("sends the rotation timer's outcomes once: a completed rotation, and nothing for a consumer still within its deadline", async () => {
+    setRuntime(createRuntime({ env: env({ KEYWARDEN_ROTATION_MODE: "execute" }) }));
+    await rotate();
+    const first = await rows(ROTATIONS_STREAM);
+    const seen = first.map((r) => `${String(r.row.Transition)} ${String(r.row.KeyName)}`).sort();
+    // DISK-CMK's lagging DES is moved: completed. STORAGE-CMK is rotated, but its storage account catches up on its
+    // own within its deadline: nothing to alert on yet.
+    expect(seen).toEqual(["completed Contoso-DISK-CMK"]);
+    expect(first.filter((r) => r.droppedColumns !== undefined || r.invalidValues !== undefined)).toEqual([]);
+    expect(first.find((r) => r.row.Transition === "completed")?.row).toMatchObject({ KeyId: expect.stringMatching(/\/keys\/Contoso-DISK-CMK$/i), Version: expect.stringMatching(/^[0-9a-f]{32}$/), RunId: expect.any(String) });
+    expect(logs.filter(([, line]) => line.startsWith('{"event":"KeyWarden.Alert","stream":"Custom-KeyWardenRotations_CL"'))).toHaveLength(first.length);
+
+    // the next run finds nothing new to say
+    await rotate();
+    expect(await rows(ROTATIONS_STREAM)).toHaveLength(first.length);
   });
 });

@@ -46,7 +46,14 @@ describe("loadAppSettings", () => {
       lroPollIntervalMs: 2000,
       stateStore: { kind: "directory", path: resolve(".keywarden/state") },
       rotationMode: "plan",
+      historyRetentionDays: 400,
     });
+  });
+
+  it("reads the history's retention in days and refuses a value out of range", () => {
+    expect(loadAppSettings({ ...BASE, KEYWARDEN_HISTORY_RETENTION_DAYS: "30" }, noFiles).historyRetentionDays).toBe(30);
+    expect(lines(settingsError({ ...BASE, KEYWARDEN_HISTORY_RETENTION_DAYS: "0" }))).toEqual([expect.stringMatching(/^KEYWARDEN_HISTORY_RETENTION_DAYS: .*1.*3650/)]);
+    expect(lines(settingsError({ ...BASE, KEYWARDEN_HISTORY_RETENTION_DAYS: "a year" }))).toEqual([expect.stringMatching(/^KEYWARDEN_HISTORY_RETENTION_DAYS: /)]);
   });
 
   it.each([

@@ -8,7 +8,7 @@ import { evaluate } from "../../src/lib/compliance/evaluate.js";
 import { loadControls } from "../../src/lib/compliance/registry.js";
 import type { EstateSnapshot } from "../../src/lib/estate/snapshot.js";
 import { findingFingerprint } from "../../src/lib/history/findings.js";
-import { listScans, readReport, recordScan, scanAt } from "../../src/lib/history/scanHistory.js";
+import { listScans, pruneScans, readReport, recordScan, scanAt } from "../../src/lib/history/scanHistory.js";
 import { createLocalDirectoryStore } from "../../src/lib/state/localDirectoryStore.js";
 import type { StateStore } from "../../src/lib/state/stateStore.js";
 import { contosoPolicy, loadSnapshot } from "../support/snapshots.js";
@@ -85,6 +85,28 @@ describe("the scan history", () => {
     expect((await scanAt(store, new Date(Date.parse(t1) - 1)))?.scanId).toBe(a.scanId);
     expect((await scanAt(store, new Date(Date.parse(t1) + 86_400_000)))?.scanId).toBe(b.scanId);
     expect((await readReport(store, a.scanId)).generatedAt).toBe(t0);
+  });
+
+  it("deletes scans past retention, findings record first, and always keeps the newest", async () => {
+    const t0 = loadSnapshot("contoso-drifted").collectedAt;
+    const day = 86_400_000;
+    const at = (days: number) => new Date(Date.parse(t0) + days * day).toISOString();
+    const old = await recordScan(store, scan(loadSnapshot("contoso-drifted"), at(0)));
+    const middle = await recordScan(store, scan(loadSnapshot("contoso-drifted"), at(10)));
+    const newest = await recordScan(store, scan(loadSnapshot("contoso-reference"), at(20)));
+    // a crash half-way through an earlier prune left an old scan's report without its findings record
+    await store.delete(`scans/${old.scanId}/findings.json`);
+    expect((await store.list(`scans/${old.scanId}/`)).length).toBe(2);
+
+    expect(await pruneScans(store, new Date(at(25)), 10)).toEqual([old.scanId, middle.scanId]);
+    expect((await listScans(store)).map((s) => s.scanId)).toEqual([newest.scanId]);
+    expect(await store.list(`scans/${old.scanId}/`)).toEqual([]);
+    expect(await store.list(`scans/${middle.scanId}/`)).toEqual([]);
+
+    // far past retention, the newest scan stays the evidence in force
+    expect(await pruneScans(store, new Date(at(400)), 1)).toEqual([]);
+    expect((await listScans(store)).map((s) => s.scanId)).toEqual([newest.scanId]);
+    expect((await store.list(`scans/${newest.scanId}/`)).length).toBe(3);
   });
 
   it("fingerprints a (control, resource) pair whatever the id's case", () => {

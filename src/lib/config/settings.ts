@@ -44,6 +44,7 @@ export const APP_SETTING_NAMES = [
   "KEYWARDEN_EVENTS_TOPIC_KEY",
   "KEYWARDEN_MONITOR_INGESTION_ENDPOINT",
   "KEYWARDEN_MONITOR_DCR_ID",
+  "KEYWARDEN_HISTORY_RETENTION_DAYS",
 ] as const;
 
 const ROTATION_MODES = ["plan", "execute"] as const;
@@ -105,6 +106,8 @@ export const SETTING_DEFAULTS = {
   // Relative to the working directory, beside the emulator's CA (.keywarden/ is git-ignored).
   stateDir: ".keywarden/state",
   stateContainer: "keywarden",
+  // Stored scans (the evidence history) older than this are deleted; a year and a quarter covers a yearly audit.
+  historyRetentionDays: 400,
 } as const;
 
 const INTEGER_RANGES = {
@@ -115,6 +118,7 @@ const INTEGER_RANGES = {
   KEYWARDEN_TRY_TIMEOUT_MS: { min: 1, max: 600_000 },
   KEYWARDEN_DEADLINE_MS: { min: 1, max: 86_400_000 },
   KEYWARDEN_MAX_CONCURRENCY: { min: 1, max: 1_024 },
+  KEYWARDEN_HISTORY_RETENTION_DAYS: { min: 1, max: 3_650 },
 } as const satisfies Partial<Record<AppSettingName, { min: number; max: number }>>;
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -163,11 +167,12 @@ export function loadAppSettings(env: NodeJS.ProcessEnv = process.env, readFile: 
 
   const events = readEventsSettings(reader, cloudName);
   const monitor = readMonitorSettings(reader);
+  const historyRetentionDays = reader.integer("KEYWARDEN_HISTORY_RETENTION_DAYS") ?? SETTING_DEFAULTS.historyRetentionDays;
 
   if (reader.issues.length > 0 || cloud === undefined || policySource === undefined || stateStore === undefined) {
     throw new ConfigError("Invalid app settings", reader.issues);
   }
-  const settings: AppSettings = { cloud, policySource, schedules, retry, requests, lroPollIntervalMs, stateStore, rotationMode };
+  const settings: AppSettings = { cloud, policySource, schedules, retry, requests, lroPollIntervalMs, stateStore, rotationMode, historyRetentionDays };
   if (emulator !== undefined) settings.emulator = emulator;
   if (events !== undefined) settings.events = events;
   if (monitor !== undefined) settings.monitor = monitor;

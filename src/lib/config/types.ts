@@ -102,6 +102,8 @@ export interface AppSettings {
   events?: EventsSettings;
   /** Absent: alert rows go to the function log only. */
   monitor?: MonitorSettings;
+  /** KEYWARDEN_HISTORY_RETENTION_DAYS: stored scans older than this many days are deleted (the newest is always kept). */
+  historyRetentionDays: number;
 }
 
 export type ConsumerKind = "sqlManagedInstance" | "diskEncryptionSet" | "storageAccount";

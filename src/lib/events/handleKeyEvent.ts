@@ -1,5 +1,7 @@
 import type { AzureClients } from "../azure/clients.js";
+import type { AlertDelivery } from "../alerts/deliverAlerts.js";
 import type { EventsPublisher } from "../azure/eventGrid.js";
+import type { LogsSink } from "../azure/logsIngestion.js";
 import type { Clock } from "../clock.js";
 import type { KeyWardenConfig, ManagedHsmPolicy } from "../config/types.js";
 import { ensureError } from "../errors.js";
@@ -14,7 +16,8 @@ import { identityHash } from "../state/identityHash.js";
 import type { StateStore } from "../state/stateStore.js";
 import { dataField, parseInboundEvent, type InboundEvent } from "./inboundEvent.js";
 import { KEY_VAULT_EVENT_TYPES } from "./keyVaultEvents.js";
-import { publishRoundEvents, type PublishOutcome } from "./publishRoundEvents.js";
+import type { PublishOutcome, RoundForEvents } from "./publishRoundEvents.js";
+import { tellRound } from "./tellRound.js";
 
 export interface KeyEventDeps {
   config: KeyWardenConfig;
@@ -25,6 +28,10 @@ export interface KeyEventDeps {
   collect(): Promise<EstateSnapshot>;
   /** Publishes what the handler's round calls for (KeyWarden's events); absent: none. */
   publisher?: EventsPublisher;
+  /** Logs Ingestion for the rotation alerts; absent: they go to `log` only. */
+  logsSink?: LogsSink;
+  /** One structured entry per new alert row (the function log). */
+  log?(line: string): void;
   /** Who holds the key locks and the outbox lease. */
   owner: string;
 }
@@ -56,6 +63,8 @@ export interface KeyEventResult {
   plan?: RotationPlan;
   run?: RunResult;
   published?: PublishOutcome;
+  /** The rotation alerts this event's round raised (completed, failed, lagging, blocked). */
+  alerts?: AlertDelivery;
 }
 
 /** A failure Event Grid should retry (the handler throws it, so the delivery fails and is redelivered). */
@@ -182,14 +191,19 @@ function managedHsmOf(config: KeyWardenConfig, host: string): ManagedHsmPolicy |
   return config.policy.managedHsms.find((h) => h.name.toLowerCase() === label);
 }
 
-async function publish(deps: KeyEventDeps, round: Parameters<typeof publishRoundEvents>[0], mode: "plan" | "execute"): Promise<{ published?: PublishOutcome }> {
-  if (!deps.publisher) return {};
-  // Publishing is best effort here: what is not sent stays in the outbox and goes with the next flush.
-  try {
-    return { published: await publishRoundEvents(round, { policy: deps.config.policy, mode, store: deps.store, clock: deps.clock, publisher: deps.publisher, owner: deps.owner }) };
-  } catch {
-    return {};
-  }
+/** Tells the round's facts (events and rotation alerts), best effort: what is not sent stays in its outbox for the next flush. */
+async function publish(deps: KeyEventDeps, round: RoundForEvents, mode: "plan" | "execute"): Promise<{ published?: PublishOutcome; alerts?: AlertDelivery }> {
+  const told = await tellRound(round, {
+    policy: deps.config.policy,
+    mode,
+    store: deps.store,
+    clock: deps.clock,
+    ...(deps.publisher ? { publisher: deps.publisher } : {}),
+    ...(deps.logsSink ? { sink: deps.logsSink } : {}),
+    log: deps.log ?? (() => undefined),
+    owner: deps.owner,
+  });
+  return { ...(told.published ? { published: told.published } : {}), ...(told.alerts ? { alerts: told.alerts } : {}) };
 }
 
 async function guard<T>(fn: () => Promise<T>, what: string): Promise<T> {

@@ -4,8 +4,8 @@ import { lockOwner } from "../state/lockOwner.js";
 import type { KeyEventDeps } from "./handleKeyEvent.js";
 
 /** The event handler's dependencies in a function host: the worker's runtime and the real collector. */
-export function eventDepsOf(runtime: Runtime, invocationId: string): KeyEventDeps {
-  const { config, clients, clock, store, publisher } = runtime;
+export function eventDepsOf(runtime: Runtime, invocationId: string, log?: (line: string) => void): KeyEventDeps {
+  const { config, clients, clock, store, publisher, logsSink } = runtime;
   return {
     config,
     clients,
@@ -13,6 +13,8 @@ export function eventDepsOf(runtime: Runtime, invocationId: string): KeyEventDep
     clock,
     collect: () => collectEstate(config, clients, clock, { deadlineMs: config.settings.requests.deadlineMs }),
     ...(publisher ? { publisher } : {}),
+    ...(logsSink ? { logsSink } : {}),
+    ...(log ? { log } : {}),
     owner: lockOwner(invocationId),
   };
 }

@@ -84,3 +84,35 @@ export async function recordScan(store: StateStore, scan: { report: ComplianceRe
   const kept = created ? findings : await readFindings(store, scanId);
   return { scanId, scannedAt, findings: kept, transitions: findingTransitions(previousFindings, kept, { scanId, scannedAt }), ...(previous ? { previous } : {}) };
 }
+
+/**
+ * Deletes the stored scans made before `now - retentionDays`, always keeping the newest one (a quiet estate's last
+ * scan stays the evidence in force). A scan's findings record goes first, so a scan half deleted by a crash is no
+ * longer listed, and its leftovers are deleted by the next prune. Returns the scan ids deleted.
+ */
+export async function pruneScans(store: StateStore, now: Date, retentionDays: number): Promise<string[]> {
+  const cutoff = now.getTime() - retentionDays * 86_400_000;
+  const names = await store.list(PREFIX);
+  const listed = await listScans(store);
+  const newest = listed.at(-1)?.scanId;
+  const byScan = new Map<string, string[]>();
+  for (const name of names) {
+    const scanId = /^scans\/([^/]+)\//.exec(name)?.[1];
+    if (scanId === undefined || scanId === newest) continue;
+    let scannedAt: number;
+    try {
+      scannedAt = Date.parse(scannedAtOf(scanId));
+    } catch {
+      continue; // not a name this history wrote: leave it alone
+    }
+    if (scannedAt >= cutoff) continue;
+    byScan.set(scanId, [...(byScan.get(scanId) ?? []), name]);
+  }
+  const deleted: string[] = [];
+  for (const [scanId, files] of byScan) {
+    const ordered = [...files].sort((a, b) => Number(b.endsWith("/findings.json")) - Number(a.endsWith("/findings.json")));
+    for (const name of ordered) await store.delete(name);
+    deleted.push(scanId);
+  }
+  return deleted.sort();
+}
