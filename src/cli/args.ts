@@ -1,6 +1,6 @@
 import { UsageError } from "./usageError.js";
 
-export type CommandName = "inventory" | "scan" | "validate" | "plan" | "rotate" | "verify" | "runs" | "help";
+export type CommandName = "inventory" | "scan" | "validate" | "plan" | "rotate" | "verify" | "runs" | "history" | "help";
 
 export interface ParsedArgs {
   command: CommandName;
@@ -15,10 +15,13 @@ interface OptionSpec {
   repeatable?: boolean;
 }
 
-const SETTINGS_COMMANDS: readonly CommandName[] = ["inventory", "scan", "validate", "plan", "rotate", "verify", "runs"];
+const SETTINGS_COMMANDS: readonly CommandName[] = ["inventory", "scan", "validate", "plan", "rotate", "verify", "runs", "history"];
 
 export const OPTIONS: Readonly<Record<string, OptionSpec>> = {
-  json: { takesValue: false, commands: ["inventory", "plan", "rotate", "verify", "runs"] },
+  json: { takesValue: false, commands: ["inventory", "plan", "rotate", "verify", "runs", "history"] },
+  emit: { takesValue: false, commands: ["scan"] },
+  limit: { takesValue: true, commands: ["history"] },
+  at: { takesValue: true, commands: ["history"] },
   out: { takesValue: true, commands: ["inventory", "scan"] },
   key: { takesValue: true, commands: ["plan", "rotate", "verify"], repeatable: true },
   "dry-run": { takesValue: false, commands: ["rotate"] },
@@ -36,7 +39,7 @@ export const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   "emulator-principal-id": { takesValue: true, commands: SETTINGS_COMMANDS },
 };
 
-const COMMANDS: readonly CommandName[] = ["inventory", "scan", "validate", "plan", "rotate", "verify", "runs", "help"];
+const COMMANDS: readonly CommandName[] = ["inventory", "scan", "validate", "plan", "rotate", "verify", "runs", "history", "help"];
 
 /**
  * A deliberately small parser: `<command> [--name value | --name=value | --switch]...`. Anything it does not

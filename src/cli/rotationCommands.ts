@@ -1,4 +1,5 @@
 import type { AzureClients } from "../lib/azure/clients.js";
+import type { LogsSink } from "../lib/azure/logsIngestion.js";
 import type { Clock } from "../lib/clock.js";
 import type { KeyWardenConfig } from "../lib/config/types.js";
 import type { EstateSnapshot } from "../lib/estate/snapshot.js";
@@ -16,6 +17,8 @@ import { UsageError } from "./usageError.js";
 export interface RotationServices {
   clients: AzureClients;
   store: StateStore;
+  /** Azure Monitor Logs Ingestion, when KEYWARDEN_MONITOR_* are set (scan --emit). */
+  logsSink?: LogsSink;
 }
 
 export interface RotationIo {

@@ -11,6 +11,9 @@ import type { KeyWardenConfig } from "../lib/config/types.js";
 import { ensureError } from "../lib/errors.js";
 import { renderInventory } from "../lib/inventory/render.js";
 import { runScan } from "../lib/scan/runScan.js";
+import { recordedScanSummary, scanAndRecord, undeliveredAlerts } from "../lib/scan/scanAndRecord.js";
+import { lockOwner } from "../lib/state/lockOwner.js";
+import { historyCommand } from "./historyCommand.js";
 import { readSnapshot, SnapshotError } from "../lib/estate/readSnapshot.js";
 import type { EstateSnapshot } from "../lib/estate/snapshot.js";
 import { parseArgs, type ParsedArgs } from "./args.js";
@@ -62,6 +65,8 @@ export async function runCli(argv: readonly string[], io: CliIo, deps: CliDeps):
       case "verify":
       case "runs":
         return await rotation(args, args.command, io, deps);
+      case "history":
+        return await history(args, io, deps);
     }
   } catch (thrown) {
     const error = ensureError(thrown);
@@ -84,11 +89,18 @@ async function rotation(args: ParsedArgs, command: keyof typeof ROTATION_COMMAND
   const config = await loadCliConfig(args, io);
   const snapshotFile = args.options.get("snapshot");
   const collect = typeof snapshotFile === "string" ? async () => readSnapshot(await readInput(io, snapshotFile, "snapshot"), snapshotFile) : () => deps.collect(config);
-  const services = () => {
-    if (!deps.services) throw new Error(`"${command}" needs the Azure clients and the state store, which this build does not wire`);
-    return deps.services(config);
-  };
+  const services = () => servicesOf(deps, config, command);
   return ROTATION_COMMANDS[command](args, io, { config, collect, services, clock: deps.clock ?? systemClock });
+}
+
+async function history(args: ParsedArgs, io: CliIo, deps: CliDeps): Promise<number> {
+  const config = await loadCliConfig(args, io);
+  return historyCommand(args, io, { services: () => servicesOf(deps, config, "history") });
+}
+
+function servicesOf(deps: CliDeps, config: KeyWardenConfig, command: string): Promise<RotationServices> {
+  if (!deps.services) throw new Error(`"${command}" needs the Azure clients and the state store, which this build does not wire`);
+  return deps.services(config);
 }
 
 async function inventory(args: ParsedArgs, io: CliIo, deps: CliDeps): Promise<number> {
@@ -120,11 +132,25 @@ async function scan(args: ParsedArgs, io: CliIo, deps: CliDeps): Promise<number>
   const format = choice(args, "format", REPORT_FORMATS, "md");
   const minSeverity = choice(args, "min-severity", SEVERITIES, "info");
   const failOn = args.options.has("fail-on") ? choice(args, "fail-on", SEVERITIES, "info") : undefined;
-  const config = await loadCliConfig(args, io);
   const snapshotFile = args.options.get("snapshot");
+  const emit = args.options.has("emit");
+  // The history is the estate as collected for it: a saved snapshot, possibly edited, is not evidence.
+  if (emit && typeof snapshotFile === "string") throw new UsageError('--emit records a scan collected now; it does not take --snapshot');
+  const config = await loadCliConfig(args, io);
   // A saved snapshot is checked against the schema (and migrated) before any control sees it.
   const collect = typeof snapshotFile === "string" ? async () => readSnapshot(await readInput(io, snapshotFile, "snapshot"), snapshotFile) : deps.collect;
-  const { report } = await runScan({ config, collect, controls: loadControls(REGISTERED_CONTROLS), clock: deps.clock ?? systemClock });
+  const scanDeps = { config, collect, controls: loadControls(REGISTERED_CONTROLS), clock: deps.clock ?? systemClock };
+  let undelivered: string | undefined;
+  let report;
+  if (emit) {
+    const { store, logsSink } = await servicesOf(deps, config, "scan --emit");
+    const round = await scanAndRecord({ ...scanDeps, store, ...(logsSink ? { sink: logsSink } : {}), log: (line) => io.stderr(`${line}\n`), owner: lockOwner(`cli-${process.pid}`), retentionDays: config.settings.historyRetentionDays });
+    report = round.report;
+    io.stderr(`${recordedScanSummary(round).replace(/ \(function log only\)/, " (printed above only: KEYWARDEN_MONITOR_* are not set)")} History: ${store.description}.\n`);
+    undelivered = undeliveredAlerts(round.delivery);
+  } else {
+    report = (await runScan(scanDeps)).report;
+  }
   // The gate below judges the whole report; --min-severity narrows only what is rendered.
   const rendered = renderReport(forDisplay(report, minSeverity), format);
 
@@ -143,9 +169,10 @@ async function scan(args: ParsedArgs, io: CliIo, deps: CliDeps): Promise<number>
     io.stdout(rendered.body.endsWith("\n") ? rendered.body : `${rendered.body}\n`);
     io.stderr(summary);
   }
-  if (failOn === undefined) return EXIT_OK;
+  if (undelivered) io.stderr(`${undelivered}\n`);
+  if (failOn === undefined) return undelivered ? EXIT_FAILURE : EXIT_OK;
   const gating = report.controls.flatMap((c) => c.results).filter((r) => r.status !== "PASS" && atLeast(r.severity, failOn));
-  if (gating.length === 0) return EXIT_OK;
+  if (gating.length === 0) return undelivered ? EXIT_FAILURE : EXIT_OK;
   io.stderr(`${gating.length} result(s) at or above "${failOn}" failed or could not be checked (--fail-on ${failOn}).\n`);
   return EXIT_FINDINGS;
 }

@@ -8,9 +8,10 @@ Commands:
   rotate      Plan, then execute: rotate what is due, move every consumer, verify each one (asks first on a terminal)
   verify      Read every consumer of every managed key back: moved, pending (with its deadline), blocked or failed
   runs        List rotation runs, or print one run's journal (--id)
+  history     List the stored scans (the evidence history), newest first, with what changed in each
   help        Show this help
 
-Options (inventory, scan, validate, plan, rotate, verify, runs):
+Options (inventory, scan, validate, plan, rotate, verify, runs, history):
   --policy <file>                Policy document (KEYWARDEN_POLICY_FILE)
   --cloud <name>                 AzurePublicCloud | AzureChinaCloud | AzureUSGovernment | Custom | Emulator
   --arm-endpoint <url>           ARM endpoint (KEYWARDEN_ARM_ENDPOINT)
@@ -30,6 +31,9 @@ Options (scan):
   --snapshot <file>              Judge a snapshot written by "inventory --out" instead of collecting one
   --fail-on <severity>           Exit 3 when a FAIL or UNKNOWN result at or above <severity> exists
                                  (to gate a pipeline; data that could not be read does not pass a gate)
+  --emit                         Store the scan in the history (the state store) and send what changed since
+                                 the scan before to Azure Monitor (KEYWARDEN_MONITOR_*), as the timer does;
+                                 not with --snapshot (the history holds only scans collected for it)
 
 Options (plan, rotate, verify):
   --key <name>                   Only this managed key (repeat, or give a comma list)
@@ -42,6 +46,12 @@ Options (rotate):
 
 Options (runs):
   --id <run id>                  Print that run's journal
+  --json                         Print JSON
+
+Options (history):
+  --limit <n>                    The newest <n> scans (default 20)
+  --at <time>                    Only the scan in force at <time> (2026-11-30 = the end of that day, UTC, or an
+                                 ISO date-time with a zone), with its open findings and when each was first seen
   --json                         Print JSON
 
 Other settings come from KEYWARDEN_* environment variables; options override them.

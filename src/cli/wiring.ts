@@ -3,6 +3,7 @@
  * main.ts so `help` and `validate` work without them.
  */
 import { createAzureClients } from "../lib/azure/clients.js";
+import { createLogsSink } from "../lib/azure/logsIngestion.js";
 import { systemClock } from "../lib/clock.js";
 import type { KeyWardenConfig } from "../lib/config/types.js";
 import { collectEstate } from "../lib/inventory/collect.js";
@@ -14,7 +15,12 @@ export function collectFromAzure(config: KeyWardenConfig): Promise<EstateSnapsho
   return collectEstate(config, createAzureClients(config.settings), systemClock);
 }
 
-/** The write path's parts for plan/rotate/verify/runs. */
+/** The write path's parts for plan/rotate/verify/runs, the history, and scan --emit. */
 export async function rotationServices(config: KeyWardenConfig): Promise<RotationServices> {
-  return { clients: createAzureClients(config.settings), store: createStateStore(config.settings, systemClock) };
+  const { monitor } = config.settings;
+  return {
+    clients: createAzureClients(config.settings),
+    store: createStateStore(config.settings, systemClock),
+    ...(monitor ? { logsSink: createLogsSink({ ...config.settings, monitor }) } : {}),
+  };
 }

@@ -73,7 +73,51 @@ describe("compliance functions (drifted estate on the emulator)", () => {
     expect((res.jsonBody as { error: { message: string } }).error.message).toMatch(message);
   });
 
+  it("serves the latest stored scan, a fresh one on refresh=true, and the scan in force at a time", async () => {
+    const header = (res: Awaited<ReturnType<typeof get>>, name: string) => (res.headers as Record<string, string>)[name];
+    const stored = async (query: string) => {
+      const res = await get(query);
+      expect(res.status, String(res.body)).toBe(200);
+      const body = String(res.body);
+      return { id: header(res, "x-keywarden-scan-id"), at: header(res, "x-keywarden-scanned-at"), source: header(res, "x-keywarden-report-source"), report: (query.includes("format=json") ? JSON.parse(body) : undefined) as ComplianceReport };
+    };
+    // the earlier tests' requests stored the first scan (nothing was stored yet); from then on it is read
+    const latest = await stored("?format=json");
+    expect(latest.source).toBe("stored");
+    expect(latest.id).toMatch(/^\d{8}T\d{9}Z-[0-9a-f]{12}$/);
+    expect((await stored("?format=json")).id).toBe(latest.id);
+
+    const fresh = await stored("?format=json&refresh=true");
+    expect(fresh.source).toBe("fresh");
+    expect(fresh.id).not.toBe(latest.id);
+    expect(Date.parse(fresh.report.generatedAt)).toBeGreaterThan(Date.parse(latest.report.generatedAt));
+    expect((await stored("?format=json")).id).toBe(fresh.id);
+
+    // at a time: the scan in force then
+    expect((await stored(`?format=json&at=${encodeURIComponent(String(latest.at))}`)).id).toBe(latest.id);
+    expect((await stored(`?format=json&at=${encodeURIComponent(new Date(Date.parse(String(fresh.at)) - 1).toISOString())}`)).id).toBe(latest.id);
+    expect((await stored("?format=md&at=2999-01-01")).id).toBe(fresh.id);
+    const before = await get("?at=2020-01-01T00:00:00Z");
+    expect(before.status).toBe(404);
+    expect((before.jsonBody as { error: { message: string } }).error.message).toMatch(/^No stored scan was made at or before 2020-01-01T00:00:00\.000Z; the oldest stored scan is from \d{4}-/);
+  });
+
+  it.each([
+    ["?at=yesterday", /^Invalid at: "yesterday" is not an ISO 8601 date/],
+    ["?at=2026-11-30T10:00:00", /not an ISO 8601 date \(2026-11-30\) or date-time with a zone/],
+    ["?at=2026-02-30", /"2026-02-30" is not a calendar date/],
+    ["?refresh=yes", /^Invalid refresh "yes"; valid values: true, false\.$/],
+    ["?refresh=true&at=2026-11-30", /Give "at" or "refresh=true", not both/],
+  ])("refuses %s with 400 naming what is wrong", async (query, message) => {
+    const res = await get(query);
+    expect(res.status).toBe(400);
+    expect((res.jsonBody as { error: { message: string } }).error.message).toMatch(message);
+  });
+
   it("timer: stores the scan and alerts once per change: every open finding on the first scan, nothing on an unchanged rescan", async () => {
+    // a history of its own: the report requests above stored scans of their own
+    const own = mkdtempSync(join(tmpdir(), "kw-functions-timer-"));
+    setRuntime(createRuntime({ env: t.env({ KEYWARDEN_STATE_DIR: own }) }));
     const timer: Timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: "", next: "", lastUpdated: "" } };
     const run = async () => {
       logs.length = 0;
@@ -87,6 +131,7 @@ describe("compliance functions (drifted estate on the emulator)", () => {
     expect(logs.some(([, text]) => /Compliance scan \d{8}T\d{9}Z-[0-9a-f]{12}: \d+ failed.*change\(s\) since no earlier scan; alerts: \d+ new/.test(String(text)))).toBe(true);
     expect(await run()).toEqual([]);
     expect(logs.some(([, text]) => /0 change\(s\) since \d{8}T/.test(String(text)))).toBe(true);
+    rmSync(own, { recursive: true, force: true });
   });
 
 });

@@ -116,3 +116,9 @@ export async function pruneScans(store: StateStore, now: Date, retentionDays: nu
   }
   return deleted.sort();
 }
+
+export async function readScanSnapshot(store: StateStore, scanId: string): Promise<EstateSnapshot> {
+  const item = await store.get(`${PREFIX}${scanId}/snapshot.json`);
+  if (!item) throw new Error(`scan ${scanId} has no snapshot`);
+  return JSON.parse(item.body) as EstateSnapshot;
+}
