@@ -4,7 +4,8 @@
  * with realistic drift and shows the whole service on it: the compliance scan, the rotation plan, the
  * rotation timer publishing the events Managed HSM does not send, Event Grid delivering them (at least
  * once, in no order) to the event handler, which rotates what is due and moves every consumer (with a
- * journal), the verification, and a rescan in which the rotation findings are closed. The emulator's access model confirms that no consumer lost access to its key at any moment.
+ * journal), the verification, and a rescan in which the rotation findings are closed. Each scan is stored in the
+ * evidence history and its changes, like the rotations' outcomes, go to the emulator's Azure Monitor Logs Ingestion. The emulator's access model confirms that no consumer lost access to its key at any moment.
  * Nothing leaves the machine.
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -21,7 +22,7 @@ import { REGISTERED_CONTROLS } from "../src/lib/compliance/checks/index.js";
 import { loadControls } from "../src/lib/compliance/registry.js";
 import { loadConfig } from "../src/lib/config/load.js";
 import { handleKeyEvent } from "../src/lib/events/handleKeyEvent.js";
-import { publishRoundEvents } from "../src/lib/events/publishRoundEvents.js";
+import { tellRound } from "../src/lib/events/tellRound.js";
 import { eventDepsOf } from "../src/lib/events/runtimeEventDeps.js";
 import { collectEstate } from "../src/lib/inventory/collect.js";
 import { listRunIds, readRun } from "../src/lib/rotation/journal.js";
@@ -64,9 +65,12 @@ async function main(): Promise<number> {
     if (loaded.status !== 200) throw new Error(`the emulator could not load the drifted estate: ${JSON.stringify(loaded.body)}`);
     // Long-running operations poll at KeyWarden's interval rather than the emulator's default Retry-After.
     await call(emulator, "POST", "/_emulator/config", { body: { lroRetryAfterSeconds: 0 }, token: null });
-    heading("The same estate with drift planted (emulator/fixtures/contoso-drifted.json): keywarden scan");
+    // From here on, alerts go to the emulator's Azure Monitor Logs Ingestion (the data collection rule dcr-keywarden).
+    Object.assign(env, await monitorEnv(emulator));
+    heading("The same estate with drift planted (emulator/fixtures/contoso-drifted.json): keywarden scan --emit");
     // Findings are the point of this demo, so they do not make `npm start` fail.
-    await runCli(["scan", "--format", "md", "--fail-on", "high"], io, deps);
+    await runCli(["scan", "--emit", "--format", "md", "--fail-on", "high"], { ...io, stderr: alertsAsTable(io.stderr) }, deps);
+    await alertsLanded(emulator, "the first scan: one row per open finding");
     const config = await loadConfig({ env, readFile: (path) => readFile(path, "utf8") });
     const before = await rotationFindings(config);
 
@@ -90,8 +94,13 @@ async function main(): Promise<number> {
     heading("keywarden rotate --yes: the handler left nothing to do, so nothing is written");
     await runCli(["rotate", "--yes"], io, deps);
 
+    heading("Rescan: keywarden scan --emit (stored in the history; what changed since the first scan goes to Azure Monitor)");
+    await runCli(["scan", "--emit", "--out", join(stateDir, "report.md")], { ...io, stderr: alertsAsTable(io.stderr) }, deps);
+    await alertsLanded(emulator, "after the rotation");
+    heading(`keywarden history: the evidence history, kept in the state store (here ${join(stateDir, "scans")}, removed when the demo ends; in Azure, the Blob container of KEYWARDEN_STATE_BLOB_URL)`);
+    await runCli(["history"], io, deps);
+
     const after = await rotationFindings(config);
-    heading("Rescan");
     process.stderr.write(`Rotation findings (${ROTATION_CONTROLS.join(", ")}): ${before.length} failing before, ${after.length} after.\n`);
     for (const finding of after) process.stderr.write(`  still failing: ${finding}\n`);
     const lost = await call(emulator, "GET", "/_emulator/access/lost", { token: null });
@@ -117,6 +126,7 @@ async function eventDriven(emulator: EmulatorHandle, env: NodeJS.ProcessEnv, hea
   if (!key) throw new Error(`the emulator has no Event Grid topic ${TOPIC}`);
   const eventsEnv = { KEYWARDEN_EVENTS_TOPIC_ENDPOINT: emulator.topicEndpoint(TOPIC), KEYWARDEN_EVENTS_TOPIC_KEY: key };
   const timer = await createRuntime({ env: { ...env, ...eventsEnv, KEYWARDEN_ROTATION_MODE: "plan" } });
+  // The handler's rotations raise rotation alerts (completed, a consumer lagging or blocked) as the timer's would.
   const handler = await createRuntime({ env: { ...env, ...eventsEnv, KEYWARDEN_ROTATION_MODE: "execute" } });
   const write = (text: string) => void process.stderr.write(text);
 
@@ -124,7 +134,10 @@ async function eventDriven(emulator: EmulatorHandle, env: NodeJS.ProcessEnv, hea
   const { config, clients, store, clock, publisher } = timer;
   if (!publisher) throw new Error("no events publisher");
   const round = await runRotation({ config, clients, store, clock, mode: "plan", collect: () => collectEstate(config, clients, clock) });
-  const published = await publishRoundEvents(round, { policy: config.policy, mode: "plan", store, clock, publisher, owner: "demo-timer" });
+  // As the timer does: the round's events to the topic, its rotation alerts to Azure Monitor.
+  const told = await tellRound(round, { policy: config.policy, mode: "plan", store, clock, publisher, ...(timer.logsSink ? { sink: timer.logsSink } : {}), log: (line) => alertsAsTable(write)(`${line}\n`), owner: "demo-timer" });
+  const published = told.published;
+  if (!published) throw new Error(`the demo's events were not published: ${told.publishError ?? "no publisher"}`);
   for (const e of published.flushed.sent) write(`  published  ${e.type.padEnd(40)} ${e.subject.padEnd(22)} ${e.id}
 `);
   if (published.flushed.failed.length + published.flushed.rejected.length > 0) throw new Error("the demo's events were not all published");
@@ -147,7 +160,7 @@ async function eventDriven(emulator: EmulatorHandle, env: NodeJS.ProcessEnv, hea
       target: {
         kind: "function",
         handler: async (event) => {
-          const result = await handleKeyEvent(event, eventDepsOf(handler, `demo-${round}`));
+          const result = await handleKeyEvent(event, eventDepsOf(handler, `demo-${round}`, (line) => alertsAsTable(write)(`${line}\n`)));
           write(`  ${String(result.eventType ?? "?").padEnd(40)} ${String(event.subject ?? "").padEnd(20)} ${result.outcome.padEnd(11)} ${result.message}
 `);
         },
@@ -158,6 +171,41 @@ async function eventDriven(emulator: EmulatorHandle, env: NodeJS.ProcessEnv, hea
     since = Math.max(...items.map((i) => i.seq));
   }
   return 0;
+}
+
+const RULE = "dcr-keywarden";
+
+async function monitorEnv(emulator: EmulatorHandle): Promise<Record<string, string>> {
+  const rules = (await call(emulator, "GET", "/_emulator/monitor/rules", { token: null })).body as { rules: { name: string; immutableId: string }[] };
+  const rule = rules.rules.find((r) => r.name === RULE);
+  if (!rule) throw new Error(`the emulator has no data collection rule ${RULE}`);
+  return { KEYWARDEN_MONITOR_INGESTION_ENDPOINT: emulator.ingestionEndpoint(RULE), KEYWARDEN_MONITOR_DCR_ID: rule.immutableId };
+}
+
+/** Alert rows (one JSON line each in the log) shown one short line each; every other line as it is. */
+function alertsAsTable(write: (text: string) => void): (text: string) => void {
+  return (text) => {
+    const lines = text.split("\n");
+    const out = lines.map((line) => {
+      if (!line.startsWith('{"event":"KeyWarden.Alert"')) return line;
+      const a = JSON.parse(line) as Record<string, string>;
+      const table = a.stream === "Custom-KeyWardenRotations_CL" ? "KeyWardenRotations_CL" : "KeyWardenFindings_CL";
+      return `  alert  ${table.padEnd(22)} ${String(a.Transition).padEnd(16)} ${String(a.Severity ?? "").padEnd(8)} ${String(a.ControlId ?? a.KeyName ?? "").padEnd(44)} ${String(a.ResourceName ?? "")}`;
+    });
+    write(out.join("\n"));
+  };
+}
+
+/** What the emulator's Logs Ingestion endpoint holds now, per table and transition. */
+async function alertsLanded(emulator: EmulatorHandle, when: string): Promise<void> {
+  const counts: string[] = [];
+  for (const stream of ["Custom-KeyWardenFindings_CL", "Custom-KeyWardenRotations_CL"]) {
+    const rows = ((await call(emulator, "GET", `/_emulator/monitor/rules/${RULE}/streams/${stream}/rows`, { token: null })).body as { rows: { row: { Transition: string } }[] }).rows;
+    const by = new Map<string, number>();
+    for (const r of rows) by.set(r.row.Transition, (by.get(r.row.Transition) ?? 0) + 1);
+    counts.push(`${stream.replace(/^Custom-/, "")}: ${rows.length} row(s)${by.size ? ` (${[...by].map(([t, n]) => `${n} ${t}`).join(", ")})` : ""}`);
+  }
+  process.stderr.write(`Azure Monitor (the emulator's Logs Ingestion, rule ${RULE}), ${when}: ${counts.join("; ")}.\n`);
 }
 
 async function rotationFindings(config: Awaited<ReturnType<typeof loadConfig>>): Promise<string[]> {
