@@ -193,7 +193,7 @@ export function recordHsmRequest(rt: Runtime, hsmLabel: string, exchange: { oper
   const str = (v: unknown): string | undefined => (typeof v === "string" && v ? v : undefined);
   recordAudit(rt.state, hsm, {
     at: new Date(rt.clock.now.getTime()),
-    // A request refused before it was routed (no or a bad token) is logged as Authentication (UNVERIFIED name).
+    // A 401 names the operation it was refused for; a path no route serves is logged as Authentication (UNVERIFIED name).
     operationName: (exchange.operationId && OPERATION_NAMES[exchange.operationId]) ?? "Authentication",
     status: exchange.status,
     principalId: exchange.status === 401 ? undefined : str(claims?.oid),
