@@ -109,6 +109,24 @@ const managedHsm = z.strictObject({
     .default([]),
   keys: z.array(fixtureKey).default([]),
   roleAssignments: z.array(roleAssignment).default([]),
+  /** AuditEvent rows the HSM logged before the emulator started (landed where its diagnostic settings send AuditEvent). */
+  auditEvents: z
+    .array(
+      z.strictObject({
+        time,
+        operation: z.string().min(1),
+        status: z.number().int().min(100).max(599).default(200),
+        /** The caller's object id (absent: an unauthenticated request). */
+        caller: guid.optional(),
+        appId: guid.optional(),
+        upn: z.string().optional(),
+        callerIpAddress: z.string().optional(),
+        count: z.number().int().min(1).max(1000).default(1),
+      }),
+    )
+    .default([]),
+  /** The HSM's metric baseline (every hour has these values unless a control endpoint seeds others). */
+  metrics: z.strictObject({ availability: z.number().min(0).max(100).default(100), serviceApiLatencyMs: z.number().min(0).default(20) }).prefault({}),
 });
 
 const sqlManagedInstance = z.strictObject({
@@ -269,6 +287,20 @@ export const fixtureSchema = z.strictObject({
   eventGridTopics: z.array(eventGridTopic).default([]),
   /** Data collection rules for the Logs Ingestion API (data plane only: POST /dataCollectionRules/{immutableId}/streams/{stream}). */
   dataCollectionRules: z.array(dataCollectionRule).default([]),
+  /** Log Analytics workspaces (query API only); every workspace a diagnostic setting names exists too, with default readers. */
+  logAnalyticsWorkspaces: z
+    .array(
+      z.strictObject({
+        name,
+        subscriptionId,
+        resourceGroup: name,
+        location: name,
+        customerId: guid.optional(),
+        /** Object ids holding Log Analytics Reader; absent = KeyWarden's principal if the fixture lists it. */
+        readers: z.array(guid).optional(),
+      }),
+    )
+    .default([]),
 });
 
 /** A fixture as written (defaults optional). */

@@ -10,8 +10,9 @@ import * as control from "./handlers/control.js";
 import * as eventGrid from "./handlers/eventGrid.js";
 import * as hsm from "./handlers/hsm.js";
 import * as ingestion from "./handlers/ingestion.js";
+import * as logAnalytics from "./handlers/logAnalytics.js";
 
-export type RouteHost = "hsm" | "arm" | "control" | "eventgrid" | "monitor";
+export type RouteHost = "hsm" | "arm" | "control" | "eventgrid" | "monitor" | "loganalytics" | "metrics";
 
 export interface Route {
   operationId: string;
@@ -43,6 +44,8 @@ const API = {
   eventGrid: ["2018-01-01"],
   // @azure/monitor-ingestion 1.2 sends 2023-01-01; 2021-11-01-preview is the version older scripts still use.
   logsIngestion: ["2021-11-01-preview", "2023-01-01"],
+  // @azure/monitor-query-metrics 1.0 sends 2024-02-01, the spec pack's version.
+  metricsBatch: ["2024-02-01"],
 } as const;
 
 const SUB = "/subscriptions/{subscriptionId}";
@@ -55,7 +58,7 @@ const MI = `${RG}/providers/Microsoft.Sql/managedInstances/{managedInstanceName}
  * Event Grid publishes and event reads touch no consumer's access, so they do not.
  */
 const changesState = (operationId: string, method: HttpMethod, host: RouteHost): boolean =>
-  host !== "eventgrid" && host !== "monitor" && !operationId.startsWith("emulator.eventgrid.") && !operationId.startsWith("emulator.monitor.") && (method !== "GET" || /^emulator\.operation(Status|Result)$/.test(operationId));
+  !["eventgrid", "monitor", "loganalytics", "metrics"].includes(host) && !/^emulator\.(eventgrid|monitor|loganalytics)\./.test(operationId) && (method !== "GET" || /^emulator\.operation(Status|Result)$/.test(operationId));
 
 const r = (operationId: string, method: HttpMethod, host: RouteHost, template: string, apiVersions: Route["apiVersions"], specFile: string | undefined, handler: Handler, resourceType?: string): Route => ({
   operationId,
@@ -77,6 +80,7 @@ const PE = `${SPEC}network/resource-manager/Microsoft.Network/stable/2024-01-01/
 const EVENT_GRID = `${SPEC}eventgrid/data-plane/Microsoft.EventGrid/stable/2018-01-01/EventGrid.json`;
 const LOGS_INGESTION = `${SPEC}monitor/data-plane/ingestion/stable/2023-01-01/DataCollectionRules.json`;
 const DIAG = `${SPEC}monitor/resource-manager/Microsoft.Insights/preview/2021-05-01-preview/diagnosticsSettings_API.json`;
+const METRICS_BATCH = `${SPEC}monitor/data-plane/Microsoft.Insights/stable/2024-02-01/metricBatch.json`;
 
 const T = {
   hsm: "Microsoft.KeyVault/managedHSMs",
@@ -113,6 +117,11 @@ export const ROUTES: readonly Route[] = [
 
   // ---------------------------------------------------------------- Logs Ingestion (data collection endpoint data plane)
   r("Upload", "POST", "monitor", "/dataCollectionRules/{ruleId}/streams/{stream}", API.logsIngestion, LOGS_INGESTION, ingestion.upload),
+
+  // ---------------------------------------------------------------- Azure Monitor queries (api.loganalytics.io; <region>.metrics.monitor.azure.com)
+  // The Log Analytics query spec (operationalinsights data-plane) is not in the spec packs: no specFile (see fidelity.test.ts).
+  r("Query_ResourceExecute", "POST", "loganalytics", "/v1/{+resourceId}/query", "any", undefined, logAnalytics.queryResource),
+  r("MetricsBatch_Batch", "POST", "metrics", `${SUB}/metrics:getBatch`, API.metricsBatch, METRICS_BATCH, logAnalytics.getMetricsBatch, "Microsoft.Insights/metrics"),
 
   // ---------------------------------------------------------------- ARM: Microsoft.KeyVault
   r("ManagedHsms_ListBySubscription", "GET", "arm", `${SUB}/providers/Microsoft.KeyVault/managedHSMs`, API.managedHsm, MHSM_SPEC, arm.listArm(T.hsm), T.hsm),
@@ -178,6 +187,10 @@ export const ROUTES: readonly Route[] = [
   r("emulator.eventgrid.events.clear", "DELETE", "control", "/_emulator/eventgrid/topics/{topicName}/events", "none", undefined, eventGrid.clearEvents),
   r("emulator.monitor.rules", "GET", "control", "/_emulator/monitor/rules", "none", undefined, ingestion.listRules),
   r("emulator.monitor.rows", "GET", "control", "/_emulator/monitor/rules/{ruleName}/streams/{stream}/rows", "none", undefined, ingestion.listRows),
+  r("emulator.loganalytics.workspaces", "GET", "control", "/_emulator/loganalytics/workspaces", "none", undefined, logAnalytics.listWorkspaces),
+  r("emulator.loganalytics.rows", "GET", "control", "/_emulator/loganalytics/workspaces/{workspaceName}/rows", "none", undefined, logAnalytics.listWorkspaceRows),
+  r("emulator.loganalytics.audit", "POST", "control", "/_emulator/loganalytics/audit", "none", undefined, logAnalytics.seedAuditEvent),
+  r("emulator.monitor.metrics", "POST", "control", "/_emulator/monitor/metrics", "none", undefined, logAnalytics.seedMetrics),
   r("emulator.monitor.rows.clear", "DELETE", "control", "/_emulator/monitor/rules/{ruleName}/streams/{stream}/rows", "none", undefined, ingestion.clearRows),
 ];
 

@@ -25,6 +25,7 @@ import type { Runtime } from "./backend/runtime.js";
 import { takeFaults } from "./backend/faults.js";
 import { authorizePublish, parseTopicHost, topicForHost } from "./backend/eventGrid.js";
 import { authenticateIngest, authorizeIngest, endpointForHost, parseIngestionHost } from "./backend/ingestion.js";
+import { authenticateMetrics, authenticateQuery, parseMetricsHost, recordHsmRequest } from "./backend/logAnalytics.js";
 import { principalKey, subscriptionOfPath, takeToken } from "./backend/throttling.js";
 import type { Controller, EmuRequest, HandlerResult } from "./handlers/context.js";
 import type { Route, RouteMatch } from "./routes.js";
@@ -43,6 +44,8 @@ export interface Exchange {
 }
 
 const HSM_HOST = /^([a-z0-9-]+)\.managedhsm\.azure\.net$/i;
+/** The Log Analytics query API's host (the public cloud's). */
+const LOG_ANALYTICS_HOST = "api.loganalytics.io";
 
 /** Collapses repeated slashes and drops a trailing slash (`/keys/k/` = latest version of k). */
 export function normalisePath(rawPath: string): string {
@@ -125,7 +128,10 @@ async function handle(rt: Runtime, controller: Controller, req: IncomingMessage,
   const topic = isTopic ? topicForHost(rt.state, hostname) : undefined;
   const isMonitor = !isHsm && !isTopic && parseIngestionHost(hostname) !== undefined;
   const dce = isMonitor ? endpointForHost(rt.state, hostname) : undefined;
-  const dataPlane = isHsm || isTopic || isMonitor;
+  const isLogs = !isHsm && !isTopic && !isMonitor && hostname === LOG_ANALYTICS_HOST;
+  const metricsRegion = !isHsm && !isTopic && !isMonitor && !isLogs ? parseMetricsHost(hostname) : undefined;
+  const isMetrics = metricsRegion !== undefined;
+  const dataPlane = isHsm || isTopic || isMonitor || isLogs || isMetrics;
   // A Logs Ingestion body is usually gzip: the backend decodes it (size limits apply before and after inflating).
   const raw = isMonitor ? "" : rawBytes.toString("utf8");
   let body: unknown;
@@ -149,7 +155,7 @@ async function handle(rt: Runtime, controller: Controller, req: IncomingMessage,
   let budgetHeaders: Record<string, string> = {};
   try {
     const isControl = !dataPlane && /^\/_emulator(\/|$)/i.test(path);
-    const matches = matchPath(isHsm ? ["hsm"] : isTopic ? ["eventgrid"] : isMonitor ? ["monitor"] : isControl ? ["control"] : ["arm"], path);
+    const matches = matchPath(isHsm ? ["hsm"] : isTopic ? ["eventgrid"] : isMonitor ? ["monitor"] : isLogs ? ["loganalytics"] : isMetrics ? ["metrics"] : isControl ? ["control"] : ["arm"], path);
     const match: RouteMatch | undefined = matches.find((m) => m.route.method === method);
     operationId = match?.route.operationId;
 
@@ -174,6 +180,11 @@ async function handle(rt: Runtime, controller: Controller, req: IncomingMessage,
       // As for topics: an unknown endpoint has no DNS name in Azure; here its host answers 404 first.
       if (!dce) throw ingestEndpointNotFound(host);
       request.principalId = authenticateIngest(bearerOf(req));
+    } else if (isLogs) {
+      request.principalId = authenticateQuery(bearerOf(req));
+    } else if (isMetrics) {
+      request.principalId = authenticateMetrics(bearerOf(req));
+      request.metricsRegion = metricsRegion;
     } else if (!isControl && !bearerOf(req)) {
       throw armAuthenticationFailed();
     }
@@ -205,6 +216,8 @@ async function handle(rt: Runtime, controller: Controller, req: IncomingMessage,
         hsmLabel,
         topicLabel: topic?.label,
         monitor: isMonitor,
+        logAnalytics: isLogs,
+        metrics: isMetrics,
         ruleLabel: dce?.rules.get((match.params.ruleId ?? "").toLowerCase())?.name.toLowerCase(),
         subscriptionId: dataPlane ? undefined : subscriptionOfPath(path),
       });
@@ -231,9 +244,12 @@ async function handle(rt: Runtime, controller: Controller, req: IncomingMessage,
     }
   }
 
+  // The emulated HSM logs every request it answered (AuditEvent), where its diagnostic settings send AuditEvent.
+  if (isHsm && hsmLabel !== undefined) recordHsmRequest(rt, hsmLabel, { operationId, status: result.status, bearer: bearerOf(req), callerIpAddress: req.socket.remoteAddress?.replace(/^::ffff:/, ""), path });
+
   const headers: Record<string, string> = {
     "x-ms-request-id": randomUUID(),
-    ...(isHsm ? { "x-ms-keyvault-service-version": "1.9.0.0" } : isTopic || isMonitor ? {} : { "x-ms-correlation-request-id": randomUUID() }),
+    ...(isHsm ? { "x-ms-keyvault-service-version": "1.9.0.0" } : isTopic || isMonitor || isLogs ? {} : { "x-ms-correlation-request-id": randomUUID() }),
     ...budgetHeaders,
     ...(result.headers ?? {}),
   };

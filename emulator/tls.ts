@@ -65,6 +65,9 @@ export function generateTlsMaterial(): TlsMaterial {
         ...EVENT_GRID_REGIONS.map((region) => ({ type: 2, value: `*.${region}-1.eventgrid.azure.net` })),
         // Data collection endpoints are <endpoint>.<region>-1.ingest.monitor.azure.com.
         ...INGESTION_REGIONS.map((region) => ({ type: 2, value: `*.${region}-1.ingest.monitor.azure.com` })),
+        // The Log Analytics query API and the regional metrics batch API (<region>.metrics.monitor.azure.com).
+        { type: 2, value: "api.loganalytics.io" },
+        { type: 2, value: "*.metrics.monitor.azure.com" },
       ],
     },
     { name: "subjectKeyIdentifier" },

@@ -5,7 +5,9 @@ import { fileURLToPath } from "node:url";
 import { ROUTES } from "../emulator/routes.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const host = { hsm: "`<hsm>.managedhsm.azure.net`", eventgrid: "`<topic>.<region>-1.eventgrid.azure.net`", monitor: "`<endpoint>.<region>-1.ingest.monitor.azure.com`", arm: "ARM (`127.0.0.1`)", control: "control (`127.0.0.1`, no auth)" } as const;
+const host = { hsm: "`<hsm>.managedhsm.azure.net`", eventgrid: "`<topic>.<region>-1.eventgrid.azure.net`", monitor: "`<endpoint>.<region>-1.ingest.monitor.azure.com`",
+  loganalytics: "`api.loganalytics.io`",
+  metrics: "`<region>.metrics.monitor.azure.com`", arm: "ARM (`127.0.0.1`)", control: "control (`127.0.0.1`, no auth)" } as const;
 const esc = (s: string): string => s.replace(/\|/g, "\\|");
 
 export function renderOperations(): string {

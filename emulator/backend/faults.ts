@@ -14,7 +14,7 @@ export type FaultBehaviour = "status" | "reset" | "hang";
 /** A validated POST /_emulator/faults body. */
 export interface FaultSpec {
   operationId?: string;
-  /** "arm", "hsm", "eventgrid", "monitor", an HSM host label, an Event Grid topic name or a data collection rule name (lower case). */
+  /** "arm", "hsm", "eventgrid", "monitor", "loganalytics", "metrics", an HSM host label, an Event Grid topic name or a data collection rule name (lower case). */
   host?: string;
   subscriptionId?: string;
   behaviour?: FaultBehaviour;
@@ -53,6 +53,9 @@ export interface FaultTarget {
   /** Logs Ingestion: true on a data collection endpoint; `ruleLabel` = the lower-cased name of the rule the path names, if any. */
   monitor?: boolean;
   ruleLabel?: string;
+  /** The Log Analytics query API, the metrics batch API. */
+  logAnalytics?: boolean;
+  metrics?: boolean;
   /** Lower-cased subscription named by an ARM path. */
   subscriptionId?: string;
 }
@@ -120,12 +123,12 @@ export function faultView(f: Fault): FaultView {
 }
 
 /** The `host` values that name a whole plane rather than one HSM, topic or rule. */
-export const PLANES: readonly string[] = ["arm", "hsm", "eventgrid", "monitor"];
+export const PLANES: readonly string[] = ["arm", "hsm", "eventgrid", "monitor", "loganalytics", "metrics"];
 
 function matches(f: Fault, t: FaultTarget): boolean {
   if (f.operationId !== undefined && !(f.operationId.includes("*") ? globRegExp(f.operationId).test(t.operationId) : f.operationId === t.operationId)) return false;
   if (f.host !== undefined) {
-    const plane = t.hsmLabel !== undefined ? "hsm" : t.topicLabel !== undefined ? "eventgrid" : t.monitor ? "monitor" : "arm";
+    const plane = t.hsmLabel !== undefined ? "hsm" : t.topicLabel !== undefined ? "eventgrid" : t.monitor ? "monitor" : t.logAnalytics ? "loganalytics" : t.metrics ? "metrics" : "arm";
     const named = PLANES.includes(f.host) ? f.host === plane : f.host === t.hsmLabel || f.host === t.topicLabel || f.host === t.ruleLabel;
     if (!named) return false;
   }

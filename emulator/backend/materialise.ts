@@ -9,6 +9,7 @@ import { resolveManagedInstance } from "../fixture.js";
 import { BUILT_IN_ROLES, findBuiltInRole, roleDefinitionId } from "./roles.js";
 import { materialiseTopics } from "./eventGrid.js";
 import { materialiseDataCollectionRules } from "./ingestion.js";
+import { materialiseSignals } from "./logAnalytics.js";
 import type { Runtime } from "./runtime.js";
 import { hsmBaseUrl, keyId } from "./runtime.js";
 import type { ArmResource, EstateState, HsmKey, HsmState, KeyVersion } from "./state.js";
@@ -434,6 +435,7 @@ export function materialise(rt: Pick<Runtime, "port">, fixture: Fixture, now: Da
   }
   materialiseTopics(fixture, state);
   materialiseDataCollectionRules(fixture, state);
+  materialiseSignals(fixture, state, now);
   return state;
 }
 

@@ -133,6 +133,31 @@ export interface DataCollectionEndpointState {
   rules: Map<string, DataCollectionRuleState>;
 }
 
+/** An AuditEvent row in a workspace, queryable once the emulator clock reaches `ingestedAt`. */
+export interface AuditRow {
+  seq: number;
+  ingestedAt: Date;
+  row: Record<string, string | number | boolean | Date | null>;
+}
+
+/** A Log Analytics workspace: the rows the HSMs sent it and who holds Log Analytics Reader on it. */
+export interface LogAnalyticsWorkspaceState {
+  resourceId: string;
+  name: string;
+  location?: string;
+  /** The workspace GUID (customerId), lower case. */
+  customerId: string;
+  /** Lower-cased object ids holding Log Analytics Reader. */
+  readers: Set<string>;
+  rows: AuditRow[];
+}
+
+/** An HSM's metric values: the fixture's baseline per metric, and seeded values for time ranges (later wins). */
+export interface HsmMetricsState {
+  baseline: Record<string, number>;
+  overrides: { metric: string; value: number; from: Date; to: Date }[];
+}
+
 export interface ArmResource {
   id: string;
   /** e.g. Microsoft.Compute/diskEncryptionSets, Microsoft.Sql/managedInstances/keys */
@@ -174,6 +199,10 @@ export interface EstateState {
   dataCollectionEndpoints: Map<string, DataCollectionEndpointState>;
   /** Every ARM resource by lower-cased id. */
   resources: Map<string, ArmResource>;
+  /** Log Analytics workspaces by lower-cased resource id. */
+  workspaces: Map<string, LogAnalyticsWorkspaceState>;
+  /** Metric values by HSM host label. */
+  hsmMetrics: Map<string, HsmMetricsState>;
   /**
    * Secondary indexes kept by putResource, so that a list is a lookup (not a scan of the store):
    * `t|<type>`, `s|<type>|<sub>`, `g|<type>|<sub>|<rg>`, `c|<ancestor id>|<type>` (all lower-cased).
@@ -182,7 +211,7 @@ export interface EstateState {
 }
 
 export function emptyEstate(fixtureName: string, tenantId: string, subscriptionId: string): EstateState {
-  return { fixtureName, tenantId, subscriptionId, subscriptions: new Map(), drift: [], hsms: new Map(), eventGridTopics: new Map(), dataCollectionRules: new Map(), dataCollectionEndpoints: new Map(), resources: new Map(), index: new Map() };
+  return { fixtureName, tenantId, subscriptionId, subscriptions: new Map(), drift: [], hsms: new Map(), eventGridTopics: new Map(), dataCollectionRules: new Map(), dataCollectionEndpoints: new Map(), resources: new Map(), index: new Map(), workspaces: new Map(), hsmMetrics: new Map() };
 }
 
 /** Registers a subscription (idempotent) and returns it. */

@@ -25,6 +25,8 @@ export interface EmuRequest {
   /** Logs Ingestion: the body bytes as sent (gzip or identity) and the Content-Encoding header. */
   rawBody?: Buffer;
   contentEncoding?: string;
+  /** Metrics batch: the region the Host header names (<region>.metrics.monitor.azure.com). */
+  metricsRegion?: string;
   /** Content-Type header as sent. */
   contentType?: string;
   /** Size of the request body in bytes. */

@@ -75,7 +75,7 @@ function faultSpec(ctx: HandlerContext, b: Record<string, unknown>, servedOperat
     const { hsms, eventGridTopics, dataCollectionRules } = ctx.rt.state;
     if (!PLANES.includes(h) && !hsms.has(h) && !eventGridTopics.has(h) && !dataCollectionRules.has(h)) {
       const named = [...hsms.keys(), ...eventGridTopics.keys(), ...dataCollectionRules.keys()];
-      throw badControlInput("host", `must be "arm", "hsm", "eventgrid", "monitor", the host label of an HSM, the name of an Event Grid topic or of a data collection rule in the estate (${named.join(", ")})`);
+      throw badControlInput("host", `must be "arm", "hsm", "eventgrid", "monitor", "loganalytics", "metrics", the host label of an HSM, the name of an Event Grid topic or of a data collection rule in the estate (${named.join(", ")})`);
     }
   }
   if (b.subscriptionId !== undefined && (typeof b.subscriptionId !== "string" || !/^[0-9a-fA-F-]{36}$/.test(b.subscriptionId))) throw badControlInput("subscriptionId", "must be a subscription id (a GUID)");

@@ -18,7 +18,9 @@ function nothingReadable(): EstateSnapshot {
     pushError(s, { part, resourceId, operation: "test", statusCode: 403, code: "AuthorizationFailed", message: "denied" });
   for (const hsm of s.managedHsms) {
     Object.assign(hsm, { properties: null, regions: null, privateEndpointConnections: null, diagnosticSettings: null, keys: null, roleDefinitions: null, roleAssignments: null });
-    for (const part of ["managedHsm", "managedHsm.regions", "managedHsm.privateEndpointConnections", "managedHsm.diagnosticSettings"] as const) fail(part, hsm.resourceId);
+    // Without the diagnostic settings the workspace is unknown, so the log queries are never sent.
+    hsm.signals = { workspace: null, auditEvents: null, deniedRequests: null, metrics: null };
+    for (const part of ["managedHsm", "managedHsm.regions", "managedHsm.privateEndpointConnections", "managedHsm.diagnosticSettings", "managedHsm.metrics"] as const) fail(part, hsm.resourceId);
     const base = (hsm.hsmUri ?? "").replace(/\/+$/, "");
     fail("keys", `${base}/keys`);
     fail("rbac.roleDefinitions", `${base}/`);

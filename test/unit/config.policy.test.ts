@@ -71,6 +71,10 @@ describe("policy document", () => {
       keyVersionHeadroom: 10,
       storageCatchUpHours: 24,
       allowedDiskEncryptionTypes: ["EncryptionAtRestWithCustomerKey", "EncryptionAtRestWithPlatformAndCustomerKeys"],
+      auditEventMaxAgeHours: 24,
+      signalsWindowHours: 24,
+      availabilityMinPercent: 99.9,
+      serviceApiLatencyMaxMs: 500,
     });
     expect(policyWarnings(policy)).toEqual([]);
   });

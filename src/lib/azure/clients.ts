@@ -13,7 +13,8 @@ import { ManagedHsmRoles } from "./keyvault/roles.js";
 import { createKeyVaultManagementClient, ManagedHsmsArm } from "./managedHsms.js";
 import { DiagnosticSettingsArm } from "./monitor.js";
 import { PrivateEndpointsArm } from "./network.js";
-import { armClientOptions, dataPlaneClientOptions } from "./pipelineOptions.js";
+import { armClientOptions, dataPlaneClientOptions, monitorClientOptions } from "./pipelineOptions.js";
+import { createHsmSignalsReader, type HsmSignalsReader } from "./hsmSignals.js";
 import { sharedRequestLayer, type RequestLayer } from "./requests.js";
 import { SqlManagedInstancesArm } from "./sql.js";
 import { StorageArm } from "./storage.js";
@@ -36,6 +37,8 @@ export interface AzureClients {
   hsmRbac(hsmUri: string): ManagedHsmRbacClient;
   /** Local RBAC of one Managed HSM, read in the estate's types. */
   hsmRoles(hsmUri: string): ManagedHsmRoles;
+  /** The HSMs' own signals: AuditEvent rows in Log Analytics, and Azure Monitor metrics. */
+  hsmSignals: HsmSignalsReader;
 }
 
 export function createAzureClients(
@@ -87,5 +90,6 @@ export function createAzureClients(
     hsmKeys: perHsm((uri) => new ManagedHsmKeys(uri, credential, dataPlane)),
     hsmRbac,
     hsmRoles: perHsm((uri) => new ManagedHsmRoles(hsmRbac(uri))),
+    hsmSignals: createHsmSignalsReader(credential, settings.cloud, monitorClientOptions(settings, requests), settings.emulator ? new URL(settings.emulator.endpoint).port : undefined),
   };
 }

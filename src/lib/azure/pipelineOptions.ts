@@ -64,15 +64,18 @@ export class RedactedAgent extends Agent {
 const EVENT_GRID_DNS_SUFFIX = "eventgrid.azure.net";
 /** Data collection endpoint hosts (<endpoint>.<region>-1.ingest.monitor.azure.com) of the Logs Ingestion API, ditto. */
 const LOGS_INGESTION_DNS_SUFFIX = "ingest.monitor.azure.com";
+/** The Log Analytics query API (api.loganalytics.io) and the regional metrics hosts (<region>.metrics.monitor.azure.com), ditto. */
+const LOG_ANALYTICS_DNS_SUFFIX = "loganalytics.io";
+const METRICS_DNS_SUFFIX = "metrics.monitor.azure.com";
 
-/** Against the emulator: trusts its CA and resolves *.<managedHsmDnsSuffix>, *.eventgrid.azure.net and *.ingest.monitor.azure.com to its address. */
+/** Against the emulator: trusts its CA and resolves *.<managedHsmDnsSuffix>, *.eventgrid.azure.net, *.ingest.monitor.azure.com, api.loganalytics.io and *.metrics.monitor.azure.com to its address. */
 function emulatorAgent(settings: AppSettings): Agent | undefined {
   if (!settings.emulator) return undefined;
   const emulatorHost = new URL(settings.emulator.endpoint).hostname;
   return new RedactedAgent({
     ca: settings.emulator.caPem,
     keepAlive: true,
-    lookup: emulatorLookup([settings.cloud.managedHsmDnsSuffix, EVENT_GRID_DNS_SUFFIX, LOGS_INGESTION_DNS_SUFFIX], emulatorHost),
+    lookup: emulatorLookup([settings.cloud.managedHsmDnsSuffix, EVENT_GRID_DNS_SUFFIX, LOGS_INGESTION_DNS_SUFFIX, LOG_ANALYTICS_DNS_SUFFIX, METRICS_DNS_SUFFIX], emulatorHost),
   });
 }
 

@@ -52,6 +52,12 @@ export const DEFAULT_THRESHOLDS: Readonly<ComplianceThresholds> = Object.freeze(
   keyVersionHeadroom: 10,
   storageCatchUpHours: 24,
   allowedDiskEncryptionTypes: Object.freeze(["EncryptionAtRestWithCustomerKey", "EncryptionAtRestWithPlatformAndCustomerKeys"]) as string[],
+  // KeyWarden's own hourly scan reads the HSM, so a day without an AuditEvent means the logs stopped arriving.
+  auditEventMaxAgeHours: 24,
+  signalsWindowHours: 24,
+  // Managed HSM's SLA is 99.9 % (UNVERIFIED here for the current SLA text); latency: its own calls take tens of ms.
+  availabilityMinPercent: 99.9,
+  serviceApiLatencyMaxMs: 500,
 });
 
 export const DEFAULT_NOTIFY_BEFORE = "P30D";
@@ -94,6 +100,11 @@ function wholeNumber(min: number, max: number) {
   const message = (issue: { input?: unknown }) => `${quote(issue.input)} is not a whole number from ${min} to ${max}`;
   return z.int({ error: message }).min(min, { error: message }).max(max, { error: message });
 }
+
+const percent = z
+  .number({ error: (issue) => `${quote(issue.input)} is not a percentage from 0 to 100` })
+  .min(0, { error: (issue) => `${quote(issue.input)} is not a percentage from 0 to 100` })
+  .max(100, { error: (issue) => `${quote(issue.input)} is not a percentage from 0 to 100` });
 
 function oneOf<const T extends readonly (string | number)[]>(values: T, what: string) {
   const list = values.map((value) => quote(value)).join(", ");
@@ -270,6 +281,12 @@ const thresholdsSchema = strictObject({
     .array(enumOf(DISK_ENCRYPTION_TYPES, "a disk encryption type"))
     .min(1, { error: "must list at least one disk encryption type" })
     .default(() => [...DEFAULT_THRESHOLDS.allowedDiskEncryptionTypes] as (typeof DISK_ENCRYPTION_TYPES)[number][]),
+  auditEventMaxAgeHours: wholeNumber(1, 720)
+    .default(DEFAULT_THRESHOLDS.auditEventMaxAgeHours)
+    .describe("The HSM's newest AuditEvent in the Log Analytics workspace its diagnostic setting names must be at most this many hours old."),
+  signalsWindowHours: wholeNumber(1, 168).default(DEFAULT_THRESHOLDS.signalsWindowHours).describe("Denied (401/403) requests and the availability and latency metrics are read over this many hours."),
+  availabilityMinPercent: percent.default(DEFAULT_THRESHOLDS.availabilityMinPercent).describe("The HSM's Availability metric (average and minimum over the window) must reach this percentage."),
+  serviceApiLatencyMaxMs: wholeNumber(1, 60_000).default(DEFAULT_THRESHOLDS.serviceApiLatencyMaxMs).describe("The HSM's ServiceApiLatency metric (average over the window) must not exceed this many milliseconds."),
 }).superRefine((thresholds, ctx) => {
   if (thresholds.keyExpiryCriticalDays >= thresholds.keyExpiryWarningDays) {
     ctx.addIssue({

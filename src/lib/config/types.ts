@@ -172,6 +172,14 @@ export interface ComplianceThresholds {
   /** Storage picks up a new version within 24 hours of a rotation. */
   storageCatchUpHours: number;
   allowedDiskEncryptionTypes: string[];
+  /** The HSM's newest AuditEvent in its workspace must be at most this old. */
+  auditEventMaxAgeHours: number;
+  /** Denied requests and metrics are read over this many hours before the scan. */
+  signalsWindowHours: number;
+  /** The HSM's Availability metric: its average and its minimum over the window must reach this (percent). */
+  availabilityMinPercent: number;
+  /** The HSM's ServiceApiLatency metric: its average over the window must not exceed this (milliseconds). */
+  serviceApiLatencyMaxMs: number;
 }
 
 export interface PolicyDocument {

@@ -10,6 +10,10 @@ export function deriveAbout(managedHsms: readonly Pick<ManagedHsmSnapshot, "reso
     case "managedHsm.regions":
     case "managedHsm.privateEndpointConnections":
     case "managedHsm.diagnosticSettings":
+    case "managedHsm.metrics":
+      return hsmRef(resourceId);
+    case "managedHsm.auditEvents":
+    case "managedHsm.deniedRequests": // not in schema 1; their errors are about the HSM, whose id they name
       return hsmRef(resourceId);
     case "managedHsm.privateEndpoint": {
       const id = resourceId.toLowerCase();

@@ -31,6 +31,9 @@ const partSchema = z.enum([
   "consumers.disks",
   "consumers.virtualMachines",
   "consumers.storageAccounts",
+  "managedHsm.auditEvents",
+  "managedHsm.deniedRequests",
+  "managedHsm.metrics",
 ]);
 
 const partRefSchema = z.discriminatedUnion("kind", [
@@ -187,6 +190,33 @@ const roleDefinitionSchema = z.strictObject({
 
 const roleAssignmentSchema = z.strictObject({ id: str, name: str, scope: str, principalId: str, roleDefinitionId: str, roleName: opt(str) });
 
+const metricSummarySchema = z.strictObject({ average: z.number().nullable(), minimum: z.number().nullable(), maximum: z.number().nullable(), points: z.number().int() });
+const instant = z.iso.datetime({ offset: true });
+
+const signalsSchema = z.strictObject({
+  workspace: z.union([z.literal("none"), z.strictObject({ id: str, diagnosticSetting: str })]).nullable(),
+  auditEvents: z.strictObject({ windowStart: instant, count: z.number().int(), newestEventAt: instant.nullable() }).nullable(),
+  deniedRequests: z
+    .strictObject({
+      windowStart: instant,
+      groups: z.array(
+        z.strictObject({
+          objectId: opt(str),
+          appId: opt(str),
+          upn: opt(str),
+          callerIpAddress: opt(str),
+          operation: str,
+          statusCode: z.number().int(),
+          count: z.number().int(),
+          lastSeen: instant,
+        }),
+      ),
+      truncated: z.boolean(),
+    })
+    .nullable(),
+  metrics: z.strictObject({ windowStart: instant, availability: metricSummarySchema, serviceApiLatency: metricSummarySchema }).nullable(),
+});
+
 const managedHsmSchema = z.strictObject({
   resourceId: str,
   name: str,
@@ -226,6 +256,7 @@ const managedHsmSchema = z.strictObject({
   keys: z.array(keySchema).nullable(),
   roleDefinitions: z.array(roleDefinitionSchema).nullable(),
   roleAssignments: z.array(roleAssignmentSchema).nullable(),
+  signals: opt(signalsSchema),
 });
 
 export const estateSnapshotSchema: z.ZodType<EstateSnapshot> = z.strictObject({

@@ -49,7 +49,10 @@ export type SnapshotPart =
   | "consumers.diskEncryptionSets"
   | "consumers.disks"
   | "consumers.virtualMachines"
-  | "consumers.storageAccounts";
+  | "consumers.storageAccounts"
+  | "managedHsm.auditEvents"
+  | "managedHsm.deniedRequests"
+  | "managedHsm.metrics";
 
 /**
  * What a collection error is about, as a typed reference. `hsm` is the HSM's ARM resource id;
@@ -92,6 +95,41 @@ export interface ManagedHsmSnapshot {
   keys: KeySnapshot[] | null;
   roleDefinitions: RoleDefinitionSnapshot[] | null;
   roleAssignments: RoleAssignmentSnapshot[] | null;
+  /** The HSM's own signals (audit events in its workspace, denied requests, metrics); absent: not collected. */
+  signals?: HsmSignalsSnapshot;
+}
+
+/**
+ * What the HSM itself reports. Each part is null when its read failed (a collection error names the part);
+ * `workspace` is null when the diagnostic settings could not be read, "none" when no setting sends AuditEvent
+ * to a Log Analytics workspace (then nothing can be read from logs: auditEvents and deniedRequests are null too).
+ */
+export interface HsmSignalsSnapshot {
+  workspace: { id: string; diagnosticSetting: string } | "none" | null;
+  auditEvents: { windowStart: string; count: number; newestEventAt: string | null } | null;
+  deniedRequests: { windowStart: string; groups: DeniedRequestGroup[]; truncated: boolean } | null;
+  metrics: { windowStart: string; availability: MetricSummary; serviceApiLatency: MetricSummary } | null;
+}
+
+/** Requests the HSM answered 401 or 403, grouped by caller, caller IP, operation and status. */
+export interface DeniedRequestGroup {
+  /** The caller's Entra object id, application id and UPN, as the audit log names them (absent when it does not). */
+  objectId?: string;
+  appId?: string;
+  upn?: string;
+  callerIpAddress?: string;
+  operation: string;
+  statusCode: number;
+  count: number;
+  lastSeen: string;
+}
+
+/** A metric over the window: aggregates of its data points (null, with points 0, when it has none). */
+export interface MetricSummary {
+  average: number | null;
+  minimum: number | null;
+  maximum: number | null;
+  points: number;
 }
 
 export interface ManagedHsmProperties {

@@ -3,7 +3,8 @@ import { AzureRequestError, toAzureRequestError } from "../azure/errors.js";
 import type { ManagedInstanceBase } from "../azure/sql.js";
 import { withDeadline } from "../azure/requests.js";
 import type { Clock } from "../clock.js";
-import type { AppSettings, KeyWardenConfig, ManagedHsmPolicy } from "../config/types.js";
+import type { AppSettings, ComplianceThresholds, KeyWardenConfig, ManagedHsmPolicy } from "../config/types.js";
+import { auditWorkspaceOf } from "../estate/auditWorkspace.js";
 import { hsmHost } from "../estate/keyReference.js";
 import { consumerRef, hsmRef, keyRef, privateEndpointRef, rbacScopeRef, subscriptionRef } from "../estate/partRef.js";
 import { resourceKey } from "../estate/resourceId.js";
@@ -12,8 +13,10 @@ import {
   type CollectionError,
   type ConsumersSnapshot,
   type DiskEncryptionSetConsumer,
+  type DiagnosticSettingSnapshot,
   type DiskSnapshot,
   type EstateSnapshot,
+  type HsmSignalsSnapshot,
   type KeySnapshot,
   type ManagedHsmSnapshot,
   type PartRef,
@@ -58,7 +61,8 @@ async function collectWithin(config: KeyWardenConfig, clients: AzureClients, clo
     }
   };
 
-  const hsmsRead = Promise.all(config.policy.managedHsms.map((hsm) => collectManagedHsm(hsm, config.settings, clients, attempt)));
+  const signalsAt = { now: new Date(collectedAt), thresholds: config.policy.thresholds };
+  const hsmsRead = Promise.all(config.policy.managedHsms.map((hsm) => collectManagedHsm(hsm, config.settings, clients, attempt, signalsAt)));
   const subscriptions = [...new Set(config.policy.subscriptions.map((s) => s.toLowerCase()))];
   const expected = new Set(config.policy.managedHsms.flatMap((h) => h.keys.flatMap((k) => k.expectedConsumers.map(resourceKey))));
   // Consumers are listed while the HSMs are read; only keeping the ones that are ours waits for the HSMs' hosts.
@@ -104,7 +108,7 @@ function derivedHsmUri(name: string, settings: AppSettings): string {
   return `https://${name.toLowerCase()}.${settings.cloud.managedHsmDnsSuffix}${port ? `:${port}` : ""}/`;
 }
 
-async function collectManagedHsm(policy: ManagedHsmPolicy, settings: AppSettings, clients: AzureClients, attempt: Attempt): Promise<ManagedHsmSnapshot> {
+async function collectManagedHsm(policy: ManagedHsmPolicy, settings: AppSettings, clients: AzureClients, attempt: Attempt, signalsAt: SignalsAt): Promise<ManagedHsmSnapshot> {
   const id = policy.resourceId;
   const about = hsmRef(id);
   const [resource, regions, connections, diagnosticSettings] = await Promise.all([
@@ -129,8 +133,10 @@ async function collectManagedHsm(policy: ManagedHsmPolicy, settings: AppSettings
             : null,
         }));
 
+  const signalsRead = collectSignals(id, resource?.location, diagnosticSettings, clients, attempt, signalsAt);
   const keys = await collectKeys(hsmUri, policy, clients, attempt);
   const { roleDefinitions, roleAssignments } = await collectRbac(id, hsmUri, keys?.map((k) => k.name) ?? policy.keys.map((k) => k.name), clients, attempt);
+  const signals = await signalsRead;
 
   return {
     resourceId: id,
@@ -146,7 +152,55 @@ async function collectManagedHsm(policy: ManagedHsmPolicy, settings: AppSettings
     keys,
     roleDefinitions,
     roleAssignments,
+    signals,
   };
+}
+
+/** AuditEvent's newest row is looked for this far back, so that a stale HSM says how stale (the threshold is at most 720 h). */
+export const AUDIT_LOOKBACK_HOURS = 720;
+
+interface SignalsAt {
+  now: Date;
+  thresholds: Pick<ComplianceThresholds, "signalsWindowHours">;
+}
+
+/**
+ * The HSM's own signals, in a constant three requests: its AuditEvent rows and its denied requests in the workspace its
+ * diagnostic setting names (two queries), and its Availability and ServiceApiLatency metrics (one batch call).
+ */
+async function collectSignals(
+  id: string,
+  location: string | undefined,
+  diagnosticSettings: DiagnosticSettingSnapshot[] | null,
+  clients: AzureClients,
+  attempt: Attempt,
+  at: SignalsAt,
+): Promise<HsmSignalsSnapshot> {
+  const about = hsmRef(id);
+  const hoursBack = (hours: number) => new Date(at.now.getTime() - hours * 3_600_000);
+  const auditWindow = { start: hoursBack(AUDIT_LOOKBACK_HOURS), end: at.now };
+  const window = { start: hoursBack(at.thresholds.signalsWindowHours), end: at.now };
+  const workspace = diagnosticSettings === null ? null : (auditWorkspaceOf(diagnosticSettings) ?? "none");
+  const target = typeof workspace === "object" && workspace !== null ? workspace.id : undefined;
+  const [auditEvents, deniedRequests, metrics] = await Promise.all([
+    target === undefined
+      ? null
+      : attempt("managedHsm.auditEvents", about, id, "logs.queryResource(auditEvents)", async () => ({
+          windowStart: auditWindow.start.toISOString(),
+          ...(await clients.hsmSignals.auditEvents(target, id, auditWindow)),
+        })),
+    target === undefined
+      ? null
+      : attempt("managedHsm.deniedRequests", about, id, "logs.queryResource(deniedRequests)", async () => ({
+          windowStart: window.start.toISOString(),
+          ...(await clients.hsmSignals.deniedRequests(target, id, window)),
+        })),
+    attempt("managedHsm.metrics", about, id, "metrics.queryResources", async () => {
+      if (!location) throw new AzureRequestError("metrics.queryResources", id, "the HSM's region is unknown (its ARM read failed), and with it its regional metrics endpoint");
+      return { windowStart: window.start.toISOString(), ...(await clients.hsmSignals.metrics(id, location, window)) };
+    }),
+  ]);
+  return { workspace, auditEvents, deniedRequests, metrics };
 }
 
 /**
