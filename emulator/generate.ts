@@ -197,6 +197,8 @@ export function generateEstate(options: GenerateOptions): GeneratedEstate {
             logs: [{ category: "AuditEvent", enabled: true }],
           },
         ],
+        // KeyWarden's previous scan, an hour before: the audit events arrive.
+        auditEvents: [{ time: "-PT1H", operation: "KeyList", caller: KEYWARDEN }],
         keys: [key(KEYS.sql), key(KEYS.disk), key(KEYS.storage)],
         roleAssignments: [
           { principalId: ADMINS, role: "Managed HSM Administrator", scope: "/" },

@@ -124,6 +124,12 @@ describe("verbose SDK logs hold no token", () => {
     const inner = createDefaultHttpClient();
     const transport: HttpClient = {
       sendRequest: async (request) => {
+        // Azure's Log Analytics and metrics hosts listen on 443; the emulator serves them on its own port.
+        const url = new URL(request.url);
+        if (url.port === "" && /(^api\.loganalytics\.io|\.metrics\.monitor\.azure\.com)$/.test(url.hostname)) {
+          url.port = String(t.emulator.port);
+          request.url = url.toString();
+        }
         request.agent = agent;
         try {
           return await inner.sendRequest(request);
@@ -137,7 +143,12 @@ describe("verbose SDK logs hold no token", () => {
     const hsm = config.policy.managedHsms[0]!;
     capture();
     const snapshot = await collectEstate(config, clients, fixedClock(new Date()));
-    expect(snapshot.errors).toEqual([]);
+    // The one static token has the HSM's audience: Log Analytics and the metrics batch refuse it (401), after logging the request.
+    expect(snapshot.errors.map((e) => [e.part, e.statusCode])).toEqual([
+      ["managedHsm.auditEvents", 401],
+      ["managedHsm.deniedRequests", 401],
+      ["managedHsm.metrics", 401],
+    ]);
     await readThroughEveryClient(clients, t.emulator.hsmUri("Contoso-PROD-HSM"), hsm.subscriptionId, hsm.resourceId);
     expectNoToken(unsignedJwt(KEYWARDEN_OID));
     agent.destroy();

@@ -7,7 +7,7 @@ import { runCli, type CliIo } from "../../src/cli/runCli.js";
 import { collectFromAzure, rotationServices } from "../../src/cli/wiring.js";
 import { keyRotationHandler } from "../../src/functions/keyRotation.js";
 import { createRuntime, setRuntime } from "../../src/lib/runtime.js";
-import { startTestEmulator, type TestEmulator } from "../support/emulator.js";
+import { isWrite, startTestEmulator, type TestEmulator } from "../support/emulator.js";
 
 /** `keywarden plan/rotate/verify/runs` and the rotation timer, end to end: the drifted estate on the emulator. */
 describe("rotation from the command line and the timer", () => {
@@ -43,7 +43,7 @@ describe("rotation from the command line and the timer", () => {
     };
   }
 
-  const writes = (mark: number) => t.exchanges.slice(mark).filter((e) => e.method !== "GET" && !e.path.startsWith("/_emulator"));
+  const writes = (mark: number) => t.exchanges.slice(mark).filter(isWrite);
 
   it("plan prints the plan for a person and as JSON, and changes nothing", async () => {
     const mark = t.exchanges.length;

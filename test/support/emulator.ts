@@ -11,6 +11,12 @@ import type { EstateSnapshot } from "../../src/lib/estate/snapshot.js";
 
 export { CONTOSO_POLICY_FILE, KEYWARDEN_PRINCIPAL_ID } from "../../emulator/keywardenEnv.js";
 
+/** Operations that are POSTs and read only: Log Analytics queries and the metrics batch. */
+const READ_ONLY_POSTS = new Set(["Query_ResourceExecute", "MetricsBatch_Batch"]);
+
+/** An exchange that may change Azure: any method but GET, outside the control endpoints, that is not a read-only POST. */
+export const isWrite = (e: Exchange): boolean => e.method !== "GET" && !e.path.startsWith("/_emulator") && !READ_ONLY_POSTS.has(e.operationId ?? "");
+
 export interface TestEmulator {
   emulator: EmulatorHandle;
   exchanges: Exchange[];

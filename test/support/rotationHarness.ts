@@ -12,7 +12,7 @@ import { verifyRotation, type Verification } from "../../src/lib/rotation/verify
 import { createLocalDirectoryStore } from "../../src/lib/state/localDirectoryStore.js";
 import type { StateStore } from "../../src/lib/state/stateStore.js";
 import type { Exchange } from "../../emulator/index.js";
-import type { TestEmulator } from "./emulator.js";
+import { isWrite, type TestEmulator } from "./emulator.js";
 
 /**
  * The rotation path against the emulator: real SDK clients, a real state store, and a clock that follows the
@@ -73,7 +73,7 @@ export async function rotationHarness(t: TestEmulator, options: { env?: Record<s
     },
     mark: () => t.exchanges.length,
     since: (mark) => t.exchanges.slice(mark),
-    writesSince: (mark) => t.exchanges.slice(mark).filter((e) => e.method !== "GET" && !e.path.startsWith("/_emulator")),
+    writesSince: (mark) => t.exchanges.slice(mark).filter(isWrite),
     async accessLost() {
       return ((await t.control("GET", "/_emulator/access/lost")) as { count: number }).count;
     },

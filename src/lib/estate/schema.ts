@@ -195,10 +195,10 @@ const instant = z.iso.datetime({ offset: true });
 
 const signalsSchema = z.strictObject({
   workspace: z.union([z.literal("none"), z.strictObject({ id: str, diagnosticSetting: str })]).nullable(),
-  auditEvents: z.strictObject({ windowStart: instant, count: z.number().int(), newestEventAt: instant.nullable() }).nullable(),
+  auditEvents: z.strictObject({ windowHours: z.number().int(), count: z.number().int(), newestEventAt: instant.nullable() }).nullable(),
   deniedRequests: z
     .strictObject({
-      windowStart: instant,
+      windowHours: z.number().int(),
       groups: z.array(
         z.strictObject({
           objectId: opt(str),
@@ -214,7 +214,7 @@ const signalsSchema = z.strictObject({
       truncated: z.boolean(),
     })
     .nullable(),
-  metrics: z.strictObject({ windowStart: instant, availability: metricSummarySchema, serviceApiLatency: metricSummarySchema }).nullable(),
+  metrics: z.strictObject({ windowHours: z.number().int(), availability: metricSummarySchema, serviceApiLatency: metricSummarySchema }).nullable(),
 });
 
 const managedHsmSchema = z.strictObject({

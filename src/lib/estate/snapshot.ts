@@ -106,9 +106,10 @@ export interface ManagedHsmSnapshot {
  */
 export interface HsmSignalsSnapshot {
   workspace: { id: string; diagnosticSetting: string } | "none" | null;
-  auditEvents: { windowStart: string; count: number; newestEventAt: string | null } | null;
-  deniedRequests: { windowStart: string; groups: DeniedRequestGroup[]; truncated: boolean } | null;
-  metrics: { windowStart: string; availability: MetricSummary; serviceApiLatency: MetricSummary } | null;
+  /** `windowHours`: each part covers the hours before `collectedAt`. */
+  auditEvents: { windowHours: number; count: number; newestEventAt: string | null } | null;
+  deniedRequests: { windowHours: number; groups: DeniedRequestGroup[]; truncated: boolean } | null;
+  metrics: { windowHours: number; availability: MetricSummary; serviceApiLatency: MetricSummary } | null;
 }
 
 /** Requests the HSM answered 401 or 403, grouped by caller, caller IP, operation and status. */

@@ -133,7 +133,8 @@ async function collectManagedHsm(policy: ManagedHsmPolicy, settings: AppSettings
             : null,
         }));
 
-  const signalsRead = collectSignals(id, resource?.location, diagnosticSettings, clients, attempt, signalsAt);
+  // The metrics endpoint is the HSM's primary region's: ARM's answer, else the policy's (which the HSM must match).
+  const signalsRead = collectSignals(id, resource?.location ?? policy.regions.primary, diagnosticSettings, clients, attempt, signalsAt);
   const keys = await collectKeys(hsmUri, policy, clients, attempt);
   const { roleDefinitions, roleAssignments } = await collectRbac(id, hsmUri, keys?.map((k) => k.name) ?? policy.keys.map((k) => k.name), clients, attempt);
   const signals = await signalsRead;
@@ -170,7 +171,7 @@ interface SignalsAt {
  */
 async function collectSignals(
   id: string,
-  location: string | undefined,
+  location: string,
   diagnosticSettings: DiagnosticSettingSnapshot[] | null,
   clients: AzureClients,
   attempt: Attempt,
@@ -186,19 +187,19 @@ async function collectSignals(
     target === undefined
       ? null
       : attempt("managedHsm.auditEvents", about, id, "logs.queryResource(auditEvents)", async () => ({
-          windowStart: auditWindow.start.toISOString(),
+          windowHours: AUDIT_LOOKBACK_HOURS,
           ...(await clients.hsmSignals.auditEvents(target, id, auditWindow)),
         })),
     target === undefined
       ? null
       : attempt("managedHsm.deniedRequests", about, id, "logs.queryResource(deniedRequests)", async () => ({
-          windowStart: window.start.toISOString(),
+          windowHours: at.thresholds.signalsWindowHours,
           ...(await clients.hsmSignals.deniedRequests(target, id, window)),
         })),
-    attempt("managedHsm.metrics", about, id, "metrics.queryResources", async () => {
-      if (!location) throw new AzureRequestError("metrics.queryResources", id, "the HSM's region is unknown (its ARM read failed), and with it its regional metrics endpoint");
-      return { windowStart: window.start.toISOString(), ...(await clients.hsmSignals.metrics(id, location, window)) };
-    }),
+    attempt("managedHsm.metrics", about, id, "metrics.queryResources", async () => ({
+      windowHours: at.thresholds.signalsWindowHours,
+      ...(await clients.hsmSignals.metrics(id, location, window)),
+    })),
   ]);
   return { workspace, auditEvents, deniedRequests, metrics };
 }

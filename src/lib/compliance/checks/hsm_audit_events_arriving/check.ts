@@ -20,10 +20,10 @@ export function check(ctx: CheckContext): ControlResult[] {
     const workspace = signals.workspace!;
     const events = signals.auditEvents;
     if (events === null) return signalPartUnknown(ctx, r, pair, "managedHsm.auditEvents", `audit events (in workspace ${armName(workspace.id)})`, expected);
-    const observed = { workspace: workspace.id, diagnosticSetting: workspace.diagnosticSetting, newestEventAt: events.newestEventAt, eventsSince: events.windowStart, events: events.count };
+    const observed = { workspace: workspace.id, diagnosticSetting: workspace.diagnosticSetting, newestEventAt: events.newestEventAt, windowHours: events.windowHours, events: events.count };
     const where = `workspace ${armName(workspace.id)} (diagnostic setting ${workspace.diagnosticSetting})`;
     if (events.newestEventAt === null) {
-      return r.fail({ resource, message: `${resource.name} has no AuditEvent in ${where} since ${events.windowStart}: the setting exists, but its audit events are not arriving.`, observed, expected });
+      return r.fail({ resource, message: `${resource.name} has no AuditEvent in ${where} in the ${events.windowHours} hours before the scan: the setting exists, but its audit events are not arriving.`, observed, expected });
     }
     // Judged at collection: rows that arrived since are not in the snapshot, so evaluating it later must not call them missing.
     const collectedAt = new Date(ctx.snapshot.collectedAt);

@@ -19,7 +19,7 @@ export function check(ctx: CheckContext): ControlResult[] {
     const metrics = signals.metrics;
     if (metrics === null) return signalPartUnknown(ctx, r, pair, "managedHsm.metrics", "Availability and ServiceApiLatency metrics", expected);
     const { availability, serviceApiLatency: latency } = metrics;
-    const observed = { since: metrics.windowStart, availabilityPercent: summary(availability), serviceApiLatencyMs: summary(latency) };
+    const observed = { windowHours: metrics.windowHours, availabilityPercent: summary(availability), serviceApiLatencyMs: summary(latency) };
     const problems: string[] = [];
     if (availability.points === 0 || availability.average === null) problems.push("no Availability data points (the HSM reported none in the window)");
     else {

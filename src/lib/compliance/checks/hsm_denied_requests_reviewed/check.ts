@@ -35,7 +35,7 @@ export function check(ctx: CheckContext): ControlResult[] {
     const anonymous = denied.groups.filter((g) => !namesCaller(g)).reduce((n, g) => n + g.count, 0);
     const observed: EvidenceValue = {
       workspace: signals.workspace!.id,
-      since: denied.windowStart,
+      windowHours: denied.windowHours,
       denied: identified.map((g) => groupEvidence(pair, g)),
       unauthenticatedRequests: anonymous,
       truncated: denied.truncated,
