@@ -71,6 +71,7 @@ describe("policy document", () => {
       keyVersionHeadroom: 10,
       storageCatchUpHours: 24,
       allowedDiskEncryptionTypes: ["EncryptionAtRestWithCustomerKey", "EncryptionAtRestWithPlatformAndCustomerKeys"],
+      versionCapForecastDays: 365,
     });
     expect(policyWarnings(policy)).toEqual([]);
   });

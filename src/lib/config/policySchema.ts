@@ -52,6 +52,7 @@ export const DEFAULT_THRESHOLDS: Readonly<ComplianceThresholds> = Object.freeze(
   keyVersionHeadroom: 10,
   storageCatchUpHours: 24,
   allowedDiskEncryptionTypes: Object.freeze(["EncryptionAtRestWithCustomerKey", "EncryptionAtRestWithPlatformAndCustomerKeys"]) as string[],
+  versionCapForecastDays: 365,
 });
 
 export const DEFAULT_NOTIFY_BEFORE = "P30D";
@@ -270,6 +271,9 @@ const thresholdsSchema = strictObject({
     .array(enumOf(DISK_ENCRYPTION_TYPES, "a disk encryption type"))
     .min(1, { error: "must list at least one disk encryption type" })
     .default(() => [...DEFAULT_THRESHOLDS.allowedDiskEncryptionTypes] as (typeof DISK_ENCRYPTION_TYPES)[number][]),
+  versionCapForecastDays: wholeNumber(0, 36500)
+    .default(DEFAULT_THRESHOLDS.versionCapForecastDays)
+    .describe("Days ahead: a key that reaches the version cap within them, rotating at its rotateAfter, is a finding (keys_rotation_forecast)."),
 }).superRefine((thresholds, ctx) => {
   if (thresholds.keyExpiryCriticalDays >= thresholds.keyExpiryWarningDays) {
     ctx.addIssue({

@@ -170,6 +170,8 @@ export interface ComplianceThresholds {
   /** Storage picks up a new version within 24 hours of a rotation. */
   storageCatchUpHours: number;
   allowedDiskEncryptionTypes: string[];
+  /** A key whose version cap, at its rotation cadence, is reached within this many days is a finding (keys_rotation_forecast). */
+  versionCapForecastDays: number;
 }
 
 export interface PolicyDocument {
