@@ -78,7 +78,14 @@ const managedHsm = z.strictObject({
   enablePurgeProtection: z.boolean().default(false),
   publicNetworkAccess: z.enum(["Enabled", "Disabled"]).default("Enabled"),
   networkAcls: z
-    .strictObject({ defaultAction: z.enum(["Allow", "Deny"]), bypass: z.enum(["AzureServices", "None"]), ipRules: z.array(z.string()).default([]), virtualNetworkRules: z.array(z.string()).default([]) })
+    .strictObject({
+      defaultAction: z.enum(["Allow", "Deny"]),
+      bypass: z.enum(["AzureServices", "None"]),
+      ipRules: z.array(z.string()).default([]),
+      virtualNetworkRules: z.array(z.string()).default([]),
+      /** Service-tag rules (ARM 2025-05-01+: networkAcls.serviceTags[].tag), e.g. "AzureCloud". */
+      serviceTags: z.array(z.string()).default([]),
+    })
     .optional(),
   securityDomainActivationStatus: z.enum(["Active", "NotActivated", "Unknown", "Failed"]).default("Active"),
   initialAdminObjectIds: z.array(guid).default([]),

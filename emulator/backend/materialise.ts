@@ -182,6 +182,7 @@ export function materialise(rt: Pick<Runtime, "port">, fixture: Fixture, now: Da
         defaultAction: h.networkAcls.defaultAction,
         ipRules: h.networkAcls.ipRules.map((value) => ({ value })),
         virtualNetworkRules: h.networkAcls.virtualNetworkRules.map((vid) => ({ id: vid })),
+        serviceTags: h.networkAcls.serviceTags.map((tag) => ({ tag })),
       };
     }
     add({

@@ -202,7 +202,7 @@ const managedHsmSchema = z.strictObject({
       softDeleteRetentionInDays: opt(z.number().int()),
       enablePurgeProtection: opt(z.boolean()),
       publicNetworkAccess: opt(str),
-      networkAcls: opt(z.strictObject({ bypass: opt(str), defaultAction: opt(str), ipRules: strings, virtualNetworkRules: strings })),
+      networkAcls: opt(z.strictObject({ bypass: opt(str), defaultAction: opt(str), ipRules: strings, virtualNetworkRules: strings, serviceTags: opt(strings) })),
       securityDomainActivationStatus: opt(str),
       initialAdminObjectIds: strings,
     })

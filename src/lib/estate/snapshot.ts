@@ -106,6 +106,11 @@ export interface ManagedHsmProperties {
     defaultAction?: string;
     ipRules: string[];
     virtualNetworkRules: string[];
+    /**
+     * Service-tag rules (ARM 2025-05-01 and later), by tag name: each admits that tag's public address ranges.
+     * Absent: not collected (a snapshot written before this field existed).
+     */
+    serviceTags?: string[];
   };
   securityDomainActivationStatus?: string;
   initialAdminObjectIds: string[];
