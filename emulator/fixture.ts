@@ -88,6 +88,8 @@ const managedHsm = z.strictObject({
     })
     .optional(),
   securityDomainActivationStatus: z.enum(["Active", "NotActivated", "Unknown", "Failed"]).default("Active"),
+  /** ARM provisioningState (ProvisioningState in managedHsm.json 2025-05-01). */
+  provisioningState: z.enum(["Succeeded", "Provisioning", "Failed", "Updating", "Deleting", "Activated", "SecurityDomainRestore", "Restoring"]).default("Succeeded"),
   initialAdminObjectIds: z.array(guid).default([]),
   privateEndpoints: z
     .array(
@@ -131,6 +133,8 @@ const sqlManagedInstance = z.strictObject({
   encryptionProtector: z
     .strictObject({ key: keyRef.optional(), serverKeyType: z.enum(["AzureKeyVault", "ServiceManaged"]).default("AzureKeyVault"), autoRotationEnabled: z.boolean().default(false) })
     .optional(),
+  /** ARM provisioningState (ManagedInstancePropertiesProvisioningState, ManagedInstances.json 2023-08-01). */
+  provisioningState: z.enum(["Creating", "Deleting", "Updating", "Unknown", "Succeeded", "Failed", "Accepted", "Created", "Deleted", "Unrecognized", "Running", "Canceled", "NotSpecified", "Registering", "TimedOut"]).default("Succeeded"),
 });
 
 const diskEncryptionSet = z.strictObject({
@@ -144,6 +148,13 @@ const diskEncryptionSet = z.strictObject({
   previousKeys: z.array(keyRef).default([]),
   rotationToLatestKeyVersionEnabled: z.boolean().default(false),
   lastKeyRotation: time.optional(),
+  /** ARM provisioningState (a free string in diskEncryptionSet.json 2025-01-02). */
+  provisioningState: z.enum(["Succeeded", "Failed", "Updating"]).default("Succeeded"),
+  /**
+   * An autoKeyRotationError DiskRP reports that the access model does not derive (e.g. a rotation that failed on DiskRP's
+   * side); a DES that cannot use its key gets one from the model whatever this says.
+   */
+  autoKeyRotationError: z.strictObject({ code: z.string().min(1), message: z.string().min(1) }).optional(),
 });
 
 const virtualMachine = z.strictObject({

@@ -166,8 +166,8 @@ export function materialise(rt: Pick<Runtime, "port">, fixture: Fixture, now: Da
       enableSoftDelete: h.enableSoftDelete,
       softDeleteRetentionInDays: h.softDeleteRetentionInDays,
       enablePurgeProtection: h.enablePurgeProtection,
-      statusMessage: "The Managed HSM is provisioned and ready to use.",
-      provisioningState: "Succeeded",
+      statusMessage: h.provisioningState === "Failed" ? "The Managed HSM could not be provisioned." : "The Managed HSM is provisioned and ready to use.",
+      provisioningState: h.provisioningState,
       regions: h.regions,
       privateEndpointConnections: pecs.map(({ name: _n, ...item }) => item),
       publicNetworkAccess: h.publicNetworkAccess,
@@ -238,7 +238,7 @@ export function materialise(rt: Pick<Runtime, "port">, fixture: Fixture, now: Da
       location: mi.location,
       sku: { name: "GP_Gen5", tier: "GeneralPurpose", family: "Gen5", capacity: 8 },
       properties: {
-        provisioningState: "Succeeded",
+        provisioningState: mi.provisioningState,
         fullyQualifiedDomainName: `${mi.name}.${hex(mi.name, 12)}.database.windows.net`,
         subnetId: armId(sub, "rg-contoso-network", "Microsoft.Network", "virtualNetworks", `vnet-contoso-${mi.location}`, "subnets", "snet-sqlmi"),
         state: "Ready",
@@ -311,10 +311,11 @@ export function materialise(rt: Pick<Runtime, "port">, fixture: Fixture, now: Da
       encryptionType: des.encryptionType,
       activeKey: { keyUrl: resolveRef(des.activeKey).url },
       previousKeys: des.previousKeys.map((k) => ({ keyUrl: resolveRef(k).url })),
-      provisioningState: "Succeeded",
+      provisioningState: des.provisioningState,
       rotationToLatestKeyVersionEnabled: des.rotationToLatestKeyVersionEnabled,
     };
     if (des.lastKeyRotation) props.lastKeyRotationTimestamp = iso(t(des.lastKeyRotation));
+    if (des.autoKeyRotationError) props.autoKeyRotationError = { ...des.autoKeyRotationError };
     const body: Record<string, unknown> = { id, name: des.name, type: "Microsoft.Compute/diskEncryptionSets", location: des.location, tags: {}, properties: props };
     const ident = identityBody(des.identity, tenantId);
     if (ident) body.identity = ident;

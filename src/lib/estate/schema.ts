@@ -87,6 +87,8 @@ const sqlManagedInstanceSchema = z.strictObject({
     .array(z.strictObject({ name: str, serverKeyType: opt(str), uri: opt(str), creationDate: opt(str), autoRotationEnabled: opt(z.boolean()) }))
     .nullable(),
   failoverGroups: opt(z.array(z.strictObject({ id: str, name: str, role: opt(str), partnerManagedInstanceIds: strings })).nullable()),
+  provisioningState: opt(str),
+  state: opt(str),
 });
 
 const diskEncryptionSetSchema = z.strictObject({
@@ -113,6 +115,8 @@ const storageAccountSchema = z.strictObject({
   currentVersionedKeyIdentifier: opt(str),
   lastKeyRotationTimestamp: opt(str),
   encryptionUserAssignedIdentity: opt(str),
+  provisioningState: opt(str),
+  currentVersionedKeyExpirationTimestamp: opt(str),
 });
 
 const diskSchema = z.strictObject({

@@ -285,6 +285,10 @@ export interface SqlManagedInstanceConsumer extends ConsumerBase {
    * A rotation must give a geo-secondary the key before its primary's protector moves.
    */
   failoverGroups?: SqlFailoverGroupMembership[] | null;
+  /** ARM provisioningState (Succeeded, Failed, ...). Absent: not reported, or a snapshot from before it was read. */
+  provisioningState?: string;
+  /** The instance's `state` (Ready, Inaccessible when it cannot reach its TDE protector, ...). Absent as above. */
+  state?: string;
 }
 
 export interface SqlFailoverGroupMembership {
@@ -347,6 +351,13 @@ export interface StorageAccountConsumer extends ConsumerBase {
   lastKeyRotationTimestamp?: string;
   /** The user-assigned identity used for encryption, when not the system-assigned one. */
   encryptionUserAssignedIdentity?: string;
+  /** ARM provisioningState (Creating, ResolvingDNS, Succeeded). Absent: not reported, or a snapshot from before it was read. */
+  provisioningState?: string;
+  /**
+   * When the key version the account uses expires (encryption.keyvaultproperties.currentVersionedKeyExpirationTimestamp):
+   * once past, the account cannot unwrap its key. Absent as above, or the version has no expiry.
+   */
+  currentVersionedKeyExpirationTimestamp?: string;
 }
 
 export type Consumer = SqlManagedInstanceConsumer | DiskEncryptionSetConsumer | StorageAccountConsumer;
