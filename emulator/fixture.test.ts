@@ -19,6 +19,7 @@ describe("fixture validation", () => {
       "hsm-private-endpoint-rejected",
       "sqlmi-provisioning-failed",
       "des-southindia-auto-rotation-error",
+      "hsm-arm-key-management-allowed",
     ]);
   });
 

@@ -118,6 +118,12 @@ const managedHsm = z.strictObject({
     .default([]),
   keys: z.array(fixtureKey).default([]),
   roleAssignments: z.array(roleAssignment).default([]),
+  /** Custom role definitions (at "/"); an assignment names one by roleName or GUID like a built-in role. */
+  customRoles: z
+    .array(z.strictObject({ name: guid, roleName: z.string().min(1), dataActions: z.array(z.string().regex(/^Microsoft\.KeyVault\/managedHsm\//, "must be a Managed HSM data action")).min(1) }))
+    .default([]),
+  /** The account setting AllowKeyManagementOperationsThroughARM (GET /settings); Azure's default is false. */
+  allowKeyManagementOperationsThroughArm: z.boolean().default(false),
 });
 
 const sqlManagedInstance = z.strictObject({

@@ -72,7 +72,18 @@ export function materialise(rt: Pick<Runtime, "port">, fixture: Fixture, now: Da
             : "CustomizedRecoverable+Purgeable",
       keys: new Map(),
       roleAssignments: [],
-      roleDefinitions: BUILT_IN_ROLES.map((r) => structuredClone(r)),
+      roleDefinitions: [
+        ...BUILT_IN_ROLES.map((r) => structuredClone(r)),
+        ...h.customRoles.map((c) => ({
+          name: c.name.toLowerCase(),
+          roleName: c.roleName,
+          description: "",
+          type: "CustomRole" as const,
+          assignableScopes: ["/"],
+          permissions: [{ actions: [], notActions: [], dataActions: [...c.dataActions], notDataActions: [] }],
+        })),
+      ],
+      settings: new Map([["allowkeymanagementoperationsthrougharm", { name: "AllowKeyManagementOperationsThroughARM", value: String(h.allowKeyManagementOperationsThroughArm), type: "boolean" }]]),
     };
     for (const k of h.keys) {
       const key: HsmKey = {
@@ -101,7 +112,8 @@ export function materialise(rt: Pick<Runtime, "port">, fixture: Fixture, now: Da
       hsm.keys.set(k.name.toLowerCase(), key);
     }
     for (const ra of h.roleAssignments) {
-      const role = findBuiltInRole(ra.role);
+      const guid = ra.role.toLowerCase();
+      const role = hsm.roleDefinitions.find((d) => d.type === "CustomRole" && (d.name === guid || d.roleName.toLowerCase() === guid)) ?? findBuiltInRole(ra.role);
       if (!role) throw new Error(`fixture: managedHsms.${h.name}.roleAssignments: unknown role '${ra.role}'`);
       hsm.roleAssignments.push({
         name: ra.name ?? uuidFrom(`${ra.principalId}|${role.name}|${ra.scope.toLowerCase()}`),

@@ -30,6 +30,7 @@ const PLANTED: Record<string, [controlId: string, resourceName: RegExp][]> = {
   "hsm-private-endpoint-rejected": [["keys_estate_error_state", /^pe-contoso-hsm-westindia → /]],
   "sqlmi-provisioning-failed": [["keys_estate_error_state", /^contoso-sqlmi-01$/]],
   "des-southindia-auto-rotation-error": [["keys_estate_error_state", /^des-contoso-southindia$/]],
+  "hsm-arm-key-management-allowed": [["hsm_arm_key_management_disabled", /^Contoso-PROD-HSM$/]],
 };
 
 describe("scanning the Contoso estates", () => {

@@ -17,10 +17,11 @@ function nothingReadable(): EstateSnapshot {
   const fail = (part: CollectionError["part"], resourceId: string) =>
     pushError(s, { part, resourceId, operation: "test", statusCode: 403, code: "AuthorizationFailed", message: "denied" });
   for (const hsm of s.managedHsms) {
-    Object.assign(hsm, { properties: null, regions: null, privateEndpointConnections: null, diagnosticSettings: null, keys: null, roleDefinitions: null, roleAssignments: null });
+    Object.assign(hsm, { properties: null, regions: null, privateEndpointConnections: null, diagnosticSettings: null, keys: null, roleDefinitions: null, roleAssignments: null, settings: null });
     for (const part of ["managedHsm", "managedHsm.regions", "managedHsm.privateEndpointConnections", "managedHsm.diagnosticSettings"] as const) fail(part, hsm.resourceId);
     const base = (hsm.hsmUri ?? "").replace(/\/+$/, "");
     fail("keys", `${base}/keys`);
+    fail("managedHsm.settings", `${base}/settings`);
     fail("rbac.roleDefinitions", `${base}/`);
     fail("rbac.roleAssignments", `${base}/`);
   }

@@ -9,6 +9,7 @@ import { ComputeArm } from "./compute.js";
 import { createCredential } from "./credential.js";
 import { ManagedHsmKeys } from "./keyvault/keys.js";
 import { ManagedHsmRbacClient } from "./keyvault/rbacClient.js";
+import { ManagedHsmSettingsClient } from "./keyvault/settingsClient.js";
 import { ManagedHsmRoles } from "./keyvault/roles.js";
 import { createKeyVaultManagementClient, ManagedHsmsArm } from "./managedHsms.js";
 import { DiagnosticSettingsArm } from "./monitor.js";
@@ -36,6 +37,8 @@ export interface AzureClients {
   hsmRbac(hsmUri: string): ManagedHsmRbacClient;
   /** Local RBAC of one Managed HSM, read in the estate's types. */
   hsmRoles(hsmUri: string): ManagedHsmRoles;
+  /** Account settings of one Managed HSM. */
+  hsmSettings(hsmUri: string): ManagedHsmSettingsClient;
 }
 
 export function createAzureClients(
@@ -87,5 +90,6 @@ export function createAzureClients(
     hsmKeys: perHsm((uri) => new ManagedHsmKeys(uri, credential, dataPlane)),
     hsmRbac,
     hsmRoles: perHsm((uri) => new ManagedHsmRoles(hsmRbac(uri))),
+    hsmSettings: perHsm((uri) => new ManagedHsmSettingsClient(uri, credential, dataPlane)),
   };
 }

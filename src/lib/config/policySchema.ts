@@ -239,6 +239,12 @@ const managedHsmSchema = strictObject({
   keyManagementPrincipals: z.array(principalSchema).default([]).describe("Expected to hold Managed HSM Crypto User."),
   administratorPrincipals: z.array(principalSchema).default([]).describe("Security officers: expected to hold Managed HSM Administrator."),
   otherExpectedPrincipals: z.array(principalSchema).default([]).describe("Any other principal allowed key access."),
+  allowKeyManagementThroughArm: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Allow the HSM setting AllowKeyManagementOperationsThroughARM to be true (principals with ARM roles can then manage keys outside the HSM's local RBAC). Default false: the setting on is a finding.",
+    ),
 }).superRefine((hsm, ctx) => {
   const idProblem = managedHsmIdProblem(hsm.resourceId);
   if (idProblem !== undefined) ctx.addIssue({ code: "custom", path: ["resourceId"], message: idProblem });
@@ -362,6 +368,7 @@ export const policyDocumentSchema = strictObject({
         keyManagementPrincipals: hsm.keyManagementPrincipals.map(principalRef),
         administratorPrincipals: hsm.administratorPrincipals.map(principalRef),
         otherExpectedPrincipals: hsm.otherExpectedPrincipals.map(principalRef),
+        allowKeyManagementThroughArm: hsm.allowKeyManagementThroughArm,
       };
     });
     const subscriptions = document.subscriptions ?? [...new Set(managedHsms.map((hsm) => hsm.subscriptionId))];

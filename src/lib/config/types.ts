@@ -156,6 +156,11 @@ export interface ManagedHsmPolicy {
   administratorPrincipals: PrincipalRef[];
   /** Any other principal allowed key access (e.g. KeyWarden's own identity, auditors). */
   otherExpectedPrincipals: PrincipalRef[];
+  /**
+   * Whether the HSM may have AllowKeyManagementOperationsThroughARM on (principals with ARM roles then manage its
+   * keys outside its local RBAC). Default false: the setting on is a finding (hsm_arm_key_management_disabled).
+   */
+  allowKeyManagementThroughArm: boolean;
 }
 
 export interface ComplianceThresholds {

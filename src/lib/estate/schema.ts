@@ -17,6 +17,7 @@ const partSchema = z.enum([
   "managedHsm.privateEndpointConnections",
   "managedHsm.privateEndpoint",
   "managedHsm.diagnosticSettings",
+  "managedHsm.settings",
   "keys",
   "key",
   "key.versions",
@@ -230,6 +231,7 @@ const managedHsmSchema = z.strictObject({
   keys: z.array(keySchema).nullable(),
   roleDefinitions: z.array(roleDefinitionSchema).nullable(),
   roleAssignments: z.array(roleAssignmentSchema).nullable(),
+  settings: opt(z.array(z.strictObject({ name: str, value: str, type: opt(str) })).nullable()),
 });
 
 export const estateSnapshotSchema: z.ZodType<EstateSnapshot> = z.strictObject({

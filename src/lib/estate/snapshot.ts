@@ -36,6 +36,7 @@ export type SnapshotPart =
   | "managedHsm.privateEndpointConnections"
   | "managedHsm.privateEndpoint"
   | "managedHsm.diagnosticSettings"
+  | "managedHsm.settings"
   | "keys"
   | "key"
   | "key.versions"
@@ -92,6 +93,18 @@ export interface ManagedHsmSnapshot {
   keys: KeySnapshot[] | null;
   roleDefinitions: RoleDefinitionSnapshot[] | null;
   roleAssignments: RoleAssignmentSnapshot[] | null;
+  /**
+   * The HSM's account settings (data-plane GET /settings). `null`: could not be read (a collection error says why);
+   * absent: not collected (a snapshot written before this field existed).
+   */
+  settings?: HsmSettingSnapshot[] | null;
+}
+
+/** A Managed HSM account setting, e.g. AllowKeyManagementOperationsThroughARM = "false" (type "boolean"). */
+export interface HsmSettingSnapshot {
+  name: string;
+  value: string;
+  type?: string;
 }
 
 export interface ManagedHsmProperties {

@@ -131,6 +131,7 @@ async function collectManagedHsm(policy: ManagedHsmPolicy, settings: AppSettings
 
   const keys = await collectKeys(hsmUri, policy, clients, attempt);
   const { roleDefinitions, roleAssignments } = await collectRbac(id, hsmUri, keys?.map((k) => k.name) ?? policy.keys.map((k) => k.name), clients, attempt);
+  const hsmSettings = await attempt("managedHsm.settings", about, `${hsmUri.replace(/\/+$/, "")}/settings`, "settings.list", () => clients.hsmSettings(hsmUri).listSettings());
 
   return {
     resourceId: id,
@@ -146,6 +147,7 @@ async function collectManagedHsm(policy: ManagedHsmPolicy, settings: AppSettings
     keys,
     roleDefinitions,
     roleAssignments,
+    settings: hsmSettings,
   };
 }
 
