@@ -178,6 +178,7 @@ describe("access model: RBAC evaluation", () => {
     recoverableDays: 90,
     recoveryLevel: "Recoverable",
     keys: new Map(),
+    settings: new Map(),
     roleDefinitions: roles,
     roleAssignments: roles.map((r, i) => ({ name: `a${i}`, scope, principalId: "P", roleDefinitionId: `Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/${r.name}` })),
   });

@@ -95,6 +95,9 @@ export const kvRoleAssignmentNotFound = (name: string): ServiceError =>
 export const kvRoleDefinitionNotFound = (name: string): ServiceError =>
   new ServiceError(404, "RoleDefinitionNotFound", `Requested role definition not found (Name: ${name}).`);
 
+/** UNVERIFIED: the code and message Managed HSM gives for a setting name it does not know. */
+export const kvSettingNotFound = (name: string): ServiceError => new ServiceError(404, "SettingNotFound", `The setting '${name}' does not exist on this Managed HSM.`);
+
 export const kvHsmNotFound = (host: string): ServiceError =>
   new ServiceError(404, "NotFound", `No Managed HSM serves host '${host}' in the emulated estate.`);
 

@@ -16,6 +16,10 @@ describe("fixture validation", () => {
       "rbac-storage-identity-at-root",
       "des-centralindia-pinned-old-version",
       "storage-cmk-expires-soon",
+      "hsm-private-endpoint-rejected",
+      "sqlmi-provisioning-failed",
+      "des-southindia-auto-rotation-error",
+      "hsm-arm-key-management-allowed",
     ]);
   });
 

@@ -78,9 +78,18 @@ const managedHsm = z.strictObject({
   enablePurgeProtection: z.boolean().default(false),
   publicNetworkAccess: z.enum(["Enabled", "Disabled"]).default("Enabled"),
   networkAcls: z
-    .strictObject({ defaultAction: z.enum(["Allow", "Deny"]), bypass: z.enum(["AzureServices", "None"]), ipRules: z.array(z.string()).default([]), virtualNetworkRules: z.array(z.string()).default([]) })
+    .strictObject({
+      defaultAction: z.enum(["Allow", "Deny"]),
+      bypass: z.enum(["AzureServices", "None"]),
+      ipRules: z.array(z.string()).default([]),
+      virtualNetworkRules: z.array(z.string()).default([]),
+      /** Service-tag rules (ARM 2025-05-01+: networkAcls.serviceTags[].tag), e.g. "AzureCloud". */
+      serviceTags: z.array(z.string()).default([]),
+    })
     .optional(),
   securityDomainActivationStatus: z.enum(["Active", "NotActivated", "Unknown", "Failed"]).default("Active"),
+  /** ARM provisioningState (ProvisioningState in managedHsm.json 2025-05-01). */
+  provisioningState: z.enum(["Succeeded", "Provisioning", "Failed", "Updating", "Deleting", "Activated", "SecurityDomainRestore", "Restoring"]).default("Succeeded"),
   initialAdminObjectIds: z.array(guid).default([]),
   privateEndpoints: z
     .array(
@@ -127,6 +136,12 @@ const managedHsm = z.strictObject({
     .default([]),
   /** The HSM's metric baseline (every hour has these values unless a control endpoint seeds others). */
   metrics: z.strictObject({ availability: z.number().min(0).max(100).default(100), serviceApiLatencyMs: z.number().min(0).default(20) }).prefault({}),
+  /** Custom role definitions (at "/"); an assignment names one by roleName or GUID like a built-in role. */
+  customRoles: z
+    .array(z.strictObject({ name: guid, roleName: z.string().min(1), dataActions: z.array(z.string().regex(/^Microsoft\.KeyVault\/managedHsm\//, "must be a Managed HSM data action")).min(1) }))
+    .default([]),
+  /** The account setting AllowKeyManagementOperationsThroughARM (GET /settings); Azure's default is false. */
+  allowKeyManagementOperationsThroughArm: z.boolean().default(false),
 });
 
 const sqlManagedInstance = z.strictObject({
@@ -142,6 +157,8 @@ const sqlManagedInstance = z.strictObject({
   encryptionProtector: z
     .strictObject({ key: keyRef.optional(), serverKeyType: z.enum(["AzureKeyVault", "ServiceManaged"]).default("AzureKeyVault"), autoRotationEnabled: z.boolean().default(false) })
     .optional(),
+  /** ARM provisioningState (ManagedInstancePropertiesProvisioningState, ManagedInstances.json 2023-08-01). */
+  provisioningState: z.enum(["Creating", "Deleting", "Updating", "Unknown", "Succeeded", "Failed", "Accepted", "Created", "Deleted", "Unrecognized", "Running", "Canceled", "NotSpecified", "Registering", "TimedOut"]).default("Succeeded"),
 });
 
 const diskEncryptionSet = z.strictObject({
@@ -155,6 +172,13 @@ const diskEncryptionSet = z.strictObject({
   previousKeys: z.array(keyRef).default([]),
   rotationToLatestKeyVersionEnabled: z.boolean().default(false),
   lastKeyRotation: time.optional(),
+  /** ARM provisioningState (a free string in diskEncryptionSet.json 2025-01-02). */
+  provisioningState: z.enum(["Succeeded", "Failed", "Updating"]).default("Succeeded"),
+  /**
+   * An autoKeyRotationError DiskRP reports that the access model does not derive (e.g. a rotation that failed on DiskRP's
+   * side); a DES that cannot use its key gets one from the model whatever this says.
+   */
+  autoKeyRotationError: z.strictObject({ code: z.string().min(1), message: z.string().min(1) }).optional(),
 });
 
 const virtualMachine = z.strictObject({

@@ -53,6 +53,12 @@ const KEYS = { sql: "Contoso-SQLMI-CMK", disk: "Contoso-DISK-CMK", storage: "Con
 const ADMINS = "a1000000-0000-4000-8000-000000000001";
 const KEY_TEAM = "a1000000-0000-4000-8000-000000000002";
 const KEYWARDEN = "a1000000-0000-4000-8000-000000000003";
+/** The custom role the Contoso fixtures give KeyWarden to read HSM account settings (only Administrator holds settings/read among built-ins). */
+const KEYWARDEN_SETTINGS_READER = {
+  name: "f3b1c8a2-5d4e-4c6b-9a7f-2e8d1c0b3a95",
+  roleName: "KeyWarden Settings Reader",
+  dataActions: ["Microsoft.KeyVault/managedHsm/settings/read/action"],
+};
 
 const columns = (spec: string): { name: string; type: "string" | "datetime" | "dynamic" }[] =>
   spec.split(" ").map((c) => {
@@ -200,11 +206,13 @@ export function generateEstate(options: GenerateOptions): GeneratedEstate {
         // KeyWarden's previous scan, an hour before: the audit events arrive.
         auditEvents: [{ time: "-PT1H", operation: "KeyList", caller: KEYWARDEN }],
         keys: [key(KEYS.sql), key(KEYS.disk), key(KEYS.storage)],
+        customRoles: [KEYWARDEN_SETTINGS_READER],
         roleAssignments: [
           { principalId: ADMINS, role: "Managed HSM Administrator", scope: "/" },
           { principalId: KEY_TEAM, role: "Managed HSM Crypto User", scope: "/" },
           { principalId: KEYWARDEN, role: "Managed HSM Crypto Auditor", scope: "/" },
           { principalId: KEYWARDEN, role: "Managed HSM Crypto User", scope: "/keys" },
+          { principalId: KEYWARDEN, role: KEYWARDEN_SETTINGS_READER.roleName, scope: "/" },
           serviceUser(ids.sql.principalId, KEYS.sql),
           serviceUser(ids.disk.principalId, KEYS.disk),
           serviceUser(ids.storage.principalId, KEYS.storage),

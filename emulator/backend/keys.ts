@@ -25,6 +25,8 @@ export const DATA_ACTION = {
   roleAssignmentsWrite: "Microsoft.KeyVault/managedHsm/roleAssignments/write/action",
   roleAssignmentsDelete: "Microsoft.KeyVault/managedHsm/roleAssignments/delete/action",
   roleDefinitionsRead: "Microsoft.KeyVault/managedHsm/roleDefinitions/read/action",
+  settingsRead: "Microsoft.KeyVault/managedHsm/settings/read/action",
+  settingsWrite: "Microsoft.KeyVault/managedHsm/settings/write/action",
 } as const;
 
 // ---------------------------------------------------------------- RBAC

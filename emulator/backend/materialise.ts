@@ -73,7 +73,18 @@ export function materialise(rt: Pick<Runtime, "port">, fixture: Fixture, now: Da
             : "CustomizedRecoverable+Purgeable",
       keys: new Map(),
       roleAssignments: [],
-      roleDefinitions: BUILT_IN_ROLES.map((r) => structuredClone(r)),
+      roleDefinitions: [
+        ...BUILT_IN_ROLES.map((r) => structuredClone(r)),
+        ...h.customRoles.map((c) => ({
+          name: c.name.toLowerCase(),
+          roleName: c.roleName,
+          description: "",
+          type: "CustomRole" as const,
+          assignableScopes: ["/"],
+          permissions: [{ actions: [], notActions: [], dataActions: [...c.dataActions], notDataActions: [] }],
+        })),
+      ],
+      settings: new Map([["allowkeymanagementoperationsthrougharm", { name: "AllowKeyManagementOperationsThroughARM", value: String(h.allowKeyManagementOperationsThroughArm), type: "boolean" }]]),
     };
     for (const k of h.keys) {
       const key: HsmKey = {
@@ -102,7 +113,8 @@ export function materialise(rt: Pick<Runtime, "port">, fixture: Fixture, now: Da
       hsm.keys.set(k.name.toLowerCase(), key);
     }
     for (const ra of h.roleAssignments) {
-      const role = findBuiltInRole(ra.role);
+      const guid = ra.role.toLowerCase();
+      const role = hsm.roleDefinitions.find((d) => d.type === "CustomRole" && (d.name === guid || d.roleName.toLowerCase() === guid)) ?? findBuiltInRole(ra.role);
       if (!role) throw new Error(`fixture: managedHsms.${h.name}.roleAssignments: unknown role '${ra.role}'`);
       hsm.roleAssignments.push({
         name: ra.name ?? uuidFrom(`${ra.principalId}|${role.name}|${ra.scope.toLowerCase()}`),
@@ -167,8 +179,8 @@ export function materialise(rt: Pick<Runtime, "port">, fixture: Fixture, now: Da
       enableSoftDelete: h.enableSoftDelete,
       softDeleteRetentionInDays: h.softDeleteRetentionInDays,
       enablePurgeProtection: h.enablePurgeProtection,
-      statusMessage: "The Managed HSM is provisioned and ready to use.",
-      provisioningState: "Succeeded",
+      statusMessage: h.provisioningState === "Failed" ? "The Managed HSM could not be provisioned." : "The Managed HSM is provisioned and ready to use.",
+      provisioningState: h.provisioningState,
       regions: h.regions,
       privateEndpointConnections: pecs.map(({ name: _n, ...item }) => item),
       publicNetworkAccess: h.publicNetworkAccess,
@@ -183,6 +195,7 @@ export function materialise(rt: Pick<Runtime, "port">, fixture: Fixture, now: Da
         defaultAction: h.networkAcls.defaultAction,
         ipRules: h.networkAcls.ipRules.map((value) => ({ value })),
         virtualNetworkRules: h.networkAcls.virtualNetworkRules.map((vid) => ({ id: vid })),
+        serviceTags: h.networkAcls.serviceTags.map((tag) => ({ tag })),
       };
     }
     add({
@@ -238,7 +251,7 @@ export function materialise(rt: Pick<Runtime, "port">, fixture: Fixture, now: Da
       location: mi.location,
       sku: { name: "GP_Gen5", tier: "GeneralPurpose", family: "Gen5", capacity: 8 },
       properties: {
-        provisioningState: "Succeeded",
+        provisioningState: mi.provisioningState,
         fullyQualifiedDomainName: `${mi.name}.${hex(mi.name, 12)}.database.windows.net`,
         subnetId: armId(sub, "rg-contoso-network", "Microsoft.Network", "virtualNetworks", `vnet-contoso-${mi.location}`, "subnets", "snet-sqlmi"),
         state: "Ready",
@@ -311,10 +324,11 @@ export function materialise(rt: Pick<Runtime, "port">, fixture: Fixture, now: Da
       encryptionType: des.encryptionType,
       activeKey: { keyUrl: resolveRef(des.activeKey).url },
       previousKeys: des.previousKeys.map((k) => ({ keyUrl: resolveRef(k).url })),
-      provisioningState: "Succeeded",
+      provisioningState: des.provisioningState,
       rotationToLatestKeyVersionEnabled: des.rotationToLatestKeyVersionEnabled,
     };
     if (des.lastKeyRotation) props.lastKeyRotationTimestamp = iso(t(des.lastKeyRotation));
+    if (des.autoKeyRotationError) props.autoKeyRotationError = { ...des.autoKeyRotationError };
     const body: Record<string, unknown> = { id, name: des.name, type: "Microsoft.Compute/diskEncryptionSets", location: des.location, tags: {}, properties: props };
     const ident = identityBody(des.identity, tenantId);
     if (ident) body.identity = ident;

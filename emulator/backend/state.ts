@@ -58,6 +58,15 @@ export interface HsmState {
   keys: Map<string, HsmKey>;
   roleAssignments: RoleAssignmentRecord[];
   roleDefinitions: RoleDefinitionRecord[];
+  /** Account settings (GET/PATCH /settings), by lower-cased name (each keeps the spelling Azure uses). */
+  settings: Map<string, HsmSetting>;
+}
+
+/** A Managed HSM account setting; every setting the spec knows today is a boolean ("true" / "false"). */
+export interface HsmSetting {
+  name: string;
+  value: string;
+  type: "boolean";
 }
 
 /** An event a custom topic accepted, as Event Grid would deliver it. */

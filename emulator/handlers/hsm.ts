@@ -17,9 +17,10 @@ import {
   updateKey,
 } from "../backend/keys.js";
 import { findBuiltInRole } from "../backend/roles.js";
+import { getSettingOrThrow, listSettings, updateSetting } from "../backend/settings.js";
 import type { Runtime } from "../backend/runtime.js";
 import { hsmBaseUrl, keyId } from "../backend/runtime.js";
-import type { HsmKey, HsmState, KeyVersion, RoleAssignmentRecord, RotationPolicy } from "../backend/state.js";
+import type { HsmKey, HsmSetting, HsmState, KeyVersion, RoleAssignmentRecord, RotationPolicy } from "../backend/state.js";
 import type { HandlerContext, HandlerResult } from "./context.js";
 import { ok, page } from "./context.js";
 
@@ -262,4 +263,28 @@ export function getRoleDefinition(ctx: HandlerContext): HandlerResult {
   const d = hsm.roleDefinitions.find((x) => x.name.toLowerCase() === name);
   if (!d) throw kvRoleDefinitionNotFound(ctx.params.roleDefinitionName!);
   return ok(definitionBody(d));
+}
+
+// ---------------------------------------------------------------- account settings (settings.json)
+
+const settingBody = (s: HsmSetting): Record<string, unknown> => ({ name: s.name, value: s.value, type: s.type });
+
+/** Settings are HSM-wide: read and written at scope "/" (the Administrator role holds both data actions). */
+export function getSettings(ctx: HandlerContext): HandlerResult {
+  const hsm = hsmOf(ctx);
+  authorize(hsm, principal(ctx), DATA_ACTION.settingsRead, "/");
+  return ok({ settings: listSettings(hsm).map(settingBody) });
+}
+
+export function getSetting(ctx: HandlerContext): HandlerResult {
+  const hsm = hsmOf(ctx);
+  authorize(hsm, principal(ctx), DATA_ACTION.settingsRead, "/");
+  return ok(settingBody(getSettingOrThrow(hsm, ctx.params["setting-name"]!)));
+}
+
+export function updateSettingHandler(ctx: HandlerContext): HandlerResult {
+  const hsm = hsmOf(ctx);
+  authorize(hsm, principal(ctx), DATA_ACTION.settingsWrite, "/");
+  const body = bodyObject<{ value?: unknown }>(ctx);
+  return ok(settingBody(updateSetting(hsm, ctx.params["setting-name"]!, body.value)));
 }

@@ -23,6 +23,7 @@ import { loopbackLookup, SUBSCRIPTION_ID } from "../../emulator/test-support.js"
 import { createAzureClients } from "../../src/lib/azure/clients.js";
 import { createEmulatorCredential } from "../../src/lib/azure/emulatorCredential.js";
 import { ManagedHsmRbacClient, RBAC_API_VERSION } from "../../src/lib/azure/keyvault/rbacClient.js";
+import { ManagedHsmSettingsClient, SETTINGS_API_VERSION } from "../../src/lib/azure/keyvault/settingsClient.js";
 import { startTestEmulator, KEYWARDEN_PRINCIPAL_ID, type TestEmulator } from "../support/emulator.js";
 import {
   FidelityLedger,
@@ -111,6 +112,8 @@ const cred = (oid = KEYWARDEN_PRINCIPAL_ID): TokenCredential => createEmulatorCr
 const hsmUri = (): string => t.emulator.hsmUri(HSM);
 const keyClient = (oid?: string): KeyClient => new KeyClient(hsmUri(), cred(oid), { agent, retryOptions: { maxRetries: 0 } });
 const rbacClient = (oid?: string): ManagedHsmRbacClient => new ManagedHsmRbacClient(hsmUri(), cred(oid), { retryOptions: { maxRetries: 0, retryDelayInMs: 0, maxRetryDelayInMs: 0 }, agent });
+const settingsClient = (oid?: string): ManagedHsmSettingsClient =>
+  new ManagedHsmSettingsClient(hsmUri(), cred(oid), { retryOptions: { maxRetries: 0, retryDelayInMs: 0, maxRetryDelayInMs: 0 }, agent });
 
 /** Built as src/lib/azure/clients.ts builds them: core-client SDKs take credentialScopes, modular ones credentials.scopes. */
 const scopes = ["https://management.azure.com/.default"];
@@ -289,6 +292,31 @@ describe("fidelity: Managed HSM local RBAC through our RBAC client", () => {
       403,
       "Forbidden",
     );
+    expectFidelity();
+  });
+});
+
+describe("fidelity: Managed HSM account settings through our settings client", () => {
+  const SETTING = "AllowKeyManagementOperationsThroughARM";
+
+  it("lists, reads and updates a setting as the Administrator, and refuses what the spec does not allow", async () => {
+    const admin = settingsClient(HSM_ADMIN);
+    expect(await admin.listSettings()).toEqual([{ name: SETTING, value: "false", type: "boolean" }]);
+    expect(await admin.updateSetting(SETTING, "true")).toEqual({ name: SETTING, value: "true", type: "boolean" });
+    expect(await admin.getSetting(SETTING)).toEqual({ name: SETTING, value: "true", type: "boolean" });
+    expect(await admin.updateSetting(SETTING, "false")).toMatchObject({ value: "false" });
+    await expectRestError(admin.updateSetting(SETTING, "maybe"), 400, "BadParameter");
+    await expectRestError(admin.getSetting("NoSuchSetting"), 404, "SettingNotFound");
+    expectFidelity();
+  });
+
+  it("is what KeyWarden's client factory builds: its custom reader role may read, not write; a principal without a role may not read", async () => {
+    const config = await t.config();
+    const settings = createAzureClients(config.settings).hsmSettings(hsmUri());
+    expect((await settings.listSettings()).map((x) => x.name)).toEqual([SETTING]);
+    expect(t.exchanges.filter((e) => e.path.includes("/settings") && e.query["api-version"] !== SETTINGS_API_VERSION)).toEqual([]);
+    await expectRestError(settings.updateSetting(SETTING, "true"), 403, "Forbidden");
+    await expectRestError(settingsClient(NOBODY).listSettings(), 403, "Forbidden");
     expectFidelity();
   });
 });

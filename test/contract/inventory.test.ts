@@ -35,7 +35,9 @@ describe("inventory against the emulator (real SDK clients)", () => {
       ["Contoso-SQLMI-CMK", true],
       ["Contoso-STORAGE-CMK", true],
     ]);
-    expect(hsm.roleAssignments).toHaveLength(8);
+    expect(hsm.roleAssignments).toHaveLength(9);
+    expect(hsm.settings).toEqual([{ name: "AllowKeyManagementOperationsThroughARM", value: "false", type: "boolean" }]);
+    expect(hsm.properties?.networkAcls?.serviceTags).toEqual([]);
     expect(hsm.roleAssignments?.find((a) => a.scope === "/keys/Contoso-SQLMI-CMK")?.roleName).toBe("Managed HSM Crypto Service Encryption User");
 
     const c = s.consumers;
@@ -97,7 +99,7 @@ describe("inventory against the emulator (real SDK clients)", () => {
     // The data-plane URI is derived from the HSM's name, so keys and roles are still read.
     expect(hsm.hsmUri).toBe(t.emulator.hsmUri("Contoso-PROD-HSM"));
     expect(hsm.keys).toHaveLength(3);
-    expect(hsm.roleAssignments).toHaveLength(8);
+    expect(hsm.roleAssignments).toHaveLength(9);
   });
 
   it("records a failed consumer listing instead of reporting no consumers", async () => {

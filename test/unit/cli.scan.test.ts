@@ -34,22 +34,22 @@ describe("keywarden scan", () => {
     const r = await scan("contoso-drifted");
     expect(r.code).toBe(EXIT_OK);
     expect(r.stdout).toMatch(/^# KeyWarden compliance report/);
-    expect(r.stderr).toMatch(/5 failed, 0 unknown, \d+ passed/);
+    expect(r.stderr).toMatch(/9 failed, 0 unknown, \d+ passed/);
   });
 
   it("gates a pipeline: --fail-on high exits 3 on the drifted estate and 0 on the reference one", async () => {
     const drifted = await scan("contoso-drifted", "--fail-on", "high");
     expect(drifted.code).toBe(EXIT_FINDINGS);
-    expect(drifted.stderr).toMatch(/4 result\(s\) at or above "high" failed or could not be checked/);
+    expect(drifted.stderr).toMatch(/8 result\(s\) at or above "high" failed or could not be checked/);
     expect((await scan("contoso-drifted", "--fail-on", "critical")).code).toBe(EXIT_FINDINGS);
     expect((await scan("contoso-reference", "--fail-on", "info")).code).toBe(EXIT_OK);
   });
 
   it("--min-severity narrows what is shown, never what the gate judges", async () => {
-    // The drifted estate has one critical finding and three high ones: the gate counts all four.
+    // The drifted estate has one critical finding and seven high ones: the gate counts all eight.
     const drifted = await scan("contoso-drifted", "--min-severity", "critical", "--fail-on", "high");
     expect(drifted.code).toBe(EXIT_FINDINGS);
-    expect(drifted.stderr).toMatch(/4 result\(s\) at or above "high" failed or could not be checked/);
+    expect(drifted.stderr).toMatch(/8 result\(s\) at or above "high" failed or could not be checked/);
     // By October 2027 the reference estate's keys draw six high findings (cryptoperiod, expiry warning) and no
     // critical one: a display of critical results alone shows no finding, and still the gate closes.
     const later = await scanAt("contoso-reference", "2027-10-15T00:00:00.000Z", "--min-severity", "critical", "--fail-on", "high", "--format", "json");
@@ -66,7 +66,7 @@ describe("keywarden scan", () => {
     const r = await scan("contoso-drifted", "--format", "sarif", "--out", "report.sarif");
     expect(r.code).toBe(EXIT_OK);
     expect(JSON.parse(r.written.get("report.sarif") ?? "{}")).toMatchObject({ version: "2.1.0" });
-    expect(r.stdout).toMatch(/^5 failed, 0 unknown/);
+    expect(r.stdout).toMatch(/^9 failed, 0 unknown/);
   });
 
   it.each([

@@ -27,6 +27,10 @@ const PLANTED: Record<string, [controlId: string, resourceName: RegExp][]> = {
   ],
   "des-centralindia-pinned-old-version": [["disks_des_current_version", /^des-contoso-centralindia$/]],
   "storage-cmk-expires-soon": [["keys_days_to_expiry", /^Contoso-STORAGE-CMK$/]],
+  "hsm-private-endpoint-rejected": [["keys_estate_error_state", /^pe-contoso-hsm-westindia → /]],
+  "sqlmi-provisioning-failed": [["keys_estate_error_state", /^contoso-sqlmi-01$/]],
+  "des-southindia-auto-rotation-error": [["keys_estate_error_state", /^des-contoso-southindia$/]],
+  "hsm-arm-key-management-allowed": [["hsm_arm_key_management_disabled", /^Contoso-PROD-HSM$/]],
 };
 
 describe("scanning the Contoso estates", () => {

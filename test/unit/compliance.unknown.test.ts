@@ -17,12 +17,13 @@ function nothingReadable(): EstateSnapshot {
   const fail = (part: CollectionError["part"], resourceId: string) =>
     pushError(s, { part, resourceId, operation: "test", statusCode: 403, code: "AuthorizationFailed", message: "denied" });
   for (const hsm of s.managedHsms) {
-    Object.assign(hsm, { properties: null, regions: null, privateEndpointConnections: null, diagnosticSettings: null, keys: null, roleDefinitions: null, roleAssignments: null });
+    Object.assign(hsm, { properties: null, regions: null, privateEndpointConnections: null, diagnosticSettings: null, keys: null, roleDefinitions: null, roleAssignments: null, settings: null });
     // Without the diagnostic settings the workspace is unknown, so the log queries are never sent.
     hsm.signals = { workspace: null, auditEvents: null, deniedRequests: null, metrics: null };
     for (const part of ["managedHsm", "managedHsm.regions", "managedHsm.privateEndpointConnections", "managedHsm.diagnosticSettings", "managedHsm.metrics"] as const) fail(part, hsm.resourceId);
     const base = (hsm.hsmUri ?? "").replace(/\/+$/, "");
     fail("keys", `${base}/keys`);
+    fail("managedHsm.settings", `${base}/settings`);
     fail("rbac.roleDefinitions", `${base}/`);
     fail("rbac.roleAssignments", `${base}/`);
   }

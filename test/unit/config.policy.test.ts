@@ -75,6 +75,7 @@ describe("policy document", () => {
       signalsWindowHours: 24,
       availabilityMinPercent: 99.9,
       serviceApiLatencyMaxMs: 500,
+      versionCapForecastDays: 365,
     });
     expect(policyWarnings(policy)).toEqual([]);
   });

@@ -9,6 +9,7 @@ import { ComputeArm } from "./compute.js";
 import { createCredential } from "./credential.js";
 import { ManagedHsmKeys } from "./keyvault/keys.js";
 import { ManagedHsmRbacClient } from "./keyvault/rbacClient.js";
+import { ManagedHsmSettingsClient } from "./keyvault/settingsClient.js";
 import { ManagedHsmRoles } from "./keyvault/roles.js";
 import { createKeyVaultManagementClient, ManagedHsmsArm } from "./managedHsms.js";
 import { DiagnosticSettingsArm } from "./monitor.js";
@@ -39,6 +40,8 @@ export interface AzureClients {
   hsmRoles(hsmUri: string): ManagedHsmRoles;
   /** The HSMs' own signals: AuditEvent rows in Log Analytics, and Azure Monitor metrics. */
   hsmSignals: HsmSignalsReader;
+  /** Account settings of one Managed HSM. */
+  hsmSettings(hsmUri: string): ManagedHsmSettingsClient;
 }
 
 export function createAzureClients(
@@ -91,5 +94,6 @@ export function createAzureClients(
     hsmRbac,
     hsmRoles: perHsm((uri) => new ManagedHsmRoles(hsmRbac(uri))),
     hsmSignals: createHsmSignalsReader(credential, settings.cloud, monitorClientOptions(settings, requests), settings.emulator ? new URL(settings.emulator.endpoint).port : undefined),
+    hsmSettings: perHsm((uri) => new ManagedHsmSettingsClient(uri, credential, dataPlane)),
   };
 }

@@ -74,6 +74,8 @@ function mapManagedHsm(hsm: ManagedHsm): ManagedHsmResource {
             defaultAction: acls.defaultAction,
             ipRules: (acls.ipRules ?? []).map((r) => r.value),
             virtualNetworkRules: (acls.virtualNetworkRules ?? []).map((r) => r.id),
+            // @azure/arm-keyvault 5 (api 2025-05-01) reads it; a response without it has none.
+            serviceTags: (acls.serviceTags ?? []).map((r) => r.tag),
           })
         : undefined,
       securityDomainActivationStatus: p.securityDomainProperties?.activationStatus,

@@ -121,5 +121,7 @@ function mapManagedInstance(mi: ManagedInstance): ManagedInstanceBase {
     location: mi.location,
     identity: mapIdentity(mi.identity),
     primaryUserAssignedIdentityId: mi.primaryUserAssignedIdentityId,
+    provisioningState: mi.provisioningState,
+    state: mi.state,
   });
 }

@@ -54,5 +54,7 @@ function mapStorageAccount(sa: StorageAccount): StorageAccountConsumer {
     currentVersionedKeyIdentifier: kv?.currentVersionedKeyIdentifier,
     lastKeyRotationTimestamp: kv?.lastKeyRotationTimestamp?.toISOString(),
     encryptionUserAssignedIdentity: enc?.encryptionIdentity?.encryptionUserAssignedIdentity,
+    provisioningState: sa.provisioningState,
+    currentVersionedKeyExpirationTimestamp: kv?.currentVersionedKeyExpirationTimestamp?.toISOString(),
   });
 }

@@ -58,6 +58,7 @@ export const DEFAULT_THRESHOLDS: Readonly<ComplianceThresholds> = Object.freeze(
   // Managed HSM's SLA is 99.9 % (UNVERIFIED here for the current SLA text); latency: its own calls take tens of ms.
   availabilityMinPercent: 99.9,
   serviceApiLatencyMaxMs: 500,
+  versionCapForecastDays: 365,
 });
 
 export const DEFAULT_NOTIFY_BEFORE = "P30D";
@@ -249,6 +250,12 @@ const managedHsmSchema = strictObject({
   keyManagementPrincipals: z.array(principalSchema).default([]).describe("Expected to hold Managed HSM Crypto User."),
   administratorPrincipals: z.array(principalSchema).default([]).describe("Security officers: expected to hold Managed HSM Administrator."),
   otherExpectedPrincipals: z.array(principalSchema).default([]).describe("Any other principal allowed key access."),
+  allowKeyManagementThroughArm: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Allow the HSM setting AllowKeyManagementOperationsThroughARM to be true (principals with ARM roles can then manage keys outside the HSM's local RBAC). Default false: the setting on is a finding.",
+    ),
 }).superRefine((hsm, ctx) => {
   const idProblem = managedHsmIdProblem(hsm.resourceId);
   if (idProblem !== undefined) ctx.addIssue({ code: "custom", path: ["resourceId"], message: idProblem });
@@ -287,6 +294,9 @@ const thresholdsSchema = strictObject({
   signalsWindowHours: wholeNumber(1, 168).default(DEFAULT_THRESHOLDS.signalsWindowHours).describe("Denied (401/403) requests and the availability and latency metrics are read over this many hours."),
   availabilityMinPercent: percent.default(DEFAULT_THRESHOLDS.availabilityMinPercent).describe("The HSM's Availability metric (average and minimum over the window) must reach this percentage."),
   serviceApiLatencyMaxMs: wholeNumber(1, 60_000).default(DEFAULT_THRESHOLDS.serviceApiLatencyMaxMs).describe("The HSM's ServiceApiLatency metric (average over the window) must not exceed this many milliseconds."),
+  versionCapForecastDays: wholeNumber(0, 36500)
+    .default(DEFAULT_THRESHOLDS.versionCapForecastDays)
+    .describe("Days ahead: a key that reaches the version cap within them, rotating at its rotateAfter, is a finding (keys_rotation_forecast)."),
 }).superRefine((thresholds, ctx) => {
   if (thresholds.keyExpiryCriticalDays >= thresholds.keyExpiryWarningDays) {
     ctx.addIssue({
@@ -375,6 +385,7 @@ export const policyDocumentSchema = strictObject({
         keyManagementPrincipals: hsm.keyManagementPrincipals.map(principalRef),
         administratorPrincipals: hsm.administratorPrincipals.map(principalRef),
         otherExpectedPrincipals: hsm.otherExpectedPrincipals.map(principalRef),
+        allowKeyManagementThroughArm: hsm.allowKeyManagementThroughArm,
       };
     });
     const subscriptions = document.subscriptions ?? [...new Set(managedHsms.map((hsm) => hsm.subscriptionId))];

@@ -158,6 +158,11 @@ export interface ManagedHsmPolicy {
   administratorPrincipals: PrincipalRef[];
   /** Any other principal allowed key access (e.g. KeyWarden's own identity, auditors). */
   otherExpectedPrincipals: PrincipalRef[];
+  /**
+   * Whether the HSM may have AllowKeyManagementOperationsThroughARM on (principals with ARM roles then manage its
+   * keys outside its local RBAC). Default false: the setting on is a finding (hsm_arm_key_management_disabled).
+   */
+  allowKeyManagementThroughArm: boolean;
 }
 
 export interface ComplianceThresholds {
@@ -180,6 +185,8 @@ export interface ComplianceThresholds {
   availabilityMinPercent: number;
   /** The HSM's ServiceApiLatency metric: its average over the window must not exceed this (milliseconds). */
   serviceApiLatencyMaxMs: number;
+  /** A key whose version cap, at its rotation cadence, is reached within this many days is a finding (keys_rotation_forecast). */
+  versionCapForecastDays: number;
 }
 
 export interface PolicyDocument {

@@ -20,6 +20,7 @@ export function deriveAbout(managedHsms: readonly Pick<ManagedHsmSnapshot, "reso
       const hsm = managedHsms.find((h) => h.privateEndpointConnections?.some((c) => c.privateEndpointId?.toLowerCase() === id)) ?? onlyHsm(managedHsms);
       return privateEndpointRef(hsm?.resourceId ?? "", resourceId);
     }
+    case "managedHsm.settings":
     case "keys":
     case "key":
     case "key.versions":
@@ -28,7 +29,7 @@ export function deriveAbout(managedHsms: readonly Pick<ManagedHsmSnapshot, "reso
     case "rbac.roleAssignments": {
       const { hsm, path } = dataPlaneTarget(managedHsms, resourceId);
       const hsmId = hsm?.resourceId ?? "";
-      if (part === "keys") return hsmRef(hsmId);
+      if (part === "keys" || part === "managedHsm.settings") return hsmRef(hsmId);
       if (part.startsWith("rbac.")) return rbacScopeRef(hsmId, path || "/");
       return keyRef(hsmId, path.split("/").filter(Boolean)[1] ?? "");
     }

@@ -17,6 +17,7 @@ const partSchema = z.enum([
   "managedHsm.privateEndpointConnections",
   "managedHsm.privateEndpoint",
   "managedHsm.diagnosticSettings",
+  "managedHsm.settings",
   "keys",
   "key",
   "key.versions",
@@ -90,6 +91,8 @@ const sqlManagedInstanceSchema = z.strictObject({
     .array(z.strictObject({ name: str, serverKeyType: opt(str), uri: opt(str), creationDate: opt(str), autoRotationEnabled: opt(z.boolean()) }))
     .nullable(),
   failoverGroups: opt(z.array(z.strictObject({ id: str, name: str, role: opt(str), partnerManagedInstanceIds: strings })).nullable()),
+  provisioningState: opt(str),
+  state: opt(str),
 });
 
 const diskEncryptionSetSchema = z.strictObject({
@@ -116,6 +119,8 @@ const storageAccountSchema = z.strictObject({
   currentVersionedKeyIdentifier: opt(str),
   lastKeyRotationTimestamp: opt(str),
   encryptionUserAssignedIdentity: opt(str),
+  provisioningState: opt(str),
+  currentVersionedKeyExpirationTimestamp: opt(str),
 });
 
 const diskSchema = z.strictObject({
@@ -232,7 +237,7 @@ const managedHsmSchema = z.strictObject({
       softDeleteRetentionInDays: opt(z.number().int()),
       enablePurgeProtection: opt(z.boolean()),
       publicNetworkAccess: opt(str),
-      networkAcls: opt(z.strictObject({ bypass: opt(str), defaultAction: opt(str), ipRules: strings, virtualNetworkRules: strings })),
+      networkAcls: opt(z.strictObject({ bypass: opt(str), defaultAction: opt(str), ipRules: strings, virtualNetworkRules: strings, serviceTags: opt(strings) })),
       securityDomainActivationStatus: opt(str),
       initialAdminObjectIds: strings,
     })
@@ -257,6 +262,7 @@ const managedHsmSchema = z.strictObject({
   roleDefinitions: z.array(roleDefinitionSchema).nullable(),
   roleAssignments: z.array(roleAssignmentSchema).nullable(),
   signals: opt(signalsSchema),
+  settings: opt(z.array(z.strictObject({ name: str, value: str, type: opt(str) })).nullable()),
 });
 
 export const estateSnapshotSchema: z.ZodType<EstateSnapshot> = z.strictObject({

@@ -36,6 +36,7 @@ export type SnapshotPart =
   | "managedHsm.privateEndpointConnections"
   | "managedHsm.privateEndpoint"
   | "managedHsm.diagnosticSettings"
+  | "managedHsm.settings"
   | "keys"
   | "key"
   | "key.versions"
@@ -97,6 +98,11 @@ export interface ManagedHsmSnapshot {
   roleAssignments: RoleAssignmentSnapshot[] | null;
   /** The HSM's own signals (audit events in its workspace, denied requests, metrics); absent: not collected. */
   signals?: HsmSignalsSnapshot;
+  /**
+   * The HSM's account settings (data-plane GET /settings). `null`: could not be read (a collection error says why);
+   * absent: not collected (a snapshot written before this field existed).
+   */
+  settings?: HsmSettingSnapshot[] | null;
 }
 
 /**
@@ -133,6 +139,13 @@ export interface MetricSummary {
   points: number;
 }
 
+/** A Managed HSM account setting, e.g. AllowKeyManagementOperationsThroughARM = "false" (type "boolean"). */
+export interface HsmSettingSnapshot {
+  name: string;
+  value: string;
+  type?: string;
+}
+
 export interface ManagedHsmProperties {
   tenantId?: string;
   provisioningState?: string;
@@ -145,6 +158,11 @@ export interface ManagedHsmProperties {
     defaultAction?: string;
     ipRules: string[];
     virtualNetworkRules: string[];
+    /**
+     * Service-tag rules (ARM 2025-05-01 and later), by tag name: each admits that tag's public address ranges.
+     * Absent: not collected (a snapshot written before this field existed).
+     */
+    serviceTags?: string[];
   };
   securityDomainActivationStatus?: string;
   initialAdminObjectIds: string[];
@@ -319,6 +337,10 @@ export interface SqlManagedInstanceConsumer extends ConsumerBase {
    * A rotation must give a geo-secondary the key before its primary's protector moves.
    */
   failoverGroups?: SqlFailoverGroupMembership[] | null;
+  /** ARM provisioningState (Succeeded, Failed, ...). Absent: not reported, or a snapshot from before it was read. */
+  provisioningState?: string;
+  /** The instance's `state` (Ready, Inaccessible when it cannot reach its TDE protector, ...). Absent as above. */
+  state?: string;
 }
 
 export interface SqlFailoverGroupMembership {
@@ -381,6 +403,13 @@ export interface StorageAccountConsumer extends ConsumerBase {
   lastKeyRotationTimestamp?: string;
   /** The user-assigned identity used for encryption, when not the system-assigned one. */
   encryptionUserAssignedIdentity?: string;
+  /** ARM provisioningState (Creating, ResolvingDNS, Succeeded). Absent: not reported, or a snapshot from before it was read. */
+  provisioningState?: string;
+  /**
+   * When the key version the account uses expires (encryption.keyvaultproperties.currentVersionedKeyExpirationTimestamp):
+   * once past, the account cannot unwrap its key. Absent as above, or the version has no expiry.
+   */
+  currentVersionedKeyExpirationTimestamp?: string;
 }
 
 export type Consumer = SqlManagedInstanceConsumer | DiskEncryptionSetConsumer | StorageAccountConsumer;

@@ -135,9 +135,11 @@ async function collectManagedHsm(policy: ManagedHsmPolicy, settings: AppSettings
 
   // The metrics endpoint is the HSM's primary region's: ARM's answer, else the policy's (which the HSM must match).
   const signalsRead = collectSignals(id, resource?.location ?? policy.regions.primary, diagnosticSettings, clients, attempt, signalsAt);
+  // Settings, like the signals, depend on nothing but the data-plane URI: read them beside the keys and roles.
+  const settingsRead = attempt("managedHsm.settings", about, `${hsmUri.replace(/\/+$/, "")}/settings`, "settings.list", () => clients.hsmSettings(hsmUri).listSettings());
   const keys = await collectKeys(hsmUri, policy, clients, attempt);
   const { roleDefinitions, roleAssignments } = await collectRbac(id, hsmUri, keys?.map((k) => k.name) ?? policy.keys.map((k) => k.name), clients, attempt);
-  const signals = await signalsRead;
+  const [signals, hsmSettings] = await Promise.all([signalsRead, settingsRead]);
 
   return {
     resourceId: id,
@@ -154,6 +156,7 @@ async function collectManagedHsm(policy: ManagedHsmPolicy, settings: AppSettings
     roleDefinitions,
     roleAssignments,
     signals,
+    settings: hsmSettings,
   };
 }
 

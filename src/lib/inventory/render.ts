@@ -70,7 +70,7 @@ function renderManagedHsm(hsm: ManagedHsmSnapshot, options: RenderInventoryOptio
         "Network ACLs",
         acls === undefined
           ? "not reported"
-          : `default action ${text(acls.defaultAction)}, bypass ${text(acls.bypass)}, ${acls.ipRules.length} IP rule(s), ${acls.virtualNetworkRules.length} VNet rule(s)`,
+          : `default action ${text(acls.defaultAction)}, bypass ${text(acls.bypass)}, ${acls.ipRules.length} IP rule(s), ${acls.virtualNetworkRules.length} VNet rule(s)${acls.serviceTags && acls.serviceTags.length > 0 ? `, service tags ${acls.serviceTags.join(", ")}` : ""}`,
       ],
       ["Tenant", text(props.tenantId)],
       ["Initial administrators", props.initialAdminObjectIds.join(", ") || "none"],

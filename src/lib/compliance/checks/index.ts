@@ -8,106 +8,115 @@ import { metadata as metadata2 } from "./disks_encryption_type_allowed/metadata.
 import { check as check2 } from "./disks_encryption_type_allowed/check.js";
 import { metadata as metadata3 } from "./disks_vm_disks_encrypted_by_regional_des/metadata.js";
 import { check as check3 } from "./disks_vm_disks_encrypted_by_regional_des/check.js";
-import { metadata as metadata4 } from "./hsm_audit_events_arriving/metadata.js";
-import { check as check4 } from "./hsm_audit_events_arriving/check.js";
-import { metadata as metadata5 } from "./hsm_audit_logging_enabled/metadata.js";
-import { check as check5 } from "./hsm_audit_logging_enabled/check.js";
-import { metadata as metadata6 } from "./hsm_availability_and_latency/metadata.js";
-import { check as check6 } from "./hsm_availability_and_latency/check.js";
-import { metadata as metadata7 } from "./hsm_denied_requests_reviewed/metadata.js";
-import { check as check7 } from "./hsm_denied_requests_reviewed/check.js";
-import { metadata as metadata8 } from "./hsm_extended_region_provisioned/metadata.js";
-import { check as check8 } from "./hsm_extended_region_provisioned/check.js";
-import { metadata as metadata9 } from "./hsm_private_endpoint_every_region/metadata.js";
-import { check as check9 } from "./hsm_private_endpoint_every_region/check.js";
-import { metadata as metadata10 } from "./hsm_public_network_access_disabled/metadata.js";
-import { check as check10 } from "./hsm_public_network_access_disabled/check.js";
-import { metadata as metadata11 } from "./hsm_purge_protection_enabled/metadata.js";
-import { check as check11 } from "./hsm_purge_protection_enabled/check.js";
-import { metadata as metadata12 } from "./hsm_security_domain_activated/metadata.js";
-import { check as check12 } from "./hsm_security_domain_activated/check.js";
-import { metadata as metadata13 } from "./hsm_soft_delete_retention/metadata.js";
-import { check as check13 } from "./hsm_soft_delete_retention/check.js";
-import { metadata as metadata14 } from "./keys_configured_key_exists/metadata.js";
-import { check as check14 } from "./keys_configured_key_exists/check.js";
-import { metadata as metadata15 } from "./keys_current_version_within_cryptoperiod/metadata.js";
-import { check as check15 } from "./keys_current_version_within_cryptoperiod/check.js";
-import { metadata as metadata16 } from "./keys_days_to_expiry/metadata.js";
-import { check as check16 } from "./keys_days_to_expiry/check.js";
-import { metadata as metadata17 } from "./keys_expected_consumers_bound/metadata.js";
-import { check as check17 } from "./keys_expected_consumers_bound/check.js";
-import { metadata as metadata18 } from "./keys_expiry_set/metadata.js";
-import { check as check18 } from "./keys_expiry_set/check.js";
-import { metadata as metadata19 } from "./keys_not_exportable/metadata.js";
-import { check as check19 } from "./keys_not_exportable/check.js";
-import { metadata as metadata20 } from "./keys_referenced_versions_usable/metadata.js";
-import { check as check20 } from "./keys_referenced_versions_usable/check.js";
-import { metadata as metadata21 } from "./keys_rotation_policy_configured/metadata.js";
-import { check as check21 } from "./keys_rotation_policy_configured/check.js";
-import { metadata as metadata22 } from "./keys_type_and_size/metadata.js";
-import { check as check22 } from "./keys_type_and_size/check.js";
-import { metadata as metadata23 } from "./keys_version_headroom/metadata.js";
-import { check as check23 } from "./keys_version_headroom/check.js";
-import { metadata as metadata24 } from "./rbac_assignment_limits/metadata.js";
-import { check as check24 } from "./rbac_assignment_limits/check.js";
-import { metadata as metadata25 } from "./rbac_consumer_identity_can_wrap/metadata.js";
-import { check as check25 } from "./rbac_consumer_identity_can_wrap/check.js";
-import { metadata as metadata26 } from "./rbac_key_management_crypto_user/metadata.js";
-import { check as check26 } from "./rbac_key_management_crypto_user/check.js";
-import { metadata as metadata27 } from "./rbac_separation_of_duties/metadata.js";
-import { check as check27 } from "./rbac_separation_of_duties/check.js";
-import { metadata as metadata28 } from "./rbac_service_identity_key_scoped/metadata.js";
-import { check as check28 } from "./rbac_service_identity_key_scoped/check.js";
-import { metadata as metadata29 } from "./rbac_unexpected_principals/metadata.js";
-import { check as check29 } from "./rbac_unexpected_principals/check.js";
-import { metadata as metadata30 } from "./sql_managed_instance_identity/metadata.js";
-import { check as check30 } from "./sql_managed_instance_identity/check.js";
-import { metadata as metadata31 } from "./sql_tde_protector_current_version/metadata.js";
-import { check as check31 } from "./sql_tde_protector_current_version/check.js";
-import { metadata as metadata32 } from "./sql_tde_protector_on_hsm_key/metadata.js";
-import { check as check32 } from "./sql_tde_protector_on_hsm_key/check.js";
-import { metadata as metadata33 } from "./storage_current_version_caught_up/metadata.js";
-import { check as check33 } from "./storage_current_version_caught_up/check.js";
-import { metadata as metadata34 } from "./storage_key_source_hsm/metadata.js";
-import { check as check34 } from "./storage_key_source_hsm/check.js";
-import { metadata as metadata35 } from "./storage_key_version_current/metadata.js";
-import { check as check35 } from "./storage_key_version_current/check.js";
+import { metadata as metadata4 } from "./hsm_arm_key_management_disabled/metadata.js";
+import { check as check4 } from "./hsm_arm_key_management_disabled/check.js";
+import { metadata as metadata5 } from "./hsm_audit_events_arriving/metadata.js";
+import { check as check5 } from "./hsm_audit_events_arriving/check.js";
+import { metadata as metadata6 } from "./hsm_audit_logging_enabled/metadata.js";
+import { check as check6 } from "./hsm_audit_logging_enabled/check.js";
+import { metadata as metadata7 } from "./hsm_availability_and_latency/metadata.js";
+import { check as check7 } from "./hsm_availability_and_latency/check.js";
+import { metadata as metadata8 } from "./hsm_denied_requests_reviewed/metadata.js";
+import { check as check8 } from "./hsm_denied_requests_reviewed/check.js";
+import { metadata as metadata9 } from "./hsm_extended_region_provisioned/metadata.js";
+import { check as check9 } from "./hsm_extended_region_provisioned/check.js";
+import { metadata as metadata10 } from "./hsm_private_endpoint_every_region/metadata.js";
+import { check as check10 } from "./hsm_private_endpoint_every_region/check.js";
+import { metadata as metadata11 } from "./hsm_public_network_access_disabled/metadata.js";
+import { check as check11 } from "./hsm_public_network_access_disabled/check.js";
+import { metadata as metadata12 } from "./hsm_purge_protection_enabled/metadata.js";
+import { check as check12 } from "./hsm_purge_protection_enabled/check.js";
+import { metadata as metadata13 } from "./hsm_security_domain_activated/metadata.js";
+import { check as check13 } from "./hsm_security_domain_activated/check.js";
+import { metadata as metadata14 } from "./hsm_soft_delete_retention/metadata.js";
+import { check as check14 } from "./hsm_soft_delete_retention/check.js";
+import { metadata as metadata15 } from "./keys_configured_key_exists/metadata.js";
+import { check as check15 } from "./keys_configured_key_exists/check.js";
+import { metadata as metadata16 } from "./keys_current_version_within_cryptoperiod/metadata.js";
+import { check as check16 } from "./keys_current_version_within_cryptoperiod/check.js";
+import { metadata as metadata17 } from "./keys_days_to_expiry/metadata.js";
+import { check as check17 } from "./keys_days_to_expiry/check.js";
+import { metadata as metadata18 } from "./keys_estate_error_state/metadata.js";
+import { check as check18 } from "./keys_estate_error_state/check.js";
+import { metadata as metadata19 } from "./keys_expected_consumers_bound/metadata.js";
+import { check as check19 } from "./keys_expected_consumers_bound/check.js";
+import { metadata as metadata20 } from "./keys_expiry_set/metadata.js";
+import { check as check20 } from "./keys_expiry_set/check.js";
+import { metadata as metadata21 } from "./keys_not_exportable/metadata.js";
+import { check as check21 } from "./keys_not_exportable/check.js";
+import { metadata as metadata22 } from "./keys_referenced_versions_usable/metadata.js";
+import { check as check22 } from "./keys_referenced_versions_usable/check.js";
+import { metadata as metadata23 } from "./keys_rotation_forecast/metadata.js";
+import { check as check23 } from "./keys_rotation_forecast/check.js";
+import { metadata as metadata24 } from "./keys_rotation_policy_configured/metadata.js";
+import { check as check24 } from "./keys_rotation_policy_configured/check.js";
+import { metadata as metadata25 } from "./keys_type_and_size/metadata.js";
+import { check as check25 } from "./keys_type_and_size/check.js";
+import { metadata as metadata26 } from "./keys_version_headroom/metadata.js";
+import { check as check26 } from "./keys_version_headroom/check.js";
+import { metadata as metadata27 } from "./rbac_assignment_limits/metadata.js";
+import { check as check27 } from "./rbac_assignment_limits/check.js";
+import { metadata as metadata28 } from "./rbac_consumer_identity_can_wrap/metadata.js";
+import { check as check28 } from "./rbac_consumer_identity_can_wrap/check.js";
+import { metadata as metadata29 } from "./rbac_key_management_crypto_user/metadata.js";
+import { check as check29 } from "./rbac_key_management_crypto_user/check.js";
+import { metadata as metadata30 } from "./rbac_separation_of_duties/metadata.js";
+import { check as check30 } from "./rbac_separation_of_duties/check.js";
+import { metadata as metadata31 } from "./rbac_service_identity_key_scoped/metadata.js";
+import { check as check31 } from "./rbac_service_identity_key_scoped/check.js";
+import { metadata as metadata32 } from "./rbac_unexpected_principals/metadata.js";
+import { check as check32 } from "./rbac_unexpected_principals/check.js";
+import { metadata as metadata33 } from "./sql_managed_instance_identity/metadata.js";
+import { check as check33 } from "./sql_managed_instance_identity/check.js";
+import { metadata as metadata34 } from "./sql_tde_protector_current_version/metadata.js";
+import { check as check34 } from "./sql_tde_protector_current_version/check.js";
+import { metadata as metadata35 } from "./sql_tde_protector_on_hsm_key/metadata.js";
+import { check as check35 } from "./sql_tde_protector_on_hsm_key/check.js";
+import { metadata as metadata36 } from "./storage_current_version_caught_up/metadata.js";
+import { check as check36 } from "./storage_current_version_caught_up/check.js";
+import { metadata as metadata37 } from "./storage_key_source_hsm/metadata.js";
+import { check as check37 } from "./storage_key_source_hsm/check.js";
+import { metadata as metadata38 } from "./storage_key_version_current/metadata.js";
+import { check as check38 } from "./storage_key_version_current/check.js";
 
 export const REGISTERED_CONTROLS: readonly RegisteredControl[] = [
   { folder: "disks_des_current_version", metadata: metadata0, check: check0 },
   { folder: "disks_des_every_region", metadata: metadata1, check: check1 },
   { folder: "disks_encryption_type_allowed", metadata: metadata2, check: check2 },
   { folder: "disks_vm_disks_encrypted_by_regional_des", metadata: metadata3, check: check3 },
-  { folder: "hsm_audit_events_arriving", metadata: metadata4, check: check4 },
-  { folder: "hsm_audit_logging_enabled", metadata: metadata5, check: check5 },
-  { folder: "hsm_availability_and_latency", metadata: metadata6, check: check6 },
-  { folder: "hsm_denied_requests_reviewed", metadata: metadata7, check: check7 },
-  { folder: "hsm_extended_region_provisioned", metadata: metadata8, check: check8 },
-  { folder: "hsm_private_endpoint_every_region", metadata: metadata9, check: check9 },
-  { folder: "hsm_public_network_access_disabled", metadata: metadata10, check: check10 },
-  { folder: "hsm_purge_protection_enabled", metadata: metadata11, check: check11 },
-  { folder: "hsm_security_domain_activated", metadata: metadata12, check: check12 },
-  { folder: "hsm_soft_delete_retention", metadata: metadata13, check: check13 },
-  { folder: "keys_configured_key_exists", metadata: metadata14, check: check14 },
-  { folder: "keys_current_version_within_cryptoperiod", metadata: metadata15, check: check15 },
-  { folder: "keys_days_to_expiry", metadata: metadata16, check: check16 },
-  { folder: "keys_expected_consumers_bound", metadata: metadata17, check: check17 },
-  { folder: "keys_expiry_set", metadata: metadata18, check: check18 },
-  { folder: "keys_not_exportable", metadata: metadata19, check: check19 },
-  { folder: "keys_referenced_versions_usable", metadata: metadata20, check: check20 },
-  { folder: "keys_rotation_policy_configured", metadata: metadata21, check: check21 },
-  { folder: "keys_type_and_size", metadata: metadata22, check: check22 },
-  { folder: "keys_version_headroom", metadata: metadata23, check: check23 },
-  { folder: "rbac_assignment_limits", metadata: metadata24, check: check24 },
-  { folder: "rbac_consumer_identity_can_wrap", metadata: metadata25, check: check25 },
-  { folder: "rbac_key_management_crypto_user", metadata: metadata26, check: check26 },
-  { folder: "rbac_separation_of_duties", metadata: metadata27, check: check27 },
-  { folder: "rbac_service_identity_key_scoped", metadata: metadata28, check: check28 },
-  { folder: "rbac_unexpected_principals", metadata: metadata29, check: check29 },
-  { folder: "sql_managed_instance_identity", metadata: metadata30, check: check30 },
-  { folder: "sql_tde_protector_current_version", metadata: metadata31, check: check31 },
-  { folder: "sql_tde_protector_on_hsm_key", metadata: metadata32, check: check32 },
-  { folder: "storage_current_version_caught_up", metadata: metadata33, check: check33 },
-  { folder: "storage_key_source_hsm", metadata: metadata34, check: check34 },
-  { folder: "storage_key_version_current", metadata: metadata35, check: check35 },
+  { folder: "hsm_arm_key_management_disabled", metadata: metadata4, check: check4 },
+  { folder: "hsm_audit_events_arriving", metadata: metadata5, check: check5 },
+  { folder: "hsm_audit_logging_enabled", metadata: metadata6, check: check6 },
+  { folder: "hsm_availability_and_latency", metadata: metadata7, check: check7 },
+  { folder: "hsm_denied_requests_reviewed", metadata: metadata8, check: check8 },
+  { folder: "hsm_extended_region_provisioned", metadata: metadata9, check: check9 },
+  { folder: "hsm_private_endpoint_every_region", metadata: metadata10, check: check10 },
+  { folder: "hsm_public_network_access_disabled", metadata: metadata11, check: check11 },
+  { folder: "hsm_purge_protection_enabled", metadata: metadata12, check: check12 },
+  { folder: "hsm_security_domain_activated", metadata: metadata13, check: check13 },
+  { folder: "hsm_soft_delete_retention", metadata: metadata14, check: check14 },
+  { folder: "keys_configured_key_exists", metadata: metadata15, check: check15 },
+  { folder: "keys_current_version_within_cryptoperiod", metadata: metadata16, check: check16 },
+  { folder: "keys_days_to_expiry", metadata: metadata17, check: check17 },
+  { folder: "keys_estate_error_state", metadata: metadata18, check: check18 },
+  { folder: "keys_expected_consumers_bound", metadata: metadata19, check: check19 },
+  { folder: "keys_expiry_set", metadata: metadata20, check: check20 },
+  { folder: "keys_not_exportable", metadata: metadata21, check: check21 },
+  { folder: "keys_referenced_versions_usable", metadata: metadata22, check: check22 },
+  { folder: "keys_rotation_forecast", metadata: metadata23, check: check23 },
+  { folder: "keys_rotation_policy_configured", metadata: metadata24, check: check24 },
+  { folder: "keys_type_and_size", metadata: metadata25, check: check25 },
+  { folder: "keys_version_headroom", metadata: metadata26, check: check26 },
+  { folder: "rbac_assignment_limits", metadata: metadata27, check: check27 },
+  { folder: "rbac_consumer_identity_can_wrap", metadata: metadata28, check: check28 },
+  { folder: "rbac_key_management_crypto_user", metadata: metadata29, check: check29 },
+  { folder: "rbac_separation_of_duties", metadata: metadata30, check: check30 },
+  { folder: "rbac_service_identity_key_scoped", metadata: metadata31, check: check31 },
+  { folder: "rbac_unexpected_principals", metadata: metadata32, check: check32 },
+  { folder: "sql_managed_instance_identity", metadata: metadata33, check: check33 },
+  { folder: "sql_tde_protector_current_version", metadata: metadata34, check: check34 },
+  { folder: "sql_tde_protector_on_hsm_key", metadata: metadata35, check: check35 },
+  { folder: "storage_current_version_caught_up", metadata: metadata36, check: check36 },
+  { folder: "storage_key_source_hsm", metadata: metadata37, check: check37 },
+  { folder: "storage_key_version_current", metadata: metadata38, check: check38 },
 ];

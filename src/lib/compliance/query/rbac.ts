@@ -103,6 +103,24 @@ export function hasRole(assignment: RoleAssignmentSnapshot, role: keyof typeof M
   return roleDefinitionGuid(assignment.roleDefinitionId) === MANAGED_HSM_ROLES[role].guid;
 }
 
+/**
+ * The built-in roles that manage role assignments. Crypto Officer and Policy Administrator can grant themselves
+ * Administrator (Microsoft documents this as by design), so all three are administrative, whatever their names say.
+ */
+export const ADMINISTRATIVE_ROLES = ["administrator", "cryptoOfficer", "policyAdministrator"] as const satisfies readonly (keyof typeof MANAGED_HSM_ROLES)[];
+
+const ROLE_ASSIGNMENT_WRITE = "Microsoft.KeyVault/managedHsm/roleAssignments/write/action";
+
+/**
+ * Is the assignment's role administrative: a built-in role of ADMINISTRATIVE_ROLES, or a custom role that may write
+ * role assignments (its holder can grant itself any role, and so any key access)?
+ */
+export function isAdministrative(hsm: ManagedHsmSnapshot, assignment: RoleAssignmentSnapshot): boolean {
+  if (ADMINISTRATIVE_ROLES.some((role) => hasRole(assignment, role))) return true;
+  const definition = roleDefinitionFor(hsm, assignment);
+  return definition !== undefined && roleGrants(definition, ROLE_ASSIGNMENT_WRITE);
+}
+
 export function isKeyDataAction(action: string): boolean {
   return action.toLowerCase().startsWith(KEYS_PREFIX);
 }

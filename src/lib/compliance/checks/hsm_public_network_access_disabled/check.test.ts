@@ -11,7 +11,7 @@ describe("hsm_public_network_access_disabled", () => {
     for (const fixture of ["contoso-reference", "contoso-drifted"] as const) {
       const results = check(contextFor(loadSnapshot(fixture)));
       expect(results.map((r) => r.status)).toEqual(["PASS"]);
-      expect(results[0]?.evidence.observed).toEqual({ publicNetworkAccess: "Disabled", networkAclsDefaultAction: "Deny" });
+      expect(results[0]?.evidence.observed).toEqual({ publicNetworkAccess: "Disabled", networkAclsDefaultAction: "Deny", networkAclsServiceTags: [] });
     }
   });
 
@@ -22,7 +22,7 @@ describe("hsm_public_network_access_disabled", () => {
     expect(result?.status).toBe("FAIL");
     expect(result?.message).toContain("publicNetworkAccess is Enabled");
     expect(result?.message).not.toContain("firewall");
-    expect(result?.evidence).toMatchObject({ observed: { publicNetworkAccess: "Enabled", networkAclsDefaultAction: "Deny" }, expected: { publicNetworkAccess: "Disabled", networkAclsDefaultAction: "Deny" } });
+    expect(result?.evidence).toMatchObject({ observed: { publicNetworkAccess: "Enabled", networkAclsDefaultAction: "Deny" }, expected: { publicNetworkAccess: "Disabled", networkAclsDefaultAction: "Deny", networkAclsServiceTags: [] } });
   });
 
   it("fails on a firewall that allows by default, and names only that", () => {
@@ -39,7 +39,29 @@ describe("hsm_public_network_access_disabled", () => {
     delete contosoHsm(snapshot).properties!.networkAcls;
     const [result] = check(contextFor(snapshot));
     expect(result?.status).toBe("FAIL");
-    expect(result?.evidence.observed).toEqual({ publicNetworkAccess: "Disabled", networkAclsDefaultAction: null });
+    expect(result?.evidence.observed).toEqual({ publicNetworkAccess: "Disabled", networkAclsDefaultAction: null, networkAclsServiceTags: [] });
+  });
+
+  it("fails on a service-tag rule although the firewall denies by default: the tag's public ranges are admitted", () => {
+    const snapshot = loadSnapshot();
+    contosoHsm(snapshot).properties!.networkAcls!.serviceTags = ["AzureCloud", "AzureDevOps"];
+    const [result] = check(contextFor(snapshot));
+    expect(result?.status).toBe("FAIL");
+    expect(result?.message).toContain("service tag(s) AzureCloud, AzureDevOps");
+    expect(result?.message).not.toContain("firewall default action");
+    expect(result?.evidence.observed).toMatchObject({ networkAclsServiceTags: ["AzureCloud", "AzureDevOps"] });
+  });
+
+  it("is UNKNOWN when the service-tag rules were not collected (an older snapshot), unless already open", () => {
+    const snapshot = loadSnapshot();
+    delete contosoHsm(snapshot).properties!.networkAcls!.serviceTags;
+    const [result] = check(contextFor(snapshot));
+    expect(result?.status).toBe("UNKNOWN");
+    expect(result?.message).toContain("were not collected");
+    expect(result?.evidence.observed).toMatchObject({ networkAclsServiceTags: null });
+
+    contosoHsm(snapshot).properties!.publicNetworkAccess = "Enabled";
+    expect(check(contextFor(snapshot))[0]?.status).toBe("FAIL");
   });
 
   it("is UNKNOWN when the HSM could not be read", () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { contextFor, contosoHsm, loadSnapshot, roleAssignmentsUnreadable } from "../../../../../test/support/snapshots.js";
 import { coveredCheck } from "../../../../../test/support/controlCoverage.js";
+import { MANAGED_HSM_ROLES } from "../../../rbac/builtinRoles.js";
 import { check as checkUnderTest } from "./check.js";
 import { metadata } from "./metadata.js";
 
@@ -23,6 +24,17 @@ describe("rbac_key_management_crypto_user", () => {
     expect(failed[0]?.message).toContain("Crypto Officer instead of Crypto User");
     expect(failed[0]?.message).toContain("cannot create or rotate keys");
     expect(failed[0]?.evidence.observed).toEqual([{ scope: "/", role: "Managed HSM Crypto Officer" }]);
+  });
+
+  it("fails a principal holding Policy Administrator instead of Crypto User, as an administrative role", () => {
+    const snapshot = loadSnapshot();
+    const assignment = contosoHsm(snapshot).roleAssignments!.find((a) => a.principalId === KEY_MANAGEMENT_TEAM)!;
+    assignment.roleDefinitionId = `Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/${MANAGED_HSM_ROLES.policyAdministrator.guid}`;
+    assignment.roleName = MANAGED_HSM_ROLES.policyAdministrator.name;
+    const [result] = check(contextFor(snapshot));
+    expect(result?.status).toBe("FAIL");
+    expect(result?.message).toContain("Policy Administrator instead of Crypto User");
+    expect(result?.message).toContain("can grant itself Administrator");
   });
 
   it("fails a principal holding Crypto User only at a key scope", () => {

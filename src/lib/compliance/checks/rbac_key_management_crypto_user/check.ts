@@ -25,7 +25,15 @@ export function check(ctx: CheckContext): ControlResult[] {
       if (held.some((a) => hasRole(a, "cryptoOfficer"))) {
         return r.fail({
           resource,
-          message: `${resource.name} holds Managed HSM Crypto Officer instead of Crypto User — the role-name confusion: Crypto Officer cannot create or rotate keys (it manages roles, purges and exports), Crypto User is the key-management role.`,
+          message: `${resource.name} holds Managed HSM Crypto Officer instead of Crypto User — the role-name confusion: Crypto Officer cannot create or rotate keys (it manages roles, purges and exports, and can grant itself Administrator), Crypto User is the key-management role.`,
+          observed,
+          expected,
+        });
+      }
+      if (held.some((a) => hasRole(a, "policyAdministrator"))) {
+        return r.fail({
+          resource,
+          message: `${resource.name} holds Managed HSM Policy Administrator instead of Crypto User: Policy Administrator is an administrative role (it manages role assignments and can grant itself Administrator), not key management; assign Managed HSM Crypto User at "/keys" and remove it.`,
           observed,
           expected,
         });

@@ -1,21 +1,22 @@
 import { hsmPairs } from "../../query.js";
-import { assignmentsOf, describeGrants, grantsEvidence, hasRole, principalResource, rbacErrors } from "../../query/rbac.js";
+import { assignmentsOf, describeGrants, grantsEvidence, hasRole, isAdministrative, principalResource, rbacErrors } from "../../query/rbac.js";
 import { resultsFor } from "../../result.js";
 import type { CheckContext, ControlResult } from "../../types.js";
 import { metadata } from "./metadata.js";
 
 export function check(ctx: CheckContext): ControlResult[] {
   const r = resultsFor(metadata, ctx);
-  const expected = "Administrator or Crypto Officer, or Crypto User — never both";
+  const expected = "an administrative role (Administrator, Crypto Officer, Policy Administrator, or a custom role that writes role assignments), or Crypto User — never both";
   return hsmPairs(ctx).flatMap(({ policy, hsm, resource }) => {
     if (hsm.roleAssignments === null) {
       return [r.unknown({ resource, message: `The role assignments of ${policy.name} could not be read, so who holds which duties is unknown.`, expected, errors: rbacErrors(ctx, hsm, ["rbac.roleAssignments"]) })];
     }
-    const privileged = hsm.roleAssignments.filter((a) => hasRole(a, "administrator") || hasRole(a, "cryptoOfficer") || hasRole(a, "cryptoUser"));
+    const privileged = hsm.roleAssignments.filter((a) => isAdministrative(hsm, a) || hasRole(a, "cryptoUser"));
     const principals = [...new Map(privileged.map((a) => [a.principalId.toLowerCase(), a.principalId])).values()];
     return principals.map((principalId) => {
       const held = assignmentsOf(hsm, principalId);
-      const roleManagement = held.filter((a) => hasRole(a, "administrator") || hasRole(a, "cryptoOfficer"));
+      // Crypto Officer and Policy Administrator can grant themselves Administrator: they count as role management.
+      const roleManagement = held.filter((a) => isAdministrative(hsm, a));
       const keyManagement = held.filter((a) => hasRole(a, "cryptoUser"));
       const who = principalResource(policy, principalId);
       const observed = grantsEvidence(hsm, [...roleManagement, ...keyManagement]);

@@ -26,9 +26,9 @@ const resultFor = (snapshot: EstateSnapshot, principalId: string) => check(conte
 describe("rbac_unexpected_principals", () => {
   it("passes every principal with key access in the reference estate", () => {
     const results = check(contextFor(loadSnapshot()));
-    expect(results.map((r) => r.status)).toEqual(["PASS", "PASS", "PASS", "PASS", "PASS", "PASS"]);
-    // The Administrator role has no key data actions, so the security officers are not listed.
-    expect(results.some((r) => r.resourceName.includes("Security officers"))).toBe(false);
+    expect(results.map((r) => r.status)).toEqual(["PASS", "PASS", "PASS", "PASS", "PASS", "PASS", "PASS"]);
+    // The Administrator role has no key data actions, but it can grant itself any: the security officers are listed.
+    expect(results.find((r) => r.resourceName.includes("Security officers"))?.status).toBe("PASS");
   });
 
   it("fails exactly the drifted storage identity, whose grant at \"/\" reaches keys it does not use", () => {
@@ -55,10 +55,28 @@ describe("rbac_unexpected_principals", () => {
     expect(check(ctx).find((r) => r.resourceId.endsWith(STRANGER))?.status).toBe("PASS");
   });
 
-  it("does not list a principal without key data actions", () => {
+  it("does not list a principal without key data actions or an administrative role", () => {
     const snapshot = loadSnapshot();
-    grant(snapshot, STRANGER, "/", "policyAdministrator");
+    grant(snapshot, STRANGER, "/", "backup");
+    contosoHsm(snapshot).roleDefinitions = contosoHsm(snapshot).roleDefinitions!.map((d) =>
+      d.name === MANAGED_HSM_ROLES.backup.guid ? { ...d, permissions: [{ actions: [], notActions: [], dataActions: ["Microsoft.KeyVault/managedHsm/backup/start/action"], notDataActions: [] }] } : d,
+    );
     expect(resultFor(snapshot, STRANGER)).toBeUndefined();
+  });
+
+  it.each(["policyAdministrator", "cryptoOfficer", "administrator"] as const)("fails an unexpected %s: it can grant itself key access", (role) => {
+    const snapshot = loadSnapshot();
+    grant(snapshot, STRANGER, "/", role);
+    const result = resultFor(snapshot, STRANGER);
+    expect(result?.status).toBe("FAIL");
+    expect(result?.message).toContain("an administrative role that can grant itself key access");
+    expect(result?.evidence.observed).toMatchObject({ administrativeRoles: [{ scope: "/", role: MANAGED_HSM_ROLES[role].name }] });
+  });
+
+  it("fails a consumer identity that also holds Policy Administrator at its own key scope", () => {
+    const snapshot = loadSnapshot();
+    grant(snapshot, STORAGE_IDENTITY, "/keys/Contoso-STORAGE-CMK", "policyAdministrator");
+    expect(resultFor(snapshot, STORAGE_IDENTITY)?.status).toBe("FAIL");
   });
 
   it("is UNKNOWN for a principal at a key scope when the consumers could not all be read", () => {
