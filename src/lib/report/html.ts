@@ -2,6 +2,7 @@ import type { ComplianceReport, ControlOutcome, StatusCounts } from "../complian
 import { AREAS, SEVERITIES, type ControlMetadata, type ControlResult, type Severity, type Status } from "../compliance/types.js";
 import type { CollectionError } from "../estate/snapshot.js";
 import { escapeHtml } from "./escapeHtml.js";
+import { firstSeenOf, type ReportExtras } from "./reportHistory.js";
 import { compareOutcomes, countResults, findingsBySeverity, mappingReferences, prettyEvidence, type SeverityGroup } from "./view.js";
 
 /**
@@ -10,7 +11,7 @@ import { compareOutcomes, countResults, findingsBySeverity, mappingReferences, p
  * template tag below, which passes every interpolated value through escapeHtml; values appear only
  * as text, never inside an attribute (class names are constants chosen from enums).
  */
-export function renderHtml(report: ComplianceReport): string {
+export function renderHtml(report: ComplianceReport, extras: ReportExtras = {}): string {
   const groups = findingsBySeverity(report.controls);
   const ordered = [...report.controls].sort(compareOutcomes);
   const passing = ordered.filter((o) => o.status === "PASS");
@@ -41,7 +42,7 @@ ${summary(report)}
 ${collectionErrors(report.collectionErrors)}
 <section>
 <h2>Findings</h2>
-${groups.length === 0 ? html`<p class="empty">No failing or unknown results: every control passed.</p>` : groups.map(severityGroup)}
+${groups.length === 0 ? html`<p class="empty">No failing or unknown results: every control passed.</p>` : groups.map((g) => severityGroup(g, extras))}
 </section>
 ${passingControls(passing)}
 ${notApplicableControls(notApplicable)}
@@ -133,26 +134,27 @@ function collectionErrorTable(errors: readonly CollectionError[]): Html {
 </table>`;
 }
 
-function severityGroup(group: SeverityGroup): Html {
+function severityGroup(group: SeverityGroup, extras: ReportExtras): Html {
   return html`<section class="severity">
 <h3><span class="badge ${SEVERITY_CLASS[group.severity]}">${SEVERITY_LABEL[group.severity]}</span> ${group.count} ${group.count === 1 ? "finding" : "findings"}</h3>
-${group.controls.map(({ metadata, results }) => controlArticle(metadata, results, group.severity))}
+${group.controls.map(({ metadata, results }) => controlArticle(metadata, results, group.severity, extras))}
 </section>`;
 }
 
-function controlArticle(metadata: ControlMetadata, results: readonly ControlResult[], severity: Severity): Html {
+function controlArticle(metadata: ControlMetadata, results: readonly ControlResult[], severity: Severity, extras: ReportExtras): Html {
   return html`<article class="control ${SEVERITY_CLASS[severity]}">
 <h4>${metadata.title}</h4>
 <p class="control-meta"><span class="mono">${metadata.id}</span> · area ${metadata.area} · default severity ${metadata.severity}</p>
 <p class="risk"><strong>Risk:</strong> ${metadata.risk}</p>
-${results.map(resultBlock)}
+${results.map((r) => resultBlock(r, extras))}
 ${remediation(metadata)}
 ${mappings(metadata)}
 </article>`;
 }
 
-function resultBlock(result: ControlResult): Html {
+function resultBlock(result: ControlResult, { history }: ReportExtras): Html {
   const { evidence } = result;
+  const firstSeen = firstSeenOf(history, result);
   const errors = evidence.collectionErrors ?? [];
   return html`<div class="result ${STATUS_CLASS[result.status]}">
 <h5><span class="badge ${STATUS_CLASS[result.status]}">${result.status}</span> <span class="resource-name">${result.resourceName}</span></h5>
@@ -160,6 +162,7 @@ function resultBlock(result: ControlResult): Html {
 <dt>Resource</dt><dd class="id">${result.resourceId || "(none)"}</dd>
 <dt>Finding</dt><dd>${result.message}</dd>
 <dt>Observed at</dt><dd>${evidence.observedAt}</dd>
+${history ? html`<dt>First seen</dt><dd class="first-seen">${firstSeen ?? "not in the history"}</dd>` : html``}
 </dl>
 <div class="evidence">
 <div><div class="evidence-label">Observed</div><pre>${prettyEvidence(evidence.observed)}</pre></div>
