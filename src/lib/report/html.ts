@@ -2,6 +2,7 @@ import type { ComplianceReport, ControlOutcome, StatusCounts } from "../complian
 import { AREAS, SEVERITIES, type ControlMetadata, type ControlResult, type Severity, type Status } from "../compliance/types.js";
 import type { CollectionError } from "../estate/snapshot.js";
 import { escapeHtml } from "./escapeHtml.js";
+import { fillRemediation, remediationIndex, type RemediationIndex } from "./remediation.js";
 import { firstSeenOf, type ReportExtras } from "./reportHistory.js";
 import { compareOutcomes, countResults, findingsBySeverity, mappingReferences, prettyEvidence, type SeverityGroup } from "./view.js";
 
@@ -12,6 +13,7 @@ import { compareOutcomes, countResults, findingsBySeverity, mappingReferences, p
  * as text, never inside an attribute (class names are constants chosen from enums).
  */
 export function renderHtml(report: ComplianceReport, extras: ReportExtras = {}): string {
+  const fill = remediationIndex(extras);
   const groups = findingsBySeverity(report.controls);
   const ordered = [...report.controls].sort(compareOutcomes);
   const passing = ordered.filter((o) => o.status === "PASS");
@@ -42,7 +44,7 @@ ${summary(report)}
 ${collectionErrors(report.collectionErrors)}
 <section>
 <h2>Findings</h2>
-${groups.length === 0 ? html`<p class="empty">No failing or unknown results: every control passed.</p>` : groups.map((g) => severityGroup(g, extras))}
+${groups.length === 0 ? html`<p class="empty">No failing or unknown results: every control passed.</p>` : groups.map((g) => severityGroup(g, extras, fill))}
 </section>
 ${passingControls(passing)}
 ${notApplicableControls(notApplicable)}
@@ -134,25 +136,25 @@ function collectionErrorTable(errors: readonly CollectionError[]): Html {
 </table>`;
 }
 
-function severityGroup(group: SeverityGroup, extras: ReportExtras): Html {
+function severityGroup(group: SeverityGroup, extras: ReportExtras, fill: RemediationIndex): Html {
   return html`<section class="severity">
 <h3><span class="badge ${SEVERITY_CLASS[group.severity]}">${SEVERITY_LABEL[group.severity]}</span> ${group.count} ${group.count === 1 ? "finding" : "findings"}</h3>
-${group.controls.map(({ metadata, results }) => controlArticle(metadata, results, group.severity, extras))}
+${group.controls.map(({ metadata, results }) => controlArticle(metadata, results, group.severity, extras, fill))}
 </section>`;
 }
 
-function controlArticle(metadata: ControlMetadata, results: readonly ControlResult[], severity: Severity, extras: ReportExtras): Html {
+function controlArticle(metadata: ControlMetadata, results: readonly ControlResult[], severity: Severity, extras: ReportExtras, fill: RemediationIndex): Html {
   return html`<article class="control ${SEVERITY_CLASS[severity]}">
 <h4>${metadata.title}</h4>
 <p class="control-meta"><span class="mono">${metadata.id}</span> · area ${metadata.area} · default severity ${metadata.severity}</p>
 <p class="risk"><strong>Risk:</strong> ${metadata.risk}</p>
-${results.map((r) => resultBlock(r, extras))}
+${results.map((r) => resultBlock(r, metadata, extras, fill))}
 ${remediation(metadata)}
 ${mappings(metadata)}
 </article>`;
 }
 
-function resultBlock(result: ControlResult, { history }: ReportExtras): Html {
+function resultBlock(result: ControlResult, metadata: ControlMetadata, { history }: ReportExtras, fill: RemediationIndex): Html {
   const { evidence } = result;
   const firstSeen = firstSeenOf(history, result);
   const errors = evidence.collectionErrors ?? [];
@@ -169,15 +171,17 @@ ${history ? html`<dt>First seen</dt><dd class="first-seen">${firstSeen ?? "not i
 <div><div class="evidence-label">Expected</div><pre>${prettyEvidence(evidence.expected)}</pre></div>
 </div>
 ${errors.length > 0 ? html`<div class="evidence-label">Collection errors behind this result</div>${collectionErrorTable(errors)}` : html``}
+<div class="evidence-label">Remediation command for ${result.resourceName}</div>
+<pre class="cli"><code>${fillRemediation(metadata.remediation.cli, result, fill)}</code></pre>
 </div>`;
 }
 
+/** The control's advice; each result above carries its own filled-in command. */
 function remediation(metadata: ControlMetadata): Html {
-  const { summary: what, cli, bicep } = metadata.remediation;
+  const { summary: what, bicep } = metadata.remediation;
   return html`<div class="remediation">
 <div class="evidence-label">Remediation</div>
 <p>${what}</p>
-<pre class="cli">${cli}</pre>
 ${bicep ? html`<div class="evidence-label">Bicep</div><pre class="cli">${bicep}</pre>` : html``}
 </div>`;
 }

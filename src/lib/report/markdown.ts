@@ -2,6 +2,7 @@ import type { ComplianceReport, ControlOutcome, ControlStatusCounts, StatusCount
 import { AREAS, SEVERITIES, type ControlMetadata, type ControlResult } from "../compliance/types.js";
 import type { CollectionError } from "../estate/snapshot.js";
 import { codeBlock, escapeMarkdown, markdownTable } from "./markdownText.js";
+import { fillRemediation, remediationIndex, type RemediationIndex } from "./remediation.js";
 import { firstSeenOf, type ReportExtras } from "./reportHistory.js";
 import { compareOutcomes, compareResults, countResults, mappingReferences, prettyEvidence } from "./view.js";
 
@@ -16,6 +17,7 @@ export function renderMarkdown(report: ComplianceReport, extras: ReportExtras = 
   const attention = outcomes.filter((o) => o.status === "FAIL" || o.status === "UNKNOWN");
   const passing = outcomes.filter((o) => o.status === "PASS");
   const notApplicable = outcomes.filter((o) => o.status === "NOT_APPLICABLE");
+  const fill = remediationIndex(extras);
   const sections = [
     "# KeyWarden compliance report",
     header(report),
@@ -27,7 +29,7 @@ export function renderMarkdown(report: ComplianceReport, extras: ReportExtras = 
     statusTable("Area", AREAS.map((a) => [a, report.summary.byArea[a]])),
     ...collectionErrors(report.collectionErrors),
     "## Failing and unknown controls",
-    ...(attention.length === 0 ? ["None: every control passed."] : attention.flatMap((o) => controlSection(o, extras))),
+    ...(attention.length === 0 ? ["None: every control passed."] : attention.flatMap((o) => controlSection(o, extras, fill))),
     "## Passing controls",
     passing.length === 0 ? "None." : passingTable(passing),
     ...(notApplicable.length === 0 ? [] : ["## Not applicable controls", "Nothing in the estate was in their scope: neither a pass nor a finding.", notApplicableTable(notApplicable)]),
@@ -88,7 +90,7 @@ function collectionErrorRow(error: CollectionError): string[] {
   return [error.part, error.resourceId, error.operation, error.statusCode === undefined ? "" : String(error.statusCode), error.code ?? "", error.message];
 }
 
-function controlSection(outcome: ControlOutcome, extras: ReportExtras): string[] {
+function controlSection(outcome: ControlOutcome, extras: ReportExtras, fill: RemediationIndex): string[] {
   const { metadata } = outcome;
   const results = [...outcome.results].sort(compareResults);
   const c = countResults(results);
@@ -97,14 +99,14 @@ function controlSection(outcome: ControlOutcome, extras: ReportExtras): string[]
     `### ${outcome.status}: ${escapeMarkdown(metadata.title)}`,
     `Control ${escapeMarkdown(metadata.id)} · severity **${metadata.severity}** · area **${metadata.area}** · results: ${c.FAIL} failing, ${c.UNKNOWN} unknown, ${c.PASS} passing`,
     `**Risk:** ${escapeMarkdown(metadata.risk)}`,
-    ...results.filter((r) => r.status !== "PASS").flatMap((r) => resultSection(r, extras)),
+    ...results.filter((r) => r.status !== "PASS").flatMap((r) => resultSection(r, metadata, extras, fill)),
     ...(passingNames.length > 0 ? [`**Passing for:** ${passingNames.map(escapeMarkdown).join(", ")}`] : []),
     ...remediation(metadata),
     ...mappings(metadata),
   ];
 }
 
-function resultSection(result: ControlResult, { history }: ReportExtras): string[] {
+function resultSection(result: ControlResult, metadata: ControlMetadata, { history }: ReportExtras, fill: RemediationIndex): string[] {
   const { evidence } = result;
   const firstSeen = firstSeenOf(history, result);
   const lines = [
@@ -119,6 +121,8 @@ function resultSection(result: ControlResult, { history }: ReportExtras): string
     codeBlock(prettyEvidence(evidence.observed), "json"),
     "**Expected:**",
     codeBlock(prettyEvidence(evidence.expected), "json"),
+    "**Remediation command:**",
+    codeBlock(fillRemediation(metadata.remediation.cli, result, fill), "sh"),
   ];
   const errors = evidence.collectionErrors ?? [];
   if (errors.length > 0) {
@@ -130,10 +134,10 @@ function resultSection(result: ControlResult, { history }: ReportExtras): string
   return lines;
 }
 
+/** The control's advice; each result above carries its own filled-in command. */
 function remediation(metadata: ControlMetadata): string[] {
   return [
     `**Remediation:** ${escapeMarkdown(metadata.remediation.summary)}`,
-    codeBlock(metadata.remediation.cli, "sh"),
     ...(metadata.remediation.bicep ? ["**Bicep:**", codeBlock(metadata.remediation.bicep, "bicep")] : []),
   ];
 }
