@@ -1,9 +1,12 @@
 import type { ComplianceReport, ControlOutcome, StatusCounts } from "../compliance/evaluate.js";
 import { AREAS, SEVERITIES, type ControlMetadata, type ControlResult, type Severity, type Status } from "../compliance/types.js";
 import type { CollectionError } from "../estate/snapshot.js";
-import { escapeHtml } from "./escapeHtml.js";
+import { html, raw, type Html } from "./markup.js";
 import { fillRemediation, remediationIndex, type RemediationIndex } from "./remediation.js";
 import { firstSeenOf, type ReportExtras } from "./reportHistory.js";
+import { consumerMap, consumerMapSvg } from "./svg/consumerMap.js";
+import { findingsTimelineSvg } from "./svg/findingsTimeline.js";
+import { keyLanes, versionAxisSvg } from "./svg/versionAxis.js";
 import { compareOutcomes, countResults, findingsBySeverity, mappingReferences, prettyEvidence, type SeverityGroup } from "./view.js";
 
 /**
@@ -41,6 +44,7 @@ export function renderHtml(report: ComplianceReport, extras: ReportExtras = {}):
 </header>
 <main>
 ${summary(report)}
+${pictures(report, extras)}
 ${collectionErrors(report.collectionErrors)}
 <section>
 <h2>Findings</h2>
@@ -58,32 +62,6 @@ ${notApplicableControls(notApplicable)}
 
 /** Nothing may load or run; inline styles are the page's only active content. */
 export const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
-
-/** Markup that is already safe: built by `html` from constants and escaped values. */
-class Html {
-  constructor(readonly value: string) {}
-}
-
-type Interpolation = string | number | Html | readonly Interpolation[];
-
-function html(strings: TemplateStringsArray, ...values: Interpolation[]): Html {
-  let out = strings[0] ?? "";
-  values.forEach((value, index) => {
-    out += render(value) + (strings[index + 1] ?? "");
-  });
-  return new Html(out);
-}
-
-function render(value: Interpolation): string {
-  if (value instanceof Html) return value.value;
-  if (Array.isArray(value)) return value.map(render).join("");
-  return escapeHtml(String(value));
-}
-
-/** Only for the constant stylesheet. */
-function raw(constant: string): Html {
-  return new Html(constant);
-}
 
 const SEVERITY_LABEL: Record<Severity, string> = { critical: "Critical", high: "High", medium: "Medium", low: "Low", info: "Info" };
 const SEVERITY_CLASS: Record<Severity, Html> = {
@@ -115,6 +93,31 @@ function statusTable(title: string, rows: [string, StatusCounts][]): Html {
 <thead><tr><th>${title}</th><th class="num">Fail</th><th class="num">Unknown</th><th class="num">Pass</th></tr></thead>
 <tbody>${rows.map(([name, c]) => html`<tr><th>${name}</th>${cell("FAIL", c.FAIL)}${cell("UNKNOWN", c.UNKNOWN)}${cell("PASS", c.PASS)}</tr>`)}</tbody>
 </table>`;
+}
+
+/** The estate as pictures (inline SVG: no script, nothing loaded): each only when its input was given. */
+function pictures(report: ComplianceReport, { snapshot, policy, history }: ReportExtras): Html {
+  const parts: Html[] = [];
+  if (history && history.scans.length > 0) {
+    parts.push(html`<figure class="picture"><figcaption>Findings opened and resolved, scan by scan</figcaption>${findingsTimelineSvg(history)}</figure>`);
+  }
+  if (snapshot) {
+    const map = consumerMap(snapshot);
+    parts.push(
+      map.keys.length > 0
+        ? html`<figure class="picture"><figcaption>Which consumer is on which key version, by region</figcaption>${consumerMapSvg(map)}</figure>`
+        : html`<p class="empty">No consumer uses a key of the collected HSMs.</p>`,
+    );
+    const { lanes, keysLeftOut } = keyLanes(snapshot, policy);
+    if (lanes.length > 0) {
+      parts.push(html`<figure class="picture"><figcaption>Key versions: created, expires, rotation due</figcaption>${versionAxisSvg(lanes, keysLeftOut, new Date(report.generatedAt))}</figure>`);
+    }
+  }
+  if (parts.length === 0) return html``;
+  return html`<section class="pictures">
+<h2>Estate</h2>
+${parts}
+</section>`;
 }
 
 function collectionErrors(errors: readonly CollectionError[]): Html {
@@ -291,6 +294,38 @@ pre.cli { background: #0d1117; color: #e6edf3; border-color: #0d1117; }
 .mappings ul { margin: 0; padding-left: 20px; }
 .framework { font-weight: 600; }
 .empty { color: var(--muted); }
+figure.picture { margin: 0 0 20px; background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 12px 16px; overflow-x: auto; }
+figure.picture figcaption { font-weight: 600; margin: 0 0 8px; }
+svg.chart { display: block; max-width: 100%; height: auto; font: 12px -apple-system, "Segoe UI", "Noto Sans", Helvetica, Arial, sans-serif; }
+svg.chart text { fill: var(--fg); }
+svg.chart .axis-head { fill: var(--muted); font-size: 12px; font-weight: 600; }
+svg.chart .chart-note, svg.chart .key-sub { fill: var(--muted); font-size: 11px; }
+svg.chart .key-name { font-size: 14px; font-weight: 600; }
+svg.chart .key-name-small { font-size: 13px; font-weight: 600; }
+.map-key rect { fill: #ddf4ff; stroke: var(--low); stroke-width: 1.5; }
+.map-edge path { fill: none; stroke-width: 2.5; }
+.map-group rect { fill: #fff; stroke-width: 1.5; }
+.map-group .group-head { font-weight: 600; }
+.map-group .group-names { fill: var(--muted); font-size: 11px; }
+svg.chart .edge-label { font-size: 11px; font-weight: 600; }
+.vs-current path, .vs-current rect { stroke: var(--pass); } .vs-current .edge-label { fill: var(--pass); }
+.vs-following path, .vs-following rect { stroke: var(--low); stroke-dasharray: 2 3; } .vs-following .edge-label { fill: var(--low); }
+.vs-stale path, .vs-stale rect { stroke: var(--fail); stroke-dasharray: 8 4; } .vs-stale .edge-label { fill: var(--fail); }
+.vs-stale rect { fill: var(--fail-bg); }
+.vs-unknown path, .vs-unknown rect { stroke: var(--unknown); stroke-dasharray: 1 4; } .vs-unknown .edge-label { fill: var(--unknown); }
+.tl-axis, .va-sep { stroke: var(--line); stroke-width: 1; }
+.tl-opened { fill: var(--fail); } .tl-resolved { fill: var(--pass); }
+svg.chart .tl-opened-text { fill: var(--fail); font-weight: 600; } svg.chart .tl-resolved-text { fill: var(--pass); font-weight: 600; }
+.tl-line { fill: none; stroke: var(--fg); stroke-width: 1.5; }
+.tl-open { fill: var(--fg); }
+svg.chart .tl-open-text { font-size: 11px; }
+svg.chart .tl-date { fill: var(--muted); font-size: 11px; }
+.va-tick { stroke: #eff2f5; stroke-width: 1; }
+.va-bar.va-current { fill: #aceebb; stroke: var(--pass); } .va-bar.va-old { fill: #eff2f5; stroke: #afb8c1; } .va-bar.va-expired { fill: #ffebe9; stroke: var(--fail); }
+svg.chart .va-label { font-size: 10px; }
+.va-due { stroke: var(--medium); stroke-width: 2; } .va-due-mark { fill: var(--medium); }
+svg.chart .va-due-text { fill: var(--medium); font-weight: 600; font-size: 11px; } svg.chart .va-overdue { fill: var(--fail); }
+.va-now { stroke: var(--fg); stroke-width: 1; stroke-dasharray: 4 3; } svg.chart .va-now-text { font-size: 11px; font-weight: 600; }
 footer { text-align: center; color: var(--muted); font-size: 12px; padding: 16px; }
 @media print { body { background: #fff; } header.page { background: #fff; color: var(--fg); border-bottom: 2px solid var(--fg); } }
 `;
