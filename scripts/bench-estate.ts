@@ -103,7 +103,8 @@ try {
   }
   const renders = REPORT_FORMATS.map((format) => {
     const t = performance.now();
-    const body = renderReport(report, format).body;
+    // With the snapshot and policy, as the function renders it: the HTML draws the consumer map and version axis.
+    const body = renderReport(report, format, { snapshot, policy: config.policy }).body;
     return { format, ms: performance.now() - t, bytes: Buffer.byteLength(body) };
   });
 

@@ -1,5 +1,6 @@
 import type { ComplianceReport } from "../compliance/evaluate.js";
 import type { ControlResult } from "../compliance/types.js";
+import { firstSeenOf, type ReportExtras } from "./reportHistory.js";
 
 export const CSV_COLUMNS = [
   "controlId",
@@ -13,6 +14,8 @@ export const CSV_COLUMNS = [
   "expected",
   "observedAt",
   "remediationCli",
+  /** When the history first saw the finding open; empty for a pass or without a history. */
+  "firstSeen",
 ] as const;
 
 /**
@@ -21,15 +24,15 @@ export const CSV_COLUMNS = [
  * ends, fields quoted when they hold a comma, quote, CR or LF, quotes doubled. Observed/expected are
  * compact JSON. No byte-order mark.
  */
-export function renderCsv(report: ComplianceReport): string {
+export function renderCsv(report: ComplianceReport, { history }: ReportExtras = {}): string {
   const rows: string[][] = [[...CSV_COLUMNS]];
   for (const outcome of report.controls) {
     for (const result of outcome.results) {
-      rows.push(row(result, outcome.metadata.area, outcome.metadata.remediation.cli));
+      rows.push([...row(result, outcome.metadata.area, outcome.metadata.remediation.cli), firstSeenOf(history, result) ?? ""]);
     }
     if (outcome.status === "NOT_APPLICABLE") {
       const { id, area, severity } = outcome.metadata;
-      rows.push([id, area, severity, "NOT_APPLICABLE", "", "", "not applicable: nothing in the estate is in this control's scope", "", "", "", ""]);
+      rows.push([id, area, severity, "NOT_APPLICABLE", "", "", "not applicable: nothing in the estate is in this control's scope", "", "", "", "", ""]);
     }
   }
   return rows.map((cells) => `${cells.map((cell) => quoteCsv(neutraliseFormula(cell))).join(",")}\r\n`).join("");

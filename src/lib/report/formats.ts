@@ -4,6 +4,7 @@ import { UnknownReportFormatError } from "./errors.js";
 import { renderHtml } from "./html.js";
 import { renderJson } from "./json.js";
 import { renderMarkdown } from "./markdown.js";
+import type { ReportExtras } from "./reportHistory.js";
 import { renderSarif } from "./sarif.js";
 
 export const REPORT_FORMATS = ["json", "md", "html", "sarif", "csv"] as const;
@@ -18,7 +19,7 @@ export interface RenderedReport {
 interface Renderer {
   contentType: string;
   fileExtension: string;
-  render: (report: ComplianceReport) => string;
+  render: (report: ComplianceReport, extras: ReportExtras) => string;
 }
 
 const RENDERERS: Readonly<Record<ReportFormat, Renderer>> = {
@@ -33,9 +34,13 @@ export function isReportFormat(value: string): value is ReportFormat {
   return (REPORT_FORMATS as readonly string[]).includes(value);
 }
 
-/** Renders the report; throws UnknownReportFormatError for a format that is not in REPORT_FORMATS. */
-export function renderReport(report: ComplianceReport, format: ReportFormat): RenderedReport {
+/**
+ * Renders the report; throws UnknownReportFormatError for a format that is not in REPORT_FORMATS. `extras` (the
+ * history, the snapshot and policy the report was made from) add first-seen times to every format and, in HTML,
+ * the consumer map and the timelines.
+ */
+export function renderReport(report: ComplianceReport, format: ReportFormat, extras: ReportExtras = {}): RenderedReport {
   if (!isReportFormat(format)) throw new UnknownReportFormatError(String(format), REPORT_FORMATS);
   const { contentType, fileExtension, render } = RENDERERS[format];
-  return { contentType, fileExtension, body: render(report) };
+  return { contentType, fileExtension, body: render(report, extras) };
 }

@@ -1,7 +1,12 @@
 import type { ComplianceReport, ControlOutcome, StatusCounts } from "../compliance/evaluate.js";
 import { AREAS, SEVERITIES, type ControlMetadata, type ControlResult, type Severity, type Status } from "../compliance/types.js";
 import type { CollectionError } from "../estate/snapshot.js";
-import { escapeHtml } from "./escapeHtml.js";
+import { html, raw, type Html } from "./markup.js";
+import { fillRemediation, remediationIndex, type RemediationIndex } from "./remediation.js";
+import { firstSeenOf, type ReportExtras } from "./reportHistory.js";
+import { consumerMap, consumerMapSvg } from "./svg/consumerMap.js";
+import { findingsTimelineSvg } from "./svg/findingsTimeline.js";
+import { keyLanes, versionAxisSvg } from "./svg/versionAxis.js";
 import { compareOutcomes, countResults, findingsBySeverity, mappingReferences, prettyEvidence, type SeverityGroup } from "./view.js";
 
 /**
@@ -10,7 +15,8 @@ import { compareOutcomes, countResults, findingsBySeverity, mappingReferences, p
  * template tag below, which passes every interpolated value through escapeHtml; values appear only
  * as text, never inside an attribute (class names are constants chosen from enums).
  */
-export function renderHtml(report: ComplianceReport): string {
+export function renderHtml(report: ComplianceReport, extras: ReportExtras = {}): string {
+  const fill = remediationIndex(extras);
   const groups = findingsBySeverity(report.controls);
   const ordered = [...report.controls].sort(compareOutcomes);
   const passing = ordered.filter((o) => o.status === "PASS");
@@ -38,10 +44,11 @@ export function renderHtml(report: ComplianceReport): string {
 </header>
 <main>
 ${summary(report)}
+${pictures(report, extras)}
 ${collectionErrors(report.collectionErrors)}
 <section>
 <h2>Findings</h2>
-${groups.length === 0 ? html`<p class="empty">No failing or unknown results: every control passed.</p>` : groups.map(severityGroup)}
+${groups.length === 0 ? html`<p class="empty">No failing or unknown results: every control passed.</p>` : groups.map((g) => severityGroup(g, extras, fill))}
 </section>
 ${passingControls(passing)}
 ${notApplicableControls(notApplicable)}
@@ -55,32 +62,6 @@ ${notApplicableControls(notApplicable)}
 
 /** Nothing may load or run; inline styles are the page's only active content. */
 export const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
-
-/** Markup that is already safe: built by `html` from constants and escaped values. */
-class Html {
-  constructor(readonly value: string) {}
-}
-
-type Interpolation = string | number | Html | readonly Interpolation[];
-
-function html(strings: TemplateStringsArray, ...values: Interpolation[]): Html {
-  let out = strings[0] ?? "";
-  values.forEach((value, index) => {
-    out += render(value) + (strings[index + 1] ?? "");
-  });
-  return new Html(out);
-}
-
-function render(value: Interpolation): string {
-  if (value instanceof Html) return value.value;
-  if (Array.isArray(value)) return value.map(render).join("");
-  return escapeHtml(String(value));
-}
-
-/** Only for the constant stylesheet. */
-function raw(constant: string): Html {
-  return new Html(constant);
-}
 
 const SEVERITY_LABEL: Record<Severity, string> = { critical: "Critical", high: "High", medium: "Medium", low: "Low", info: "Info" };
 const SEVERITY_CLASS: Record<Severity, Html> = {
@@ -114,6 +95,31 @@ function statusTable(title: string, rows: [string, StatusCounts][]): Html {
 </table>`;
 }
 
+/** The estate as pictures (inline SVG: no script, nothing loaded): each only when its input was given. */
+function pictures(report: ComplianceReport, { snapshot, policy, history }: ReportExtras): Html {
+  const parts: Html[] = [];
+  if (history && history.scans.length > 0) {
+    parts.push(html`<figure class="picture"><figcaption>Findings opened and resolved, scan by scan</figcaption>${findingsTimelineSvg(history)}</figure>`);
+  }
+  if (snapshot) {
+    const map = consumerMap(snapshot);
+    parts.push(
+      map.keys.length > 0
+        ? html`<figure class="picture"><figcaption>Which consumer is on which key version, by region</figcaption>${consumerMapSvg(map)}</figure>`
+        : html`<p class="empty">No consumer uses a key of the collected HSMs.</p>`,
+    );
+    const { lanes, keysLeftOut } = keyLanes(snapshot, policy);
+    if (lanes.length > 0) {
+      parts.push(html`<figure class="picture"><figcaption>Key versions: created, expires, rotation due</figcaption>${versionAxisSvg(lanes, keysLeftOut, new Date(report.generatedAt))}</figure>`);
+    }
+  }
+  if (parts.length === 0) return html``;
+  return html`<section class="pictures">
+<h2>Estate</h2>
+${parts}
+</section>`;
+}
+
 function collectionErrors(errors: readonly CollectionError[]): Html {
   if (errors.length === 0) return html``;
   return html`<section>
@@ -133,26 +139,27 @@ function collectionErrorTable(errors: readonly CollectionError[]): Html {
 </table>`;
 }
 
-function severityGroup(group: SeverityGroup): Html {
+function severityGroup(group: SeverityGroup, extras: ReportExtras, fill: RemediationIndex): Html {
   return html`<section class="severity">
 <h3><span class="badge ${SEVERITY_CLASS[group.severity]}">${SEVERITY_LABEL[group.severity]}</span> ${group.count} ${group.count === 1 ? "finding" : "findings"}</h3>
-${group.controls.map(({ metadata, results }) => controlArticle(metadata, results, group.severity))}
+${group.controls.map(({ metadata, results }) => controlArticle(metadata, results, group.severity, extras, fill))}
 </section>`;
 }
 
-function controlArticle(metadata: ControlMetadata, results: readonly ControlResult[], severity: Severity): Html {
+function controlArticle(metadata: ControlMetadata, results: readonly ControlResult[], severity: Severity, extras: ReportExtras, fill: RemediationIndex): Html {
   return html`<article class="control ${SEVERITY_CLASS[severity]}">
 <h4>${metadata.title}</h4>
 <p class="control-meta"><span class="mono">${metadata.id}</span> · area ${metadata.area} · default severity ${metadata.severity}</p>
 <p class="risk"><strong>Risk:</strong> ${metadata.risk}</p>
-${results.map(resultBlock)}
+${results.map((r) => resultBlock(r, metadata, extras, fill))}
 ${remediation(metadata)}
 ${mappings(metadata)}
 </article>`;
 }
 
-function resultBlock(result: ControlResult): Html {
+function resultBlock(result: ControlResult, metadata: ControlMetadata, { history }: ReportExtras, fill: RemediationIndex): Html {
   const { evidence } = result;
+  const firstSeen = firstSeenOf(history, result);
   const errors = evidence.collectionErrors ?? [];
   return html`<div class="result ${STATUS_CLASS[result.status]}">
 <h5><span class="badge ${STATUS_CLASS[result.status]}">${result.status}</span> <span class="resource-name">${result.resourceName}</span></h5>
@@ -160,21 +167,24 @@ function resultBlock(result: ControlResult): Html {
 <dt>Resource</dt><dd class="id">${result.resourceId || "(none)"}</dd>
 <dt>Finding</dt><dd>${result.message}</dd>
 <dt>Observed at</dt><dd>${evidence.observedAt}</dd>
+${history ? html`<dt>First seen</dt><dd class="first-seen">${firstSeen ?? "not in the history"}</dd>` : html``}
 </dl>
 <div class="evidence">
 <div><div class="evidence-label">Observed</div><pre>${prettyEvidence(evidence.observed)}</pre></div>
 <div><div class="evidence-label">Expected</div><pre>${prettyEvidence(evidence.expected)}</pre></div>
 </div>
 ${errors.length > 0 ? html`<div class="evidence-label">Collection errors behind this result</div>${collectionErrorTable(errors)}` : html``}
+<div class="evidence-label">Remediation command for ${result.resourceName}</div>
+<pre class="cli"><code>${fillRemediation(metadata.remediation.cli, result, fill)}</code></pre>
 </div>`;
 }
 
+/** The control's advice; each result above carries its own filled-in command. */
 function remediation(metadata: ControlMetadata): Html {
-  const { summary: what, cli, bicep } = metadata.remediation;
+  const { summary: what, bicep } = metadata.remediation;
   return html`<div class="remediation">
 <div class="evidence-label">Remediation</div>
 <p>${what}</p>
-<pre class="cli">${cli}</pre>
 ${bicep ? html`<div class="evidence-label">Bicep</div><pre class="cli">${bicep}</pre>` : html``}
 </div>`;
 }
@@ -284,6 +294,38 @@ pre.cli { background: #0d1117; color: #e6edf3; border-color: #0d1117; }
 .mappings ul { margin: 0; padding-left: 20px; }
 .framework { font-weight: 600; }
 .empty { color: var(--muted); }
+figure.picture { margin: 0 0 20px; background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 12px 16px; overflow-x: auto; }
+figure.picture figcaption { font-weight: 600; margin: 0 0 8px; }
+svg.chart { display: block; max-width: 100%; height: auto; font: 12px -apple-system, "Segoe UI", "Noto Sans", Helvetica, Arial, sans-serif; }
+svg.chart text { fill: var(--fg); }
+svg.chart .axis-head { fill: var(--muted); font-size: 12px; font-weight: 600; }
+svg.chart .chart-note, svg.chart .key-sub { fill: var(--muted); font-size: 11px; }
+svg.chart .key-name { font-size: 14px; font-weight: 600; }
+svg.chart .key-name-small { font-size: 13px; font-weight: 600; }
+.map-key rect { fill: #ddf4ff; stroke: var(--low); stroke-width: 1.5; }
+.map-edge path { fill: none; stroke-width: 2.5; }
+.map-group rect { fill: #fff; stroke-width: 1.5; }
+.map-group .group-head { font-weight: 600; }
+.map-group .group-names { fill: var(--muted); font-size: 11px; }
+svg.chart .edge-label { font-size: 11px; font-weight: 600; }
+.vs-current path, .vs-current rect { stroke: var(--pass); } .vs-current .edge-label { fill: var(--pass); }
+.vs-following path, .vs-following rect { stroke: var(--low); stroke-dasharray: 2 3; } .vs-following .edge-label { fill: var(--low); }
+.vs-stale path, .vs-stale rect { stroke: var(--fail); stroke-dasharray: 8 4; } .vs-stale .edge-label { fill: var(--fail); }
+.vs-stale rect { fill: var(--fail-bg); }
+.vs-unknown path, .vs-unknown rect { stroke: var(--unknown); stroke-dasharray: 1 4; } .vs-unknown .edge-label { fill: var(--unknown); }
+.tl-axis, .va-sep { stroke: var(--line); stroke-width: 1; }
+.tl-opened { fill: var(--fail); } .tl-resolved { fill: var(--pass); }
+svg.chart .tl-opened-text { fill: var(--fail); font-weight: 600; } svg.chart .tl-resolved-text { fill: var(--pass); font-weight: 600; }
+.tl-line { fill: none; stroke: var(--fg); stroke-width: 1.5; }
+.tl-open { fill: var(--fg); }
+svg.chart .tl-open-text { font-size: 11px; }
+svg.chart .tl-date { fill: var(--muted); font-size: 11px; }
+.va-tick { stroke: #eff2f5; stroke-width: 1; }
+.va-bar.va-current { fill: #aceebb; stroke: var(--pass); } .va-bar.va-old { fill: #eff2f5; stroke: #afb8c1; } .va-bar.va-expired { fill: #ffebe9; stroke: var(--fail); }
+svg.chart .va-label { font-size: 10px; }
+.va-due { stroke: var(--medium); stroke-width: 2; } .va-due-mark { fill: var(--medium); }
+svg.chart .va-due-text { fill: var(--medium); font-weight: 600; font-size: 11px; } svg.chart .va-overdue { fill: var(--fail); }
+.va-now { stroke: var(--fg); stroke-width: 1; stroke-dasharray: 4 3; } svg.chart .va-now-text { font-size: 11px; font-weight: 600; }
 footer { text-align: center; color: var(--muted); font-size: 12px; padding: 16px; }
 @media print { body { background: #fff; } header.page { background: #fff; color: var(--fg); border-bottom: 2px solid var(--fg); } }
 `;

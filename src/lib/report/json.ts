@@ -1,5 +1,6 @@
 import type { ComplianceReport } from "../compliance/evaluate.js";
 import { sortedKeys } from "../text/sortedJson.js";
+import { firstSeenOf, type ReportExtras } from "./reportHistory.js";
 
 /** Names the document type, so a consumer can tell a KeyWarden report from any other JSON. */
 export const REPORT_KIND = "keywarden.compliance-report";
@@ -8,10 +9,24 @@ export const REPORT_KIND = "keywarden.compliance-report";
  * The ComplianceReport as-is, led by `kind` and `schemaVersion` (bumped on any breaking change).
  * Keys below the top are sorted at every level, so the same report always renders to the same
  * bytes and two reports diff line by line whatever order the controls built their evidence in.
+ *
+ * With a history, each failing or unknown result gains `firstSeen` (when the history first saw it open).
  */
-export function renderJson(report: ComplianceReport): string {
-  const { schemaVersion, ...rest } = report;
+export function renderJson(report: ComplianceReport, extras: ReportExtras = {}): string {
+  const { schemaVersion, ...rest } = withFirstSeen(report, extras);
   const top = Object.keys(rest).sort() as (keyof typeof rest)[];
   const document = { kind: REPORT_KIND, schemaVersion, ...Object.fromEntries(top.map((k) => [k, rest[k]])) };
   return `${JSON.stringify(document, sortedKeys(document), 2)}\n`;
+}
+
+function withFirstSeen(report: ComplianceReport, { history }: ReportExtras): ComplianceReport {
+  if (!history) return report;
+  const controls = report.controls.map((outcome) => ({
+    ...outcome,
+    results: outcome.results.map((result) => {
+      const firstSeen = firstSeenOf(history, result);
+      return firstSeen === undefined ? result : { ...result, firstSeen };
+    }),
+  }));
+  return { ...report, controls };
 }

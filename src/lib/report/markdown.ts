@@ -2,18 +2,22 @@ import type { ComplianceReport, ControlOutcome, ControlStatusCounts, StatusCount
 import { AREAS, SEVERITIES, type ControlMetadata, type ControlResult } from "../compliance/types.js";
 import type { CollectionError } from "../estate/snapshot.js";
 import { codeBlock, escapeMarkdown, markdownTable } from "./markdownText.js";
+import { fillRemediation, remediationIndex, type RemediationIndex } from "./remediation.js";
+import { firstSeenOf, type ReportExtras } from "./reportHistory.js";
 import { compareOutcomes, compareResults, countResults, mappingReferences, prettyEvidence } from "./view.js";
 
 /**
  * A Markdown report for a pull request, an issue or a wiki: summary tables, then every failing or
  * unknown control with its evidence and remediation, then the passing controls in one table.
- * Every value from the snapshot or a control goes through escapeMarkdown, markdownTable or codeBlock.
+ * Every value from the snapshot or a control goes through escapeMarkdown, markdownTable or codeBlock. With a
+ * history, each finding says when it was first seen.
  */
-export function renderMarkdown(report: ComplianceReport): string {
+export function renderMarkdown(report: ComplianceReport, extras: ReportExtras = {}): string {
   const outcomes = [...report.controls].sort(compareOutcomes);
   const attention = outcomes.filter((o) => o.status === "FAIL" || o.status === "UNKNOWN");
   const passing = outcomes.filter((o) => o.status === "PASS");
   const notApplicable = outcomes.filter((o) => o.status === "NOT_APPLICABLE");
+  const fill = remediationIndex(extras);
   const sections = [
     "# KeyWarden compliance report",
     header(report),
@@ -25,7 +29,7 @@ export function renderMarkdown(report: ComplianceReport): string {
     statusTable("Area", AREAS.map((a) => [a, report.summary.byArea[a]])),
     ...collectionErrors(report.collectionErrors),
     "## Failing and unknown controls",
-    ...(attention.length === 0 ? ["None: every control passed."] : attention.flatMap(controlSection)),
+    ...(attention.length === 0 ? ["None: every control passed."] : attention.flatMap((o) => controlSection(o, extras, fill))),
     "## Passing controls",
     passing.length === 0 ? "None." : passingTable(passing),
     ...(notApplicable.length === 0 ? [] : ["## Not applicable controls", "Nothing in the estate was in their scope: neither a pass nor a finding.", notApplicableTable(notApplicable)]),
@@ -86,7 +90,7 @@ function collectionErrorRow(error: CollectionError): string[] {
   return [error.part, error.resourceId, error.operation, error.statusCode === undefined ? "" : String(error.statusCode), error.code ?? "", error.message];
 }
 
-function controlSection(outcome: ControlOutcome): string[] {
+function controlSection(outcome: ControlOutcome, extras: ReportExtras, fill: RemediationIndex): string[] {
   const { metadata } = outcome;
   const results = [...outcome.results].sort(compareResults);
   const c = countResults(results);
@@ -95,26 +99,30 @@ function controlSection(outcome: ControlOutcome): string[] {
     `### ${outcome.status}: ${escapeMarkdown(metadata.title)}`,
     `Control ${escapeMarkdown(metadata.id)} · severity **${metadata.severity}** · area **${metadata.area}** · results: ${c.FAIL} failing, ${c.UNKNOWN} unknown, ${c.PASS} passing`,
     `**Risk:** ${escapeMarkdown(metadata.risk)}`,
-    ...results.filter((r) => r.status !== "PASS").flatMap(resultSection),
+    ...results.filter((r) => r.status !== "PASS").flatMap((r) => resultSection(r, metadata, extras, fill)),
     ...(passingNames.length > 0 ? [`**Passing for:** ${passingNames.map(escapeMarkdown).join(", ")}`] : []),
     ...remediation(metadata),
     ...mappings(metadata),
   ];
 }
 
-function resultSection(result: ControlResult): string[] {
+function resultSection(result: ControlResult, metadata: ControlMetadata, { history }: ReportExtras, fill: RemediationIndex): string[] {
   const { evidence } = result;
+  const firstSeen = firstSeenOf(history, result);
   const lines = [
     `#### ${result.status} (${result.severity}): ${escapeMarkdown(result.resourceName)}`,
     [
       `- **Resource:** ${escapeMarkdown(result.resourceId || "(none)")}`,
       `- **Finding:** ${escapeMarkdown(result.message)}`,
       `- **Observed at:** ${escapeMarkdown(evidence.observedAt)}`,
+      ...(history ? [`- **First seen:** ${firstSeen === undefined ? "not in the history" : escapeMarkdown(firstSeen)}`] : []),
     ].join("\n"),
     "**Observed:**",
     codeBlock(prettyEvidence(evidence.observed), "json"),
     "**Expected:**",
     codeBlock(prettyEvidence(evidence.expected), "json"),
+    "**Remediation command:**",
+    codeBlock(fillRemediation(metadata.remediation.cli, result, fill), "sh"),
   ];
   const errors = evidence.collectionErrors ?? [];
   if (errors.length > 0) {
@@ -126,10 +134,10 @@ function resultSection(result: ControlResult): string[] {
   return lines;
 }
 
+/** The control's advice; each result above carries its own filled-in command. */
 function remediation(metadata: ControlMetadata): string[] {
   return [
     `**Remediation:** ${escapeMarkdown(metadata.remediation.summary)}`,
-    codeBlock(metadata.remediation.cli, "sh"),
     ...(metadata.remediation.bicep ? ["**Bicep:**", codeBlock(metadata.remediation.bicep, "bicep")] : []),
   ];
 }

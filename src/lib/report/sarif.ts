@@ -4,6 +4,7 @@ import type { ComplianceReport } from "../compliance/evaluate.js";
 import type { ControlMetadata, ControlResult, Severity } from "../compliance/types.js";
 import type { CollectionError } from "../estate/snapshot.js";
 import { codeBlock, escapeMarkdown } from "./markdownText.js";
+import { firstSeenOf, type ReportExtras } from "./reportHistory.js";
 import { mappingReferences } from "./view.js";
 
 export const SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
@@ -34,13 +35,14 @@ export const FINGERPRINT_KEY = "keywardenFinding/v1";
  * `kind: "pass"` and would raise them as alerts, while an absent result is how SARIF tools close
  * an alert. Coverage is kept in `run.properties.summary`; controls with nothing in scope are listed in
  * `run.properties.notApplicableControls` rather than as `kind: "notApplicable"` results, for the same reason. Collection errors are tool execution
- * notifications on the run's invocation.
+ * notifications on the run's invocation. With a history, a result's first-seen time is its
+ * `provenance.firstDetectionTimeUtc` (SARIF §3.48.2) and `properties.firstSeen`.
  */
-export function renderSarif(report: ComplianceReport): string {
+export function renderSarif(report: ComplianceReport, { history }: ReportExtras = {}): string {
   const metadata = report.controls.map((o) => o.metadata);
   const ruleIndex = new Map(metadata.map((m, index) => [m.id, index]));
   const results: Result[] = report.controls.flatMap((outcome) =>
-    outcome.results.filter((r) => r.status !== "PASS").map((r) => sarifResult(r, ruleIndex.get(outcome.metadata.id) ?? -1)),
+    outcome.results.filter((r) => r.status !== "PASS").map((r) => sarifResult(r, ruleIndex.get(outcome.metadata.id) ?? -1, firstSeenOf(history, r))),
   );
   const log: Log = {
     $schema: SARIF_SCHEMA_URI,
@@ -97,7 +99,7 @@ function rule(metadata: ControlMetadata): ReportingDescriptor {
   };
 }
 
-function sarifResult(result: ControlResult, ruleIndex: number): Result {
+function sarifResult(result: ControlResult, ruleIndex: number, firstSeen: string | undefined): Result {
   const fail = result.status === "FAIL";
   return {
     ruleId: result.controlId,
@@ -107,7 +109,9 @@ function sarifResult(result: ControlResult, ruleIndex: number): Result {
     message: { text: result.message },
     locations: [resourceLocation(result.resourceId, result.resourceName)],
     partialFingerprints: { [FINGERPRINT_KEY]: findingFingerprint(result.controlId, result.resourceId) },
+    ...(firstSeen === undefined ? {} : { provenance: { firstDetectionTimeUtc: firstSeen } }),
     properties: {
+      ...(firstSeen === undefined ? {} : { firstSeen }),
       status: result.status,
       severity: result.severity,
       "security-severity": SECURITY_SEVERITY[result.severity],

@@ -76,6 +76,8 @@ describe("renderCsv", () => {
           JSON.stringify(r.evidence.expected),
           r.evidence.observedAt,
           o.metadata.remediation.cli,
+          // firstSeen: no history given
+          "",
         ].map(neutraliseFormula),
       ),
     );

@@ -5,7 +5,7 @@ import { allResults, FORMULA_PAYLOADS, MARKDOWN_PAYLOADS, sampleReport, SCRIPT_P
 
 /** The tags the renderer writes; anything else in the output came from data. */
 const ALLOWED_TAGS = new Set(
-  "html head meta title style body header h1 h2 h3 h4 h5 dl dt dd div main section p span strong article table thead tbody tr th td pre ul li footer".split(" "),
+  "html head meta title style body header h1 h2 h3 h4 h5 dl dt dd div main section p span strong article table thead tbody tr th td pre code ul li footer".split(" "),
 );
 
 /** Every start tag of the page with its attributes (values are constants, so a simple scan suffices). */
@@ -67,7 +67,10 @@ describe("renderHtml", () => {
     expect(order.filter((index) => index < 0)).toEqual([]);
     expect(order).toEqual([...order].sort((a, b) => a - b));
     expect(html).not.toContain('">Info</span> '); // the only info result passes
-    expect(html).toContain('<pre class="cli">az keyvault update-hsm --hsm-name &lt;hsm-name&gt;');
+    // each finding's own command; this HSM's id does not parse (its name holds a "/"), and the command says so
+    expect(html).toContain(
+      `<pre class="cli"><code>az keyvault update-hsm --hsm-name &lt;hsm-name: not known for this finding&gt; --resource-group &lt;resource-group: not known for this finding&gt; --enable-purge-protection true</code></pre>`,
+    );
     expect(html).toContain('<span class="framework">Azure Policy</span> <span class="mono">c39ba22d-4428-4149-b981-70acb31fc383</span> · Azure Key Vault Managed HSM should have purge protection enabled');
   });
 });

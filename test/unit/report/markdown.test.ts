@@ -63,7 +63,7 @@ describe("renderMarkdown", () => {
     ]);
     const code = tokensOf<Tokens.Code>(markdown, "code");
     expect(code.filter((c) => c.lang === "sh").map((c) => c.text)).toContain(
-      "az keyvault update-hsm --hsm-name <hsm-name> --resource-group <resource-group> --enable-purge-protection true",
+      "az keyvault update-hsm --hsm-name <hsm-name: not known for this finding> --resource-group <resource-group: not known for this finding> --enable-purge-protection true",
     );
     // Evidence is JSON in code blocks, verbatim, even when it holds backticks and HTML.
     const jsonBlocks = code.filter((c) => c.lang === "json").map((c) => JSON.parse(c.text) as unknown);
