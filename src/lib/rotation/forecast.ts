@@ -4,7 +4,7 @@ import { versionAttributes } from "../compliance/query/keys.js";
 import type { CheckContext } from "../compliance/types.js";
 import { hsmHost } from "../estate/keyReference.js";
 import { resourceKey } from "../estate/resourceId.js";
-import type { Consumer, EstateSnapshot, KeySnapshot } from "../estate/snapshot.js";
+import type { Consumer, EstateSnapshot, KeySnapshot, KeyVersionSnapshot } from "../estate/snapshot.js";
 
 /** A consumer whose key version expires before its key is next rotated: it loses the key unless it moves first. */
 export interface ConsumerExpiringBeforeRotation {
@@ -81,9 +81,20 @@ function forecastKey(ctx: CheckContext, pair: KeyPair, consumers: Map<string, Co
   const expiring: ConsumerExpiringBeforeRotation[] = [];
   const consumersUnknown: ConsumerVersionUnknown[] = [];
   const host = pair.hsm.hsmUri ? hsmHost(pair.hsm.hsmUri) : undefined;
+  // Thousands of consumers share a key's one or two versions: each version is looked up once.
+  const byVersion = new Map<string, { attributes: KeyVersionSnapshot | undefined; expiresMs: number | null }>();
+  const lookUp = (version: string) => {
+    let found = byVersion.get(version);
+    if (found === undefined) {
+      const attributes = versionAttributes(key, version);
+      found = { attributes, expiresMs: attributes?.expiresOn ? Date.parse(attributes.expiresOn) : null };
+      byVersion.set(version, found);
+    }
+    return found;
+  };
   for (const consumer of host === undefined ? [] : (consumers.get(indexKey(host, pair.keyPolicy.name)) ?? [])) {
     const version = versionInUse(consumer) ?? key.currentVersion ?? null;
-    const attributes = version ? versionAttributes(key, version) : undefined;
+    const { attributes, expiresMs } = version ? lookUp(version) : { attributes: undefined, expiresMs: null };
     // Without a next rotation nothing can expire before it: the key's forecast is unknown as a whole.
     if (nextRotation === null) continue;
     if (!version || !attributes) {
@@ -92,10 +103,12 @@ function forecastKey(ctx: CheckContext, pair: KeyPair, consumers: Map<string, Co
       consumersUnknown.push({ resourceId: consumer.resourceId, resourceName: consumer.name, version });
       continue;
     }
-    if (attributes.expiresOn && Date.parse(attributes.expiresOn) <= nextRotation) {
+    if (attributes.expiresOn && expiresMs !== null && expiresMs <= nextRotation) {
       expiring.push({ resourceId: consumer.resourceId, resourceName: consumer.name, version: attributes.version, expires: attributes.expiresOn });
     }
   }
+  // Few consumers expire before a rotation: sorting them (not the whole estate) keeps the order stable.
+  expiring.sort((a, b) => compareIds(a.resourceId, b.resourceId));
   const forecast: KeyForecast = {
     ...base,
     currentVersion: key.currentVersion ?? null,
@@ -132,11 +145,17 @@ function capReachedOn(key: KeySnapshot, versionCount: number | null, nextRotatio
   return new Date(nextRotation + (rotationsLeft - 1) * pair.keyPolicy.rotation.rotateAfter.days * DAY_MS).toISOString();
 }
 
+function compareIds(a: string, b: string): number {
+  const x = resourceKey(a);
+  const y = resourceKey(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
 function indexKey(host: string, keyName: string): string {
   return `${host}|${keyName.toLowerCase()}`;
 }
 
-/** Consumers by (HSM host, key name), each list in resource-id order: one pass over the estate. */
+/** Consumers by (HSM host, key name), in snapshot order: one pass over the estate. */
 function consumersByKey(snapshot: EstateSnapshot): Map<string, Consumer[]> {
   const index = new Map<string, Consumer[]>();
   const c = snapshot.consumers;
@@ -148,6 +167,5 @@ function consumersByKey(snapshot: EstateSnapshot): Map<string, Consumer[]> {
     if (list) list.push(consumer);
     else index.set(k, [consumer]);
   }
-  for (const list of index.values()) list.sort((a, b) => resourceKey(a.resourceId).localeCompare(resourceKey(b.resourceId)));
   return index;
 }
