@@ -31,7 +31,11 @@ describe("loadReportHistory", () => {
     // in scan order; the key nearing expiry grows more severe as the days pass
     expect([...summary(history)].sort()).toEqual([
       "1 opened disks_des_current_version",
+      "1 opened hsm_arm_key_management_disabled",
       "1 opened keys_days_to_expiry",
+      "1 opened keys_estate_error_state",
+      "1 opened keys_estate_error_state",
+      "1 opened keys_estate_error_state",
       "1 opened rbac_key_management_crypto_user",
       "1 opened rbac_service_identity_key_scoped",
       "1 opened rbac_unexpected_principals",
@@ -39,8 +43,8 @@ describe("loadReportHistory", () => {
       "3 resolved disks_des_current_version",
       "3 severityChanged keys_days_to_expiry",
     ]);
-    expect(history.transitions.map((t) => ids().indexOf(t.scanId))).toEqual([1, 1, 1, 1, 1, 3, 3, 3]);
-    expect(summary(history).filter((t) => t.startsWith("1 opened"))).toHaveLength(5);
+    expect(history.transitions.map((t) => ids().indexOf(t.scanId))).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3]);
+    expect(summary(history).filter((t) => t.startsWith("1 opened"))).toHaveLength(9);
 
     const findings = await readFindings(story.store, last);
     expect(history.firstSeen.size).toBe(findings.length);
@@ -57,11 +61,11 @@ describe("loadReportHistory", () => {
     expect(history.scans.map((s) => s.scanId)).toEqual([ids()[2]]);
     // scan 2 repeats scan 1: nothing changed, and nothing is shown as newly opened
     expect(history.transitions).toEqual([]);
-    expect(history.firstSeen.size).toBe(5);
+    expect(history.firstSeen.size).toBe(9);
 
     const two = await loadReportHistory(story.store, ids()[1] as string, { limit: 2 });
     expect(two.scans.map((s) => s.scanId)).toEqual(ids().slice(0, 2));
-    expect(two.transitions).toHaveLength(5);
+    expect(two.transitions).toHaveLength(9);
     expect(summary(two).filter((t) => !t.startsWith("1 opened"))).toEqual([]);
   });
 

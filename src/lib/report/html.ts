@@ -108,7 +108,7 @@ function pictures(report: ComplianceReport, { snapshot, policy, history }: Repor
         ? html`<figure class="picture"><figcaption>Which consumer is on which key version, by region</figcaption>${consumerMapSvg(map)}</figure>`
         : html`<p class="empty">No consumer uses a key of the collected HSMs.</p>`,
     );
-    const { lanes, keysLeftOut } = keyLanes(snapshot, policy);
+    const { lanes, keysLeftOut } = keyLanes(snapshot, policy, new Date(report.generatedAt));
     if (lanes.length > 0) {
       parts.push(html`<figure class="picture"><figcaption>Key versions: created, expires, rotation due</figcaption>${versionAxisSvg(lanes, keysLeftOut, new Date(report.generatedAt))}</figure>`);
     }

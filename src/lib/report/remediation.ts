@@ -42,6 +42,10 @@ export const PLACEHOLDERS: Readonly<Record<string, PlaceholderKind>> = {
   des: FACT,
   "disk-name": FACT,
   "principal-object-id": FACT,
+  "caller-object-id": FACT,
+  "resource-id": FACT,
+  // The query API takes the workspace's GUID, which the snapshot does not hold (it has the workspace's ARM id).
+  "workspace-customer-id": FACT,
   "consumer-principal-id": FACT,
   scope: FACT,
   region: FACT,
@@ -184,6 +188,7 @@ function factsOf(result: ControlResult, index: RemediationIndex): Facts {
   const key = parseKeyReference(resourceId);
   const consumer = index.consumerById.get(resourceKey(resourceId));
   if (arm) {
+    set("resource-id", resourceId);
     set("resource-group", arm.resourceGroup);
     const hsmMatch = /^(.*\/providers\/Microsoft\.KeyVault\/managedHSMs\/([^/]+))(?:\/principals\/([^/]+))?$/i.exec(resourceId);
     if (hsmMatch) {
@@ -243,6 +248,10 @@ function factsOf(result: ControlResult, index: RemediationIndex): Facts {
   set("principal-object-id", principals[0]);
   const scopes = unique(stringsAt(result.evidence.observed, "scope"));
   if (scopes.length === 1) set("scope", scopes[0]);
+  // Callers the HSM refused (hsm_denied_requests_reviewed): one command per caller.
+  const callers = unique(stringsAt(result.evidence.observed, "objectId"));
+  if (callers.length === 1) set("caller-object-id", callers[0]);
+  else if (callers.length > 1) hints.set("caller-object-id", `each of ${callers.join(", ")} (one command per caller)`);
 
   // Role assignments of the principal on this HSM: the ones to remove.
   const principal = values.get("principal-object-id") ?? values.get("consumer-principal-id");

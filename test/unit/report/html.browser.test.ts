@@ -193,8 +193,8 @@ describe.skipIf(!available && !inCi)("HTML report in headless Chromium", () => {
     for (const label of ["Findings timeline", "Key to consumers map", "Key versions timeline"]) expect(await picture(label).isVisible(), label).toBe(true);
 
     const timeline = (await picture("Findings timeline").textContent()) ?? "";
-    expect(timeline).toContain("4 scans · 6 opened · 1 resolved");
-    expect(timeline).toContain("+5");
+    expect(timeline).toContain("4 scans · 10 opened · 1 resolved");
+    expect(timeline).toContain("+9");
     expect(timeline).toContain("2026-11-07");
 
     const map = (await picture("Key to consumers map").textContent()) ?? "";

@@ -95,15 +95,15 @@ describe("the key versions axis", () => {
     expect(rotationDueOn("2026-11-08T00:00:00.000Z", undefined)).toBeUndefined();
 
     const snapshot = loadSnapshot("contoso-reference");
-    const withPolicy = keyLanes(snapshot, policy).lanes;
+    const withPolicy = keyLanes(snapshot, policy, new Date(snapshot.collectedAt)).lanes;
     expect(withPolicy.map((l) => `${l.keyName} ${l.cadence} ${l.rotationDue === undefined ? "-" : new Date(l.rotationDue).toISOString().slice(0, 10)}`)).toEqual([
       "Contoso-DISK-CMK policy rotateAfter P180D 2027-05-07",
       "Contoso-SQLMI-CMK policy rotateAfter P180D 2027-05-07",
       "Contoso-STORAGE-CMK policy rotateAfter P180D 2027-05-07",
     ]);
-    expect(keyLanes(snapshot, undefined).lanes.map((l) => l.cadence)).toEqual(Array.from({ length: 3 }, () => "HSM rotation policy P180D"));
+    expect(keyLanes(snapshot, undefined, new Date(snapshot.collectedAt)).lanes.map((l) => l.cadence)).toEqual(Array.from({ length: 3 }, () => "HSM rotation policy P180D"));
     for (const key of snapshot.managedHsms[0]?.keys ?? []) if (key.rotationPolicy) key.rotationPolicy.lifetimeActions = [];
-    const none = keyLanes(snapshot, undefined).lanes;
+    const none = keyLanes(snapshot, undefined, new Date(snapshot.collectedAt)).lanes;
     expect(none.map((l) => `${l.cadence} ${String(l.rotationDue)}`)).toEqual(Array.from({ length: 3 }, () => "no rotation cadence undefined"));
     expect(versionAxisSvg(none, 0, new Date(snapshot.collectedAt)).value).toContain("rotation due: unknown");
   });
@@ -114,10 +114,10 @@ describe("the key versions axis", () => {
     if (!key?.versions?.[0]) throw new Error("fixture changed");
     const template = key.versions[0];
     for (let i = 0; i < 20; i++) key.versions.push({ ...template, version: `v${String(i).padStart(2, "0")}`, createdOn: new Date(Date.UTC(2024, i % 12, 1)).toISOString() });
-    const lane = keyLanes(snapshot, policy).lanes.find((l) => l.keyName === key.name);
+    const lane = keyLanes(snapshot, policy, new Date(snapshot.collectedAt)).lanes.find((l) => l.keyName === key.name);
     expect(lane?.versions).toHaveLength(VERSIONS_PER_KEY);
     expect(lane?.olderVersions).toBe(22 - VERSIONS_PER_KEY);
-    const svg = versionAxisSvg(keyLanes(snapshot, policy).lanes, 0, new Date(snapshot.collectedAt)).value;
+    const svg = versionAxisSvg(keyLanes(snapshot, policy, new Date(snapshot.collectedAt)).lanes, 0, new Date(snapshot.collectedAt)).value;
     expect(svg).toContain(`${22 - VERSIONS_PER_KEY} older versions not drawn`);
     expect(svg).toContain("94997bda (current): created 2026-11-08, expires 2027-11-08");
     expect(svg).toContain('aria-label="Key versions timeline"');
@@ -136,13 +136,13 @@ describe("the findings timeline", () => {
   it("counts opened and resolved per scan, and the open findings after each", () => {
     expect(scanPoints(history).map((p) => [p.opened, p.resolved, p.open])).toEqual([
       [0, 0, 0],
-      [5, 0, 5],
-      [0, 0, 5],
-      [1, 1, 5],
+      [9, 0, 9],
+      [0, 0, 9],
+      [1, 1, 9],
     ]);
     const svg = findingsTimelineSvg(history).value;
-    expect(svg).toContain("4 scans · 6 opened · 1 resolved");
-    expect(svg).toContain(">+5</text>");
+    expect(svg).toContain("4 scans · 10 opened · 1 resolved");
+    expect(svg).toContain(">+9</text>");
     expect(svg).toContain(">−1</text>");
     expect(svg).toContain('aria-label="Findings timeline"');
   });

@@ -1,6 +1,7 @@
 import type { PolicyDocument } from "../../config/types.js";
 import { parseIsoDuration } from "../../config/durations.js";
 import { resourceKey } from "../../estate/resourceId.js";
+import { keyForecasts } from "../../rotation/forecast.js";
 import type { EstateSnapshot, KeySnapshot } from "../../estate/snapshot.js";
 import { html, raw, type Html } from "../markup.js";
 import { short } from "./consumerMap.js";
@@ -32,9 +33,9 @@ export const MAX_KEYS = 24;
 
 /**
  * When the key's current version is due to rotate: its creation plus the cadence (the policy's rotateAfter, else
- * the HSM rotation policy's Rotate timeAfterCreate). Pure.
- * NOTE: src/lib/rotation/forecast.ts (keyForecasts, on branch h/verdicts) will give nextRotationDue; once it is
- * on main, take the due date from it instead of this.
+ * the HSM rotation policy's Rotate timeAfterCreate). Pure. For a key the policy manages, keyLanes takes the
+ * forecast's date instead (src/lib/rotation/forecast.ts: the earlier of this and expiry less notifyBefore, and
+ * now for a version already expired or disabled), so the picture and keys_rotation_forecast agree.
  */
 export function rotationDueOn(createdOn: string | undefined, rotateAfterDays: number | undefined): number | undefined {
   if (!createdOn || rotateAfterDays === undefined) return undefined;
@@ -43,13 +44,16 @@ export function rotationDueOn(createdOn: string | undefined, rotateAfterDays: nu
 }
 
 /** Each key's last versions (created → expires) and its rotation due date; keys in HSM and name order. */
-export function keyLanes(snapshot: EstateSnapshot, policy: PolicyDocument | undefined): { lanes: KeyLane[]; keysLeftOut: number } {
+export function keyLanes(snapshot: EstateSnapshot, policy: PolicyDocument | undefined, now: Date): { lanes: KeyLane[]; keysLeftOut: number } {
   const cadence = new Map<string, { days: number; iso: string }>();
   for (const h of policy?.managedHsms ?? []) for (const k of h.keys) cadence.set(`${resourceKey(h.resourceId)}|${k.name.toLowerCase()}`, k.rotation.rotateAfter);
+  const forecastDue = new Map<string, number>();
+  for (const f of policy ? keyForecasts(snapshot, policy, now) : []) if (f.nextRotationDue) forecastDue.set(`${resourceKey(f.hsmId)}|${f.keyName.toLowerCase()}`, Date.parse(f.nextRotationDue));
   const lanes: KeyLane[] = [];
   for (const hsm of snapshot.managedHsms) {
     for (const key of hsm.keys ?? []) {
-      const fromPolicy = cadence.get(`${resourceKey(hsm.resourceId)}|${key.name.toLowerCase()}`);
+      const laneKey = `${resourceKey(hsm.resourceId)}|${key.name.toLowerCase()}`;
+      const fromPolicy = cadence.get(laneKey);
       const fromHsm = hsmCadence(key);
       const rotateAfter = fromPolicy ?? fromHsm;
       const all = versionsOf(key);
@@ -60,7 +64,7 @@ export function keyLanes(snapshot: EstateSnapshot, policy: PolicyDocument | unde
         keyName: key.name,
         versions,
         olderVersions: all.length - versions.length,
-        rotationDue: rotationDueOn(current ? new Date(current.createdOn).toISOString() : key.createdOn, rotateAfter?.days),
+        rotationDue: forecastDue.get(laneKey) ?? rotationDueOn(current ? new Date(current.createdOn).toISOString() : key.createdOn, rotateAfter?.days),
         cadence: fromPolicy ? `policy rotateAfter ${fromPolicy.iso}` : fromHsm ? `HSM rotation policy ${fromHsm.iso}` : "no rotation cadence",
       });
     }
