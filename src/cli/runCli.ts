@@ -14,6 +14,8 @@ import { runScan } from "../lib/scan/runScan.js";
 import { recordedScanSummary, scanAndRecord, undeliveredAlerts } from "../lib/scan/scanAndRecord.js";
 import { lockOwner } from "../lib/state/lockOwner.js";
 import { historyCommand } from "./historyCommand.js";
+import { loadReportHistory } from "../lib/history/reportHistory.js";
+import type { ReportExtras } from "../lib/report/reportHistory.js";
 import { readSnapshot, SnapshotError } from "../lib/estate/readSnapshot.js";
 import type { EstateSnapshot } from "../lib/estate/snapshot.js";
 import { parseArgs, type ParsedArgs } from "./args.js";
@@ -142,17 +144,21 @@ async function scan(args: ParsedArgs, io: CliIo, deps: CliDeps): Promise<number>
   const scanDeps = { config, collect, controls: loadControls(REGISTERED_CONTROLS), clock: deps.clock ?? systemClock };
   let undelivered: string | undefined;
   let report;
+  let extras: ReportExtras = { policy: config.policy };
   if (emit) {
     const { store, logsSink } = await servicesOf(deps, config, "scan --emit");
     const round = await scanAndRecord({ ...scanDeps, store, ...(logsSink ? { sink: logsSink } : {}), log: (line) => io.stderr(`${line}\n`), owner: lockOwner(`cli-${process.pid}`), retentionDays: config.settings.historyRetentionDays });
     report = round.report;
+    extras = { ...extras, snapshot: round.snapshot, history: await loadReportHistory(store, round.recorded.scanId) };
     io.stderr(`${recordedScanSummary(round).replace(/ \(function log only\)/, " (printed above only: KEYWARDEN_MONITOR_* are not set)")} History: ${store.description}.\n`);
     undelivered = undeliveredAlerts(round.delivery);
   } else {
-    report = (await runScan(scanDeps)).report;
+    const scanned = await runScan(scanDeps);
+    report = scanned.report;
+    extras = { ...extras, snapshot: scanned.snapshot };
   }
   // The gate below judges the whole report; --min-severity narrows only what is rendered.
-  const rendered = renderReport(forDisplay(report, minSeverity), format);
+  const rendered = renderReport(forDisplay(report, minSeverity), format, extras);
 
   const out = args.options.get("out");
   const s = report.summary.results;

@@ -3,6 +3,8 @@ import { SEVERITIES, type Severity } from "../lib/compliance/types.js";
 import { ConfigError } from "../lib/config/errors.js";
 import { ensureError } from "../lib/errors.js";
 import { parseAt } from "../lib/history/parseAt.js";
+import { loadReportHistory } from "../lib/history/reportHistory.js";
+import { readScanSnapshot } from "../lib/history/scanHistory.js";
 import { errorResponse, RESPONSE_HEADERS } from "../lib/http/responses.js";
 import { forDisplay } from "../lib/report/forDisplay.js";
 import { REPORT_FORMATS, renderReport, type ReportFormat } from "../lib/report/formats.js";
@@ -35,7 +37,11 @@ export async function complianceReportHandler(request: HttpRequest, context: Inv
     });
     const undelivered = served.round ? undeliveredAlerts(served.round.delivery) : undefined;
     if (undelivered) context.error(undelivered);
-    const rendered = renderReport(forDisplay(served.report, parsed.minSeverity), parsed.format);
+    // Every format shows when each finding was first seen; the HTML also draws the map, the timelines and the
+    // version axis, which need the scan's snapshot (read only then: at 10,000 consumers it is ~17 MB).
+    const history = await loadReportHistory(runtime.store, served.scan.scanId);
+    const snapshot = parsed.format !== "html" ? undefined : (served.round?.snapshot ?? (await readScanSnapshot(runtime.store, served.scan.scanId)));
+    const rendered = renderReport(forDisplay(served.report, parsed.minSeverity), parsed.format, { history, policy: runtime.config.policy, ...(snapshot ? { snapshot } : {}) });
     return {
       status: 200,
       body: rendered.body,

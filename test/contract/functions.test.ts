@@ -86,6 +86,13 @@ describe("compliance functions (drifted estate on the emulator)", () => {
     expect(latest.source).toBe("stored");
     expect(latest.id).toMatch(/^\d{8}T\d{9}Z-[0-9a-f]{12}$/);
     expect((await stored("?format=json")).id).toBe(latest.id);
+    // every open finding says when the history first saw it
+    const open = latest.report.controls.flatMap((c) => c.results).filter((r) => r.status !== "PASS") as (ComplianceReport["controls"][number]["results"][number] & { firstSeen?: string })[];
+    expect(open.length).toBeGreaterThan(0);
+    expect(open.filter((r) => typeof r.firstSeen !== "string" || Date.parse(r.firstSeen) > Date.parse(latest.report.generatedAt))).toEqual([]);
+    // the page draws the estate and the history from the stored scan
+    const page = await get("?format=html");
+    for (const label of ["Key to consumers map", "Findings timeline", "Key versions timeline"]) expect(String(page.body)).toContain(`aria-label="${label}"`);
 
     const fresh = await stored("?format=json&refresh=true");
     expect(fresh.source).toBe("fresh");
