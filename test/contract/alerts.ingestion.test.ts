@@ -2,7 +2,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InvocationContext, type Timer } from "@azure/functions";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { randomUUID } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { runCli } from "../../src/cli/runCli.js";
+import { collectFromAzure, rotationServices } from "../../src/cli/wiring.js";
 import { complianceScanHandler } from "../../src/functions/complianceScan.js";
 import { keyRotationHandler } from "../../src/functions/keyRotation.js";
 import { FINDINGS_STREAM, ROTATIONS_STREAM } from "../../src/lib/alerts/alertRows.js";
@@ -96,5 +100,32 @@ describe("alerts through Logs Ingestion (drifted estate on the emulator)", () =>
     // the next run finds nothing new to say
     await rotate();
     expect(await rows(ROTATIONS_STREAM)).toHaveLength(first.length);
+  });
+
+  it("with the history in Blob Storage (Azurite): fixing a drift sends exactly one resolved row", async () => {
+    const { rules } = (await t.control("GET", "/_emulator/monitor/rules")) as { rules: { name: string; immutableId: string }[] };
+    const blobEnv = t.env({
+      KEYWARDEN_STATE_BLOB_CONNECTION_STRING: inject("azuriteConnectionString"),
+      KEYWARDEN_STATE_CONTAINER: `alerts-${randomUUID().slice(0, 8)}`,
+      KEYWARDEN_MONITOR_INGESTION_ENDPOINT: t.emulator.ingestionEndpoint(RULE),
+      KEYWARDEN_MONITOR_DCR_ID: String(rules.find((r) => r.name === RULE)?.immutableId),
+    });
+    setRuntime(createRuntime({ env: blobEnv }));
+    await scan();
+    const opened = await rows();
+    expect(opened.length).toBeGreaterThan(0);
+    const lagging = opened.filter((r) => r.row.ControlId === "disks_des_current_version");
+    expect(lagging).toHaveLength(1);
+
+    // the operator fixes the lagging DES (KeyWarden moves it to the key's current version); nothing else changes
+    const err: string[] = [];
+    const io = { stdout: () => undefined, stderr: (text: string) => void err.push(text), env: blobEnv, readFile: (path: string) => readFile(path, "utf8"), writeFile: async () => undefined };
+    expect(await runCli(["rotate", "--yes", "--key", "Contoso-DISK-CMK"], io, { collect: collectFromAzure, services: rotationServices }), err.join("")).toBe(0);
+
+    await scan();
+    const after = await rows();
+    const added = after.slice(opened.length);
+    expect(added.map((r) => `${String(r.row.Transition)} ${String(r.row.ControlId)} ${String(r.row.ResourceName)}`)).toEqual([`resolved disks_des_current_version ${String(lagging[0]?.row.ResourceName)}`]);
+    expect(added[0]?.row).toMatchObject({ Fingerprint: lagging[0]?.row.Fingerprint, Status: "PASS", FirstSeen: lagging[0]?.row.FirstSeen });
   });
 });
