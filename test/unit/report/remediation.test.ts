@@ -131,6 +131,28 @@ describe("fillRemediation", () => {
     expect(shellQuote("rg-contoso_01.x")).toBe("rg-contoso_01.x");
   });
 
+  it("names the refused caller, one command per caller when there are several, and the resource of an error state", () => {
+    const denied = (objectIds: string[]): ControlResult => ({
+      controlId: "hsm_denied_requests_reviewed",
+      status: "FAIL",
+      severity: "medium",
+      resourceId: HSM,
+      resourceName: "Contoso-PROD-HSM",
+      message: "refused",
+      evidence: { observed: { denied: objectIds.map((objectId) => ({ objectId, operation: "KeyGet", statusCode: 403 })) }, expected: {}, observedAt: "2026-12-01T00:00:00Z" },
+    });
+    const command = "az keyvault role assignment list --hsm-name <hsm-name> --assignee <caller-object-id>";
+    const one = "b2000000-0000-4000-8000-0000000000aa";
+    expect(fillRemediation(command, denied([one]))).toBe(`az keyvault role assignment list --hsm-name Contoso-PROD-HSM --assignee ${one}`);
+    const two = "b2000000-0000-4000-8000-0000000000bb";
+    expect(fillRemediation(command, denied([one, two]))).toContain(`<caller-object-id: each of ${one}, ${two} (one command per caller)>`);
+    const des = "/subscriptions/5f1c2b7e-9a41-4c0e-8d7b-2f6a1e3c9b10/resourceGroups/rg-contoso-identity/providers/Microsoft.Compute/diskEncryptionSets/des-contoso-centralindia";
+    const errorState: ControlResult = { ...denied([]), controlId: "keys_estate_error_state", resourceId: des, resourceName: "des-contoso-centralindia", evidence: { observed: {}, expected: {}, observedAt: "2026-12-01T00:00:00Z" } };
+    expect(fillRemediation("az resource show --ids <resource-id>", errorState)).toBe(`az resource show --ids ${des}`);
+    // the workspace's GUID is not in the snapshot: the placeholder says so
+    expect(fillRemediation("--workspace <workspace-customer-id>", errorState)).toBe("--workspace <workspace-customer-id: not known for this finding>");
+  });
+
   it("leaves no bare placeholder in any finding's command", () => {
     const bare = [...filled(driftedFurther())].flatMap(([id, commands]) => commands.flatMap((c) => [...c.matchAll(/<([^<>:\n]+)>/g)].map((m) => `${id}: <${m[1] ?? ""}>`)));
     expect(bare).toEqual([]);
