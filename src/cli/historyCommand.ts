@@ -43,8 +43,9 @@ export async function historyCommand(args: ParsedArgs, io: RotationIo, deps: { s
   // Each scan is compared with the one stored before it, as the timer compared them when it alerted.
   const cache = new Map<string, FindingRecord[]>();
   const findingsOf = async (scanId: string) => cache.get(scanId) ?? cache.set(scanId, await readFindings(store, scanId)).get(scanId) ?? [];
-  for (const scan of shown) {
-    const index = all.findIndex((s) => s.scanId === scan.scanId);
+  // `shown` is the tail of `all`, newest first: the scan at shown[i] is all[all.length - 1 - i].
+  for (const [i, scan] of shown.entries()) {
+    const index = all.length - 1 - i;
     const before = index > 0 ? await findingsOf((all[index - 1] as StoredScan).scanId) : undefined;
     const findings = await findingsOf(scan.scanId);
     const changes = findingTransitions(before, findings, scan);

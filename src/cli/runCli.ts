@@ -11,7 +11,8 @@ import type { KeyWardenConfig } from "../lib/config/types.js";
 import { ensureError } from "../lib/errors.js";
 import { renderInventory } from "../lib/inventory/render.js";
 import { runScan } from "../lib/scan/runScan.js";
-import { recordedScanSummary, scanAndRecord, undeliveredAlerts } from "../lib/scan/scanAndRecord.js";
+import { undeliveredAlerts } from "../lib/alerts/deliverAlerts.js";
+import { recordedScanSummary, scanAndRecord } from "../lib/scan/scanAndRecord.js";
 import { lockOwner } from "../lib/state/lockOwner.js";
 import { historyCommand } from "./historyCommand.js";
 import { loadReportHistory } from "../lib/history/reportHistory.js";
@@ -150,7 +151,7 @@ async function scan(args: ParsedArgs, io: CliIo, deps: CliDeps): Promise<number>
     const round = await scanAndRecord({ ...scanDeps, store, ...(logsSink ? { sink: logsSink } : {}), log: (line) => io.stderr(`${line}\n`), owner: lockOwner(`cli-${process.pid}`), retentionDays: config.settings.historyRetentionDays });
     report = round.report;
     extras = { ...extras, snapshot: round.snapshot, history: await loadReportHistory(store, round.recorded.scanId) };
-    io.stderr(`${recordedScanSummary(round).replace(/ \(function log only\)/, " (printed above only: KEYWARDEN_MONITOR_* are not set)")} History: ${store.description}.\n`);
+    io.stderr(`${recordedScanSummary(round, { logOnly: "printed above only: KEYWARDEN_MONITOR_* are not set" })} History: ${store.description}.\n`);
     undelivered = undeliveredAlerts(round.delivery);
   } else {
     const scanned = await runScan(scanDeps);

@@ -11,7 +11,8 @@ import { REPORT_FORMATS, renderReport, type ReportFormat } from "../lib/report/f
 import { CONTENT_SECURITY_POLICY } from "../lib/report/html.js";
 import { getRuntime } from "../lib/runtime.js";
 import { httpScanDeps, recordingDepsOf } from "../lib/scan/runtimeScan.js";
-import { scanAndRecord, undeliveredAlerts } from "../lib/scan/scanAndRecord.js";
+import { undeliveredAlerts } from "../lib/alerts/deliverAlerts.js";
+import { scanAndRecord } from "../lib/scan/scanAndRecord.js";
 import { NoScanAtError, servedReport, type ReportSource } from "../lib/scan/servedReport.js";
 import { lockOwner } from "../lib/state/lockOwner.js";
 

@@ -6,7 +6,7 @@ import { collectEstate } from "../lib/inventory/collect.js";
 import { runRotation } from "../lib/rotation/runRotation.js";
 import { needsAttention } from "../lib/rotation/verify.js";
 import { getRuntime, type Runtime } from "../lib/runtime.js";
-import { undeliveredAlerts } from "../lib/scan/scanAndRecord.js";
+import { undeliveredAlerts } from "../lib/alerts/deliverAlerts.js";
 import { lockOwner } from "../lib/state/lockOwner.js";
 
 /**

@@ -63,6 +63,12 @@ export async function deliverAlerts(rows: readonly OutboxItem<AlertRow>[], deps:
   return total;
 }
 
+/** The error line when alerts wait in the outbox, or undefined when everything was delivered. */
+export function undeliveredAlerts(delivery: AlertDelivery): string | undefined {
+  if (delivery.undelivered.count === 0) return undefined;
+  return `Alerts were not delivered to Azure Monitor: ${delivery.undelivered.count} row(s) wait in the outbox for the next run (${delivery.undelivered.error ?? "not sent yet"}).`;
+}
+
 function logSink(log: (line: string) => void): OutboxSink<AlertRow> {
   return { send: async (items) => items.forEach((i) => log(logLine(i))), failure: (e) => ({ message: ensureError(e).message, malformed: false }), maxBatchBytes: MAX_BATCH_BYTES, maxBatchItems: MAX_BATCH_ROWS };
 }

@@ -1,6 +1,7 @@
 import type { KeyPolicy, ManagedHsmPolicy } from "../config/types.js";
 import type {
   Consumer,
+  EstateSnapshot,
   KeySnapshot,
   KeyVersionSnapshot,
   ManagedHsmSnapshot,
@@ -132,6 +133,26 @@ export function consumerKeyReference(consumer: Consumer) {
     case "storageAccount":
       return consumer.keyReference;
   }
+}
+
+/** The key of consumersByKeyReference: a key by its HSM's data-plane host and its name. */
+export function consumerKeyIndexKey(host: string, keyName: string): string {
+  return `${host}|${keyName.toLowerCase()}`;
+}
+
+/** Consumers by the key they reference (HSM host, key name), in snapshot order: one pass over the estate. */
+export function consumersByKeyReference(snapshot: EstateSnapshot): Map<string, Consumer[]> {
+  const index = new Map<string, Consumer[]>();
+  const c = snapshot.consumers;
+  for (const consumer of [...c.sqlManagedInstances, ...c.diskEncryptionSets, ...c.storageAccounts] as Consumer[]) {
+    const ref = consumerKeyReference(consumer);
+    if (!ref) continue;
+    const k = consumerKeyIndexKey(ref.host, ref.keyName);
+    const list = index.get(k);
+    if (list) list.push(consumer);
+    else index.set(k, [consumer]);
+  }
+  return index;
 }
 
 /**

@@ -42,11 +42,6 @@ export async function publishEvents(events: readonly EventToPublish[], deps: Pub
   return { enqueued, flushed };
 }
 
-/** A rotation round's events, queued and sent. */
-export function publishRoundEvents(round: RoundForEvents, deps: PublishDeps & { policy: PolicyDocument; mode: "plan" | "execute" }): Promise<PublishOutcome> {
-  return publishEvents(roundEvents(round, deps.policy, deps.mode, deps.clock.now()), deps);
-}
-
 /** Logs what a publish did, for the timers: a line with the counts, a warning per event still pending, an error per one refused. */
 export function logPublished(outcome: PublishOutcome, log: { log(line: string): void; warn(line: string): void; error(line: string): void }): void {
   const { enqueued, flushed } = outcome;

@@ -1,5 +1,5 @@
 import type { PolicyDocument } from "../config/types.js";
-import { consumerKeyReference, keyPairs, versionInUse, type KeyPair } from "../compliance/query.js";
+import { consumerKeyIndexKey, consumersByKeyReference, keyPairs, versionInUse, type KeyPair } from "../compliance/query.js";
 import { versionAttributes } from "../compliance/query/keys.js";
 import type { CheckContext } from "../compliance/types.js";
 import { hsmHost } from "../estate/keyReference.js";
@@ -63,7 +63,7 @@ export function keyForecasts(snapshot: EstateSnapshot, policy: PolicyDocument, n
 
 /** keyForecasts with the key pairs and the consumers whose versions could not be judged. */
 export function keyForecastDetails(ctx: CheckContext): KeyForecastDetail[] {
-  const consumers = consumersByKey(ctx.snapshot);
+  const consumers = consumersByKeyReference(ctx.snapshot);
   return keyPairs(ctx).map((pair) => forecastKey(ctx, pair, consumers));
 }
 
@@ -92,7 +92,7 @@ function forecastKey(ctx: CheckContext, pair: KeyPair, consumers: Map<string, Co
     }
     return found;
   };
-  for (const consumer of host === undefined ? [] : (consumers.get(indexKey(host, pair.keyPolicy.name)) ?? [])) {
+  for (const consumer of host === undefined ? [] : (consumers.get(consumerKeyIndexKey(host, pair.keyPolicy.name)) ?? [])) {
     const version = versionInUse(consumer) ?? key.currentVersion ?? null;
     const { attributes, expiresMs } = version ? lookUp(version) : { attributes: undefined, expiresMs: null };
     // Without a next rotation nothing can expire before it: the key's forecast is unknown as a whole.
@@ -149,23 +149,4 @@ function compareIds(a: string, b: string): number {
   const x = resourceKey(a);
   const y = resourceKey(b);
   return x < y ? -1 : x > y ? 1 : 0;
-}
-
-function indexKey(host: string, keyName: string): string {
-  return `${host}|${keyName.toLowerCase()}`;
-}
-
-/** Consumers by (HSM host, key name), in snapshot order: one pass over the estate. */
-function consumersByKey(snapshot: EstateSnapshot): Map<string, Consumer[]> {
-  const index = new Map<string, Consumer[]>();
-  const c = snapshot.consumers;
-  for (const consumer of [...c.sqlManagedInstances, ...c.diskEncryptionSets, ...c.storageAccounts] as Consumer[]) {
-    const ref = consumerKeyReference(consumer);
-    if (!ref) continue;
-    const k = indexKey(ref.host, ref.keyName);
-    const list = index.get(k);
-    if (list) list.push(consumer);
-    else index.set(k, [consumer]);
-  }
-  return index;
 }

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { KeyPolicy, PolicyDocument } from "../config/types.js";
-import { consumerKeyReference, consumerPrincipalIds, keyPairs, versionInUse, type KeyPair } from "../compliance/query.js";
+import { consumerKeyIndexKey, consumerKeyReference, consumerPrincipalIds, consumersByKeyReference, keyPairs, versionInUse, type KeyPair } from "../compliance/query.js";
 import { versionAttributes, versionUsabilityProblems } from "../compliance/query/keys.js";
 import { keyScope, wrapAccess } from "../compliance/query/rbac.js";
 import { rotationPolicyProblems } from "../compliance/query/rotationPolicy.js";
@@ -61,22 +61,9 @@ export function planRotation(snapshot: EstateSnapshot, policy: PolicyDocument, n
 
 type ConsumerIndex = Map<string, Consumer[]>;
 
-function consumerIndexKey(host: string, keyName: string): string {
-  return `${host}|${keyName.toLowerCase()}`;
-}
-
-/** Consumers by (HSM host, key name): one pass over the estate. */
+/** Consumers by (HSM host, key name), each key's in resource-id order (the plan's step order). */
 function consumersByKey(snapshot: EstateSnapshot): ConsumerIndex {
-  const index: ConsumerIndex = new Map();
-  const c = snapshot.consumers;
-  for (const consumer of [...c.sqlManagedInstances, ...c.diskEncryptionSets, ...c.storageAccounts] as Consumer[]) {
-    const ref = consumerKeyReference(consumer);
-    if (!ref) continue;
-    const k = consumerIndexKey(ref.host, ref.keyName);
-    const list = index.get(k) ?? [];
-    list.push(consumer);
-    index.set(k, list);
-  }
+  const index = consumersByKeyReference(snapshot);
   for (const list of index.values()) list.sort((a, b) => resourceKey(a.resourceId).localeCompare(resourceKey(b.resourceId)));
   return index;
 }
@@ -144,7 +131,7 @@ function planKey(
   const rotate = target.kind === "new" ? rotateKeyStep(facts, dueReasons, policy, policyStep) : undefined;
   if (rotate) steps.push(rotate);
 
-  const mine = consumers.get(consumerIndexKey(hsmHost(hsm.hsmUri), keyPolicy.name)) ?? [];
+  const mine = consumers.get(consumerKeyIndexKey(hsmHost(hsm.hsmUri), keyPolicy.name)) ?? [];
   const after = rotate ? [rotate.id] : [];
   const mis = mine.filter((c): c is SqlManagedInstanceConsumer => c.kind === "sqlManagedInstance");
   steps.push(...sqlSteps(facts, mis, after, miById));

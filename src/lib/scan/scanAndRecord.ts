@@ -36,19 +36,16 @@ export async function scanAndRecord(deps: ScanDeps & RecordingDeps): Promise<Rec
   return { snapshot, report, recorded, delivery, pruned };
 }
 
-/** The one summary line of a recorded scan, for the timer's log and the CLI. */
-export function recordedScanSummary(round: RecordedScanRound): string {
+/**
+ * The one summary line of a recorded scan, for the timer's log and the CLI. `logOnly` says where the alerts went
+ * when Logs Ingestion is not configured (the timer's function log by default).
+ */
+export function recordedScanSummary(round: RecordedScanRound, options: { logOnly?: string } = {}): string {
   const { report, recorded, delivery } = round;
   const s = report.summary.results;
   return (
     `Compliance scan ${recorded.scanId}: ${s.FAIL} failed, ${s.UNKNOWN} unknown, ${s.PASS} passed; ${report.collectionErrors.length} collection error(s); ` +
-    `${recorded.transitions.length} change(s) since ${recorded.previous?.scanId ?? "no earlier scan"}; alerts: ${delivery.queued} new, ${delivery.sent} delivered${delivery.logOnly ? " (function log only)" : " to Azure Monitor"}` +
+    `${recorded.transitions.length} change(s) since ${recorded.previous?.scanId ?? "no earlier scan"}; alerts: ${delivery.queued} new, ${delivery.sent} delivered${delivery.logOnly ? ` (${options.logOnly ?? "function log only"})` : " to Azure Monitor"}` +
     `${round.pruned.length > 0 ? `; ${round.pruned.length} scan(s) past retention deleted` : ""}.`
   );
-}
-
-/** The error line when alerts wait in the outbox, or undefined when everything was delivered. */
-export function undeliveredAlerts(delivery: AlertDelivery): string | undefined {
-  if (delivery.undelivered.count === 0) return undefined;
-  return `Alerts were not delivered to Azure Monitor: ${delivery.undelivered.count} row(s) wait in the outbox for the next run (${delivery.undelivered.error ?? "not sent yet"}).`;
 }

@@ -1,5 +1,6 @@
-import { hsmHost, parseKeyReference } from "../../estate/keyReference.js";
-import type { Consumer, EstateSnapshot, KeyReference, KeySnapshot } from "../../estate/snapshot.js";
+import { consumerKeyReference, versionInUse } from "../../compliance/query.js";
+import { hsmHost } from "../../estate/keyReference.js";
+import type { Consumer, EstateSnapshot, KeySnapshot } from "../../estate/snapshot.js";
 import { html, type Html } from "../markup.js";
 import { STATE_CLASS, STATE_LABEL, svgText, type VersionState } from "./svgText.js";
 
@@ -51,13 +52,13 @@ export function consumerMap(snapshot: EstateSnapshot): ConsumerMap {
   let elsewhere = 0;
   const { sqlManagedInstances, diskEncryptionSets, storageAccounts } = snapshot.consumers;
   for (const consumer of [...sqlManagedInstances, ...diskEncryptionSets, ...storageAccounts] as Consumer[]) {
-    const ref = referenceOf(consumer);
+    const ref = consumerKeyReference(consumer);
     const entry = ref ? keys.get(`${ref.host}|${ref.keyName.toLowerCase()}`) : undefined;
     if (!ref || !entry) {
       elsewhere++;
       continue;
     }
-    const version = versionInUse(consumer, ref);
+    const version = versionInUse(consumer);
     const state = stateOf(version, entry.key.currentVersion);
     const label = version ?? "versionless";
     const id = `${consumer.location.toLowerCase()}|${label}`;
@@ -95,24 +96,6 @@ function named(group: ConsumerGroup): ConsumerGroup {
     }
   }
   return { ...group, names: first.sort(compare) };
-}
-
-function referenceOf(consumer: Consumer): KeyReference | null {
-  switch (consumer.kind) {
-    case "sqlManagedInstance":
-      return consumer.encryptionProtector?.keyReference ?? null;
-    case "diskEncryptionSet":
-      return consumer.keyReference;
-    case "storageAccount":
-      return consumer.keyReference;
-  }
-}
-
-/** The version the consumer encrypts with: its reference's, else what a versionless storage account reports using. */
-function versionInUse(consumer: Consumer, ref: KeyReference): string | null {
-  if (ref.version) return ref.version;
-  if (consumer.kind === "storageAccount") return parseKeyReference(consumer.currentVersionedKeyIdentifier)?.version ?? null;
-  return null;
 }
 
 function stateOf(version: string | null, current: string | undefined): VersionState {

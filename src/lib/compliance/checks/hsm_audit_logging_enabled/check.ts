@@ -1,18 +1,12 @@
+import { sendsAuditEvent } from "../../../estate/auditWorkspace.js";
 import type { DiagnosticSettingSnapshot } from "../../../estate/snapshot.js";
-import { armName, hsmPartUnknown, isAzureValue } from "../../query/hsm.js";
+import { armName, hsmPartUnknown } from "../../query/hsm.js";
 import { hsmPairs } from "../../query.js";
 import { resultsFor } from "../../result.js";
 import type { CheckContext, ControlResult } from "../../types.js";
 import { metadata } from "./metadata.js";
 
 const expected = { logs: ["category AuditEvent", "categoryGroup audit", "categoryGroup allLogs"], enabled: true, destination: "workspaceId (Log Analytics)" };
-
-/** AuditEvent is Managed HSM's only log category; both the audit and allLogs groups include it. */
-function sendsAuditEvent(setting: DiagnosticSettingSnapshot): boolean {
-  return setting.logs.some(
-    (log) => log.enabled && (isAzureValue(log.category, "AuditEvent") || isAzureValue(log.categoryGroup, "audit") || isAzureValue(log.categoryGroup, "allLogs")),
-  );
-}
 
 const toWorkspace = (setting: DiagnosticSettingSnapshot): boolean => Boolean(setting.workspaceId?.trim());
 
