@@ -73,6 +73,9 @@ interface Entry {
 
 interface LockPackage {
   version?: string;
+  os?: string[];
+  cpu?: string[];
+  hasInstallScript?: boolean;
   dev?: boolean;
   optional?: boolean;
   devOptional?: boolean;
@@ -90,6 +93,8 @@ export async function buildPackage(options: PackageOptions): Promise<PackageResu
   // Validate the policy before the slow part, so that a bad one fails at once with the loader's own message.
   const policy = options.policyFile === undefined ? undefined : await readPolicy(resolve(options.policyFile));
 
+  // Before the slow compile: a tree that does not match the lockfile stops packaging at once.
+  const modules = await productionModules(root, lock, dependencies);
   const staging = await mkdtemp(join(tmpdir(), "keywarden-package-"));
   try {
     compile(root, join(staging, "dist"));
@@ -98,7 +103,6 @@ export async function buildPackage(options: PackageOptions): Promise<PackageResu
     entries.push({ path: "host.json", file: join(root, "host.json") });
     entries.push({ path: "package.json", buffer: Buffer.from(`${JSON.stringify(productionManifest(manifest), null, 2)}\n`) });
     if (policy) entries.push({ path: PACKAGED_POLICY_PATH, buffer: policy.text });
-    const modules = await productionModules(root, lock, dependencies);
     entries.push(...modules.entries);
 
     entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -181,6 +185,10 @@ async function productionModules(
       throw new PackageError(`${lockPath} is in package-lock.json but not installed; run npm ci.`);
     }
     if (installed.version !== info.version) throw new PackageError(`${lockPath} is installed at ${installed.version} but package-lock.json locks ${info.version}; run npm ci.`);
+    // The installed copy was built for this machine; the function app runs on Linux x64. Pure JavaScript only.
+    if (info.hasInstallScript === true || info.os !== undefined || info.cpu !== undefined) {
+      throw new PackageError(`${lockPath} is platform-specific (${info.hasInstallScript === true ? "an install script" : `os ${JSON.stringify(info.os ?? [])}, cpu ${JSON.stringify(info.cpu ?? [])}`}); copying this machine's build into the package could ship the wrong binary. Package it with a build on the app's platform instead.`);
+    }
     packages += 1;
     for (const file of await filesUnder(dir, "node_modules")) {
       const path = zipPath(join(lockPath, relative(dir, file)));
