@@ -12,6 +12,7 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import type { EstateSpec } from "./bench-estate.js";
+import { benchPackage } from "./bench-package.js";
 
 const LATENCY_MS = 20;
 const PAGE_SIZE = 100;
@@ -97,4 +98,5 @@ for (const estate of ESTATES) {
     console.log(`  ${target(f.wallMs <= 1.2 * f.bucketBoundMs, `within 1.2× the token-bucket bound (${(f.wallMs / f.bucketBoundMs).toFixed(2)}×)`)}`);
   }
 }
+if (!only || only.some((o) => "package".includes(o))) misses.push(...(await benchPackage(root)));
 console.log(misses.length === 0 ? "\nEvery target met." : `\nTargets missed: ${misses.join("; ")}`);
