@@ -293,9 +293,12 @@ const dir = main.slice(0, -"/*.js".length);
 if (!main.endsWith("/*.js") || dir.includes("*")) throw new Error("package.json main " + JSON.stringify(main) + " is not of the form <dir>/*.js");
 const files = readdirSync(dir).filter((name) => name.endsWith(".js")).sort().map((name) => dir + "/" + name);
 const start = performance.now();
+const cpu = process.cpuUsage();
 for (file of files) await import(pathToFileURL(join(process.cwd(), file)).href);
 const importMs = performance.now() - start;
-console.log(JSON.stringify({ main, files, registrations, importMs, sinceProcessStartMs: performance.now() }));
+const used = process.cpuUsage(cpu);
+const importCpuMs = (used.user + used.system) / 1000;
+console.log(JSON.stringify({ main, files, registrations, importMs, importCpuMs, sinceProcessStartMs: performance.now() }));
 `;
 
 export interface ProbeRegistration {
@@ -310,6 +313,8 @@ export interface ProbeResult {
   registrations: ProbeRegistration[];
   /** From before the first import to after the last. */
   importMs: number;
+  /** CPU (user and system) over the same span: what a busy machine inflates least. */
+  importCpuMs: number;
   /** The same end, from the process's start (Node's own start-up included). */
   sinceProcessStartMs: number;
 }
