@@ -137,6 +137,16 @@ describe("the ARM templates against the official REST specs", () => {
   });
 });
 
+describe("infra/README.md", () => {
+  it("documents every parameter and output of both templates, and the two-step deployment", () => {
+    const readme = fs.readFileSync(path.join(REPO_ROOT, "infra", "README.md"), "utf8");
+    const names = Object.values(TEMPLATES).flatMap((t) => [...Object.keys(t.parameters ?? {}), ...Object.keys(t.outputs ?? {})]);
+    expect(names.length).toBeGreaterThan(20);
+    expect(names.filter((n) => !readme.includes(`\`${n}\``))).toEqual([]);
+    for (const line of ["az deployment group create", "az deployment sub create", "deployEventSubscription=true", "https://portal.azure.com/#create/Microsoft.Template/uri/"]) expect(readme).toContain(line);
+  });
+});
+
 describe("the role assignments are exactly the permission table's (src/lib/permissions.ts)", () => {
   it("azuredeploy.json assigns the ownResources rows, to the function app's identity, on the resources it declares", () => {
     const { facts, problems } = roleAssignments(app);
