@@ -511,3 +511,36 @@ export function parameterFileProblems(file: { parameters?: Record<string, { valu
   }
   return problems;
 }
+
+/**
+ * Ordering problems: a resource whose body reads another declared resource with reference() must list it in
+ * dependsOn (ARM runs independent resources in parallel); and a dependsOn entry must name a declared resource.
+ */
+export function dependencyProblems(t: ArmTemplate): string[] {
+  const problems: string[] = [];
+  for (const scope of templateScopes(t)) {
+    const decl = declared(scope.template);
+    scope.template.resources.forEach((r, i) => {
+      const where = `${scope.where}.resources[${i}] ${r.type} ${r.name}`;
+      const deps: Declared[] = [];
+      for (const d of Array.isArray(r.dependsOn) ? (r.dependsOn as unknown[]) : []) {
+        const e = typeof d === "string" && isExpression(d) ? parseExpression(d) : undefined;
+        const target = e?.kind === "call" && ["resourceid", "subscriptionresourceid"].includes(e.name.toLowerCase()) ? resourceIdTarget(e) : undefined;
+        if (!target || !decl.some((x) => sameTarget(x, target))) problems.push(`${where}: dependsOn ${JSON.stringify(d)} is not a resourceId() of a declared resource`);
+        else deps.push(target);
+      }
+      // the resource's own strings: not its dependsOn, nor a nested template (its own scope)
+      const { dependsOn: _dependsOn, properties, ...rest } = r;
+      const own = isObject(properties) && r.type.toLowerCase() === DEPLOYMENTS ? { ...rest, properties: { ...properties, template: undefined } } : { ...rest, properties };
+      for (const { value } of strings(own as unknown as ArmTemplate)) {
+        if (!isExpression(value)) continue;
+        for (const c of calls(parseExpression(value))) {
+          if (c.name.toLowerCase() !== "reference" || c.args[0]?.kind !== "call") continue;
+          const target = resourceIdTarget(c.args[0]);
+          if (target && decl.some((x) => sameTarget(x, target)) && !deps.some((x) => sameTarget(x, target))) problems.push(`${where}: reads ${print(c.args[0])} with reference() but does not depend on it`);
+        }
+      }
+    });
+  }
+  return problems;
+}

@@ -13,6 +13,7 @@ import { isObject } from "../support/swaggerSchema.js";
 import { calls, isExpression, parseExpression, print } from "./armExpressions.js";
 import { DEPLOYMENT_TYPES, UNVALIDATED_TYPES } from "./deploymentTypes.js";
 import {
+  dependencyProblems,
   expressionProblems,
   parameterFileProblems,
   resourceProblems,
@@ -125,6 +126,10 @@ describe("the ARM templates against the official REST specs", () => {
     expect(scopes.flatMap(expressionProblems)).toEqual([]);
     const expressions = scopes.flatMap((s) => JSON.stringify(s.template).match(/"\[[^[]/g) ?? []);
     expect(expressions.length).toBeGreaterThan(10);
+  });
+
+  it.each(Object.entries(TEMPLATES))("%s: every resource depends on the resources whose properties it reads with reference()", (_name, t) => {
+    expect(dependencyProblems(t)).toEqual([]);
   });
 
   it("the parameters file names declared parameters with values of their type, and every parameter without a default but the secure one", () => {
@@ -424,6 +429,13 @@ describe("the checks fail on a wrong template (they can fail)", () => {
     const innerProblems = templateScopes(nested).flatMap(expressionProblems);
     expect(innerProblems).toEqual(expect.arrayContaining([expect.stringContaining("parameters('scope') is not declared"), expect.stringContaining("parameter 'scopeId' is declared and never used")]));
     expect(innerProblems.filter((p) => !p.includes("> deployment"))).toEqual([]);
+  });
+
+  it("a resource that reads another with reference() without depending on it fails the ordering check", () => {
+    const t = clone(app);
+    const site = one(t, "Microsoft.Web/sites");
+    site.dependsOn = (site.dependsOn as string[]).filter((d) => !d.includes("dataCollectionEndpoints"));
+    expect(dependencyProblems(t)).toEqual([expect.stringContaining("reads resourceid('Microsoft.Insights/dataCollectionEndpoints',variables('dataCollectionEndpointName')) with reference() but does not depend on it")]);
   });
 
   it("an extra or a missing role assignment makes the set differ from the permission table", () => {
