@@ -8,6 +8,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ROUTES } from "../emulator/routes.js";
 import { EVENT_SCHEMA_DEFINITIONS } from "../test/support/eventSchemas.js";
+import { deploymentOperationKeys } from "../test/infra/deploymentTypes.js";
 import { templateShape } from "../test/support/fidelity.js";
 import {
   buildExtraction,
@@ -58,12 +59,33 @@ export const SPEC_PACKS: readonly SpecPackName[] = ["azure-specs", "azure-specs-
 /** Builds a pack's extraction in memory (the pack must be present). */
 export function generateExtraction(pack: SpecPackName, dir = specPackDir(pack)): SpecExtraction {
   if (!specPackPresent(dir)) throw new SpecExtractionError(`${dir}: spec pack ${pack} is absent (no INDEX.md or specification/)`);
-  const select = pack === "azure-specs" ? servedSelection() : indexSelection(dir);
+  const base = pack === "azure-specs" ? servedSelection() : indexSelection(dir);
+  // The PUT operations of the resource types the ARM templates declare (test/infra/deploymentTypes.ts), with their
+  // request bodies: the template tests validate each resource against them.
+  const deployment = deploymentOperationKeys(pack);
+  const isDeployment = (op: OperationRef): boolean => deployment.has(`${op.specFile} ${op.operationId}`);
+  const select = (op: OperationRef): boolean => base(op) || isDeployment(op);
   // The event schemas KeyWarden's published events are checked against (test/support/eventSchemas.ts).
   const definitions = pack === "azure-specs" ? Object.values(EVENT_SCHEMA_DEFINITIONS) : [];
-  const x = buildExtraction(dir, pack, select, definitions);
+  const x = buildExtraction(dir, pack, select, definitions, isDeployment);
+  assertDeploymentCovered(x, pack);
   assertServedCovered(x, dir);
   return x;
+}
+
+/** Every deployment type's PUT operation must be in its pack, with its body: a typo in deploymentTypes.ts fails here. */
+function assertDeploymentCovered(x: SpecExtraction, pack: SpecPackName): void {
+  const found = new Set<string>();
+  for (const [file, doc] of Object.entries(x.specs)) {
+    for (const section of ["paths", "x-ms-paths"]) {
+      for (const item of Object.values((doc[section] as Record<string, Record<string, { operationId?: string; parameters?: { in?: string }[] }>> | undefined) ?? {})) {
+        const put = item.put;
+        if (put?.operationId && put.parameters?.some((p) => p.in === "body")) found.add(`${file} ${put.operationId}`);
+      }
+    }
+  }
+  const missing = [...deploymentOperationKeys(pack)].filter((k) => !found.has(k));
+  if (missing.length > 0) throw new SpecExtractionError(`deployment operations not found (with a body) in ${pack}: ${missing.join("; ")}`);
 }
 
 /**

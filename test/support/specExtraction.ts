@@ -227,10 +227,22 @@ class Extractor {
     return out;
   }
 
-  private parameter(p: unknown, rel: string, where: string): JsonObject | undefined {
+  /** A path parameter's facts; a body parameter's name, required and schema only when `keepBody` (request-body checks). */
+  private parameter(p: unknown, rel: string, where: string, keepBody: boolean): JsonObject | undefined {
     let param = p;
-    if (isObject(p) && typeof p.$ref === "string") param = this.deref(rel, p.$ref).value;
+    let paramRel = rel;
+    if (isObject(p) && typeof p.$ref === "string") {
+      const t = this.deref(rel, p.$ref);
+      param = t.value;
+      paramRel = t.rel;
+    }
     if (!isObject(param)) throw new SpecExtractionError(`${where}: a parameter is not an object`);
+    if (param.in === "body" && keepBody) {
+      if (paramRel !== rel) throw new SpecExtractionError(`${where}: its body parameter is defined in ${paramRel}; only body parameters of the operation's own file are extracted`);
+      const body: JsonObject = { in: "body", name: param.name, schema: this.schema(param.schema, rel) };
+      if (param.required !== undefined) body.required = param.required;
+      return body;
+    }
     if (param.in !== "path") return undefined;
     return Object.fromEntries(PATH_PARAM_KEYS.filter((k) => param[k] !== undefined).map((k) => [k, param[k]]));
   }
@@ -247,14 +259,14 @@ class Extractor {
     return isObject(r.schema) ? { schema: this.schema(r.schema, rel) } : {};
   }
 
-  operation(ref: OperationRef): void {
+  operation(ref: OperationRef, keepBody = false): void {
     const src = this.doc(ref.specFile, ref.specFile);
     const section = isObject(src.paths) && isObject(src.paths[ref.pathKey]) ? "paths" : "x-ms-paths";
     const item = (src[section] as JsonObject)[ref.pathKey] as JsonObject;
     const op = item[ref.method.toLowerCase()] as JsonObject;
     const where = `${ref.operationId} ${ref.method} ${ref.pathKey} (${ref.specFile})`;
     const params = [...(Array.isArray(item.parameters) ? item.parameters : []), ...(Array.isArray(op.parameters) ? op.parameters : [])]
-      .map((p) => this.parameter(p, ref.specFile, where))
+      .map((p) => this.parameter(p, ref.specFile, where, keepBody))
       .filter((p): p is JsonObject => p !== undefined);
     const responses = isObject(op.responses) ? op.responses : {};
     const out: JsonObject = {
@@ -329,14 +341,22 @@ function indexFacts(dir: string): { commit?: string; origins: Map<string, string
 
 /**
  * Extracts the operations `select` picks from the pack at `dir`, and the `definitions` named (with all they
- * reference). Throws when a selected operation, a named definition or a reference cannot be resolved, naming it.
+ * reference); the operations `withBody` picks also keep their request body parameter (the ARM template tests
+ * validate resource bodies against it). Throws when a selected operation, a named definition or a reference cannot
+ * be resolved, naming it.
  */
-export function buildExtraction(dir: string, pack: SpecPackName, select: (op: OperationRef) => boolean, definitions: readonly DefinitionRef[] = []): SpecExtraction {
+export function buildExtraction(
+  dir: string,
+  pack: SpecPackName,
+  select: (op: OperationRef) => boolean,
+  definitions: readonly DefinitionRef[] = [],
+  withBody: (op: OperationRef) => boolean = () => false,
+): SpecExtraction {
   const docs = readPackDocs(dir);
   const x = new Extractor(docs);
   const picked = packOperations(docs).filter(select);
   if (picked.length === 0) throw new SpecExtractionError(`${dir}: the selection picks no operation of pack ${pack}`);
-  for (const op of picked) x.operation(op);
+  for (const op of picked) x.operation(op, withBody(op));
   for (const d of definitions) x.definition(d);
   const specs = x.result();
   const facts = indexFacts(dir);
