@@ -111,6 +111,7 @@ export const ROUTES: readonly Route[] = [
   r("RoleAssignments_Delete", "DELETE", "hsm", "{+scope}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}", API.keyVault, `${KV_DP}rbac.json`, hsm.deleteRoleAssignment),
   r("RoleDefinitions_List", "GET", "hsm", "{+scope}/providers/Microsoft.Authorization/roleDefinitions", API.keyVault, `${KV_DP}rbac.json`, hsm.listRoleDefinitions),
   r("RoleDefinitions_Get", "GET", "hsm", "{+scope}/providers/Microsoft.Authorization/roleDefinitions/{roleDefinitionName}", API.keyVault, `${KV_DP}rbac.json`, hsm.getRoleDefinition),
+  r("RoleDefinitions_CreateOrUpdate", "PUT", "hsm", "{+scope}/providers/Microsoft.Authorization/roleDefinitions/{roleDefinitionName}", API.keyVault, `${KV_DP}rbac.json`, hsm.putRoleDefinition),
   // The spec pack has settings.json at 2025-07-01 only; the older data-plane versions are accepted as for keys (UNVERIFIED).
   r("GetSettings", "GET", "hsm", "/settings", API.keyVault, `${KV_DP}settings.json`, hsm.getSettings),
   r("GetSetting", "GET", "hsm", "/settings/{setting-name}", API.keyVault, `${KV_DP}settings.json`, hsm.getSetting),

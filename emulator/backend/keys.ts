@@ -25,6 +25,7 @@ export const DATA_ACTION = {
   roleAssignmentsWrite: "Microsoft.KeyVault/managedHsm/roleAssignments/write/action",
   roleAssignmentsDelete: "Microsoft.KeyVault/managedHsm/roleAssignments/delete/action",
   roleDefinitionsRead: "Microsoft.KeyVault/managedHsm/roleDefinitions/read/action",
+  roleDefinitionsWrite: "Microsoft.KeyVault/managedHsm/roleDefinitions/write/action",
   settingsRead: "Microsoft.KeyVault/managedHsm/settings/read/action",
   settingsWrite: "Microsoft.KeyVault/managedHsm/settings/write/action",
 } as const;

@@ -107,3 +107,63 @@ export function findBuiltInRole(nameOrId: string): RoleDefinitionRecord | undefi
   const guid = nameOrId.split("/").pop()!.toLowerCase();
   return BUILT_IN_ROLES.find((r) => r.name === guid || r.roleName.toLowerCase() === nameOrId.toLowerCase());
 }
+
+/** The body of RoleDefinitions_CreateOrUpdate (rbac.json RoleDefinitionCreateParameters), as parsed JSON. */
+export interface RoleDefinitionInput {
+  properties?: {
+    roleName?: unknown;
+    description?: unknown;
+    type?: unknown;
+    permissions?: unknown;
+    assignableScopes?: unknown;
+  };
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ROLE_SCOPES = ["/", "/keys"];
+
+/**
+ * Creates or replaces the custom role definition `name` (a GUID) of an HSM (`definitions` is its list, changed in
+ * place). A built-in role cannot be replaced, and every data action must be a Managed HSM one. UNVERIFIED: the codes
+ * and messages Managed HSM answers for each refusal (we answer 400 BadParameter, as for other malformed RBAC bodies).
+ */
+export function putCustomRoleDefinition(definitions: RoleDefinitionRecord[], name: string, input: RoleDefinitionInput, bad: (message: string) => Error): RoleDefinitionRecord {
+  if (!GUID.test(name)) throw bad(`The role definition name '${name}' is not a GUID.`);
+  const guid = name.toLowerCase();
+  if (BUILT_IN_ROLES.some((r) => r.name === guid)) throw bad(`The role definition '${name}' is a built-in role and cannot be changed.`);
+  const props = input.properties;
+  if (!props || typeof props !== "object") throw bad("properties is required.");
+  if (typeof props.roleName !== "string" || props.roleName.trim() === "") throw bad("properties.roleName is required.");
+  if (props.type !== undefined && props.type !== "CustomRole") throw bad(`properties.type must be 'CustomRole' (got '${String(props.type)}').`);
+  if (props.description !== undefined && typeof props.description !== "string") throw bad("properties.description must be a string.");
+  const scopes = props.assignableScopes === undefined ? ["/"] : props.assignableScopes;
+  if (!Array.isArray(scopes) || scopes.length === 0 || scopes.some((s) => typeof s !== "string" || !ROLE_SCOPES.includes(s))) {
+    throw bad(`properties.assignableScopes must list scopes among ${ROLE_SCOPES.map((s) => `'${s}'`).join(", ")}.`);
+  }
+  if (!Array.isArray(props.permissions) || props.permissions.length === 0) throw bad("properties.permissions must be a non-empty array.");
+  const permissions = props.permissions.map((p: unknown, i: number) => {
+    if (!p || typeof p !== "object") throw bad(`properties.permissions[${i}] must be an object.`);
+    const record = p as Record<string, unknown>;
+    const list = (field: string, managedHsmOnly: boolean): string[] => {
+      const value = record[field] ?? [];
+      if (!Array.isArray(value) || value.some((a) => typeof a !== "string")) throw bad(`properties.permissions[${i}].${field} must be an array of strings.`);
+      const strings = value as string[];
+      const foreign = managedHsmOnly ? strings.find((a) => !a.startsWith(P)) : undefined;
+      if (foreign !== undefined) throw bad(`properties.permissions[${i}].${field}: '${foreign}' is not a Managed HSM data action (${P}...).`);
+      return [...strings];
+    };
+    return { actions: list("actions", false), notActions: list("notActions", false), dataActions: list("dataActions", true), notDataActions: list("notDataActions", true) };
+  });
+  const record: RoleDefinitionRecord = {
+    name: guid,
+    roleName: props.roleName,
+    description: typeof props.description === "string" ? props.description : "",
+    type: "CustomRole",
+    assignableScopes: [...(scopes as string[])],
+    permissions,
+  };
+  const index = definitions.findIndex((d) => d.name.toLowerCase() === guid);
+  if (index >= 0) definitions[index] = record;
+  else definitions.push(record);
+  return record;
+}

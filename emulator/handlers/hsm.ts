@@ -16,7 +16,7 @@ import {
   setRotationPolicy,
   updateKey,
 } from "../backend/keys.js";
-import { findBuiltInRole } from "../backend/roles.js";
+import { findBuiltInRole, putCustomRoleDefinition, type RoleDefinitionInput } from "../backend/roles.js";
 import { getSettingOrThrow, listSettings, updateSetting } from "../backend/settings.js";
 import type { Runtime } from "../backend/runtime.js";
 import { hsmBaseUrl, keyId } from "../backend/runtime.js";
@@ -263,6 +263,16 @@ export function getRoleDefinition(ctx: HandlerContext): HandlerResult {
   const d = hsm.roleDefinitions.find((x) => x.name.toLowerCase() === name);
   if (!d) throw kvRoleDefinitionNotFound(ctx.params.roleDefinitionName!);
   return ok(definitionBody(d));
+}
+
+/** Managed HSM keeps role definitions at "/" only (rbac.json: "Managed HSM only supports '/'"); Azure answers 201 to a create and to an update. */
+export function putRoleDefinition(ctx: HandlerContext): HandlerResult {
+  const hsm = hsmOf(ctx);
+  const scope = scopeParam(ctx);
+  if (scope !== "/") throw kvBadParameter(`Role definitions are created at scope '/' only (got '${scope}').`);
+  authorize(hsm, principal(ctx), DATA_ACTION.roleDefinitionsWrite, scope);
+  const d = putCustomRoleDefinition(hsm.roleDefinitions, ctx.params.roleDefinitionName!, bodyObject<RoleDefinitionInput>(ctx), kvBadParameter);
+  return ok(definitionBody(d), 201);
 }
 
 // ---------------------------------------------------------------- account settings (settings.json)

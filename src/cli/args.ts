@@ -1,6 +1,6 @@
 import { UsageError } from "./usageError.js";
 
-export type CommandName = "inventory" | "scan" | "validate" | "plan" | "rotate" | "verify" | "runs" | "history" | "help";
+export type CommandName = "inventory" | "scan" | "validate" | "plan" | "rotate" | "verify" | "runs" | "history" | "setup-roles" | "help";
 
 export interface ParsedArgs {
   command: CommandName;
@@ -15,7 +15,7 @@ interface OptionSpec {
   repeatable?: boolean;
 }
 
-const SETTINGS_COMMANDS: readonly CommandName[] = ["inventory", "scan", "validate", "plan", "rotate", "verify", "runs", "history"];
+const SETTINGS_COMMANDS: readonly CommandName[] = ["inventory", "scan", "validate", "plan", "rotate", "verify", "runs", "history", "setup-roles"];
 
 export const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   json: { takesValue: false, commands: ["inventory", "plan", "rotate", "verify", "runs", "history"] },
@@ -24,8 +24,9 @@ export const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   at: { takesValue: true, commands: ["history"] },
   out: { takesValue: true, commands: ["inventory", "scan"] },
   key: { takesValue: true, commands: ["plan", "rotate", "verify"], repeatable: true },
-  "dry-run": { takesValue: false, commands: ["rotate"] },
-  yes: { takesValue: false, commands: ["rotate"] },
+  "dry-run": { takesValue: false, commands: ["rotate", "setup-roles"] },
+  yes: { takesValue: false, commands: ["rotate", "setup-roles"] },
+  principal: { takesValue: true, commands: ["setup-roles"] },
   id: { takesValue: true, commands: ["runs"] },
   format: { takesValue: true, commands: ["scan"] },
   "fail-on": { takesValue: true, commands: ["scan"] },
@@ -39,7 +40,7 @@ export const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   "emulator-principal-id": { takesValue: true, commands: SETTINGS_COMMANDS },
 };
 
-const COMMANDS: readonly CommandName[] = ["inventory", "scan", "validate", "plan", "rotate", "verify", "runs", "history", "help"];
+const COMMANDS: readonly CommandName[] = ["inventory", "scan", "validate", "plan", "rotate", "verify", "runs", "history", "setup-roles", "help"];
 
 /**
  * A deliberately small parser: `<command> [--name value | --name=value | --switch]...`. Anything it does not

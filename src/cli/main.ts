@@ -26,6 +26,10 @@ const exitCode = await runCli(
       const { collectFromAzure } = await import("./wiring.js");
       return collectFromAzure(config);
     },
+    clients: async (config) => {
+      const { azureClients } = await import("./wiring.js");
+      return azureClients(config);
+    },
     services: async (config) => {
       const { rotationServices } = await import("./wiring.js");
       return rotationServices(config);

@@ -15,6 +15,8 @@ import { undeliveredAlerts } from "../lib/alerts/deliverAlerts.js";
 import { recordedScanSummary, scanAndRecord } from "../lib/scan/scanAndRecord.js";
 import { lockOwner } from "../lib/state/lockOwner.js";
 import { historyCommand } from "./historyCommand.js";
+import { setupRolesCommand } from "./setupRolesCommand.js";
+import type { AzureClients } from "../lib/azure/clients.js";
 import { loadReportHistory } from "../lib/history/reportHistory.js";
 import type { ReportExtras } from "../lib/report/reportHistory.js";
 import { readSnapshot, SnapshotError } from "../lib/estate/readSnapshot.js";
@@ -39,6 +41,8 @@ export interface CliDeps {
   collect(config: KeyWardenConfig): Promise<EstateSnapshot>;
   /** Azure clients and the state store for plan/rotate/verify/runs (main.ts wires the real ones). */
   services?(config: KeyWardenConfig): Promise<RotationServices>;
+  /** Azure clients alone (setup-roles; main.ts wires the real ones). */
+  clients?(config: KeyWardenConfig): Promise<AzureClients>;
   /** Evaluation time for `scan` (default: the system clock). */
   clock?: Clock;
 }
@@ -70,6 +74,8 @@ export async function runCli(argv: readonly string[], io: CliIo, deps: CliDeps):
         return await rotation(args, args.command, io, deps);
       case "history":
         return await history(args, io, deps);
+      case "setup-roles":
+        return await setupRoles(args, io, deps);
     }
   } catch (thrown) {
     const error = ensureError(thrown);
@@ -99,6 +105,13 @@ async function rotation(args: ParsedArgs, command: keyof typeof ROTATION_COMMAND
 async function history(args: ParsedArgs, io: CliIo, deps: CliDeps): Promise<number> {
   const config = await loadCliConfig(args, io);
   return historyCommand(args, io, { services: () => servicesOf(deps, config, "history") });
+}
+
+async function setupRoles(args: ParsedArgs, io: CliIo, deps: CliDeps): Promise<number> {
+  const config = await loadCliConfig(args, io);
+  const clients = deps.clients;
+  if (!clients) throw new Error('"setup-roles" needs the Azure clients, which this build does not wire');
+  return setupRolesCommand(args, io, { config, clients: () => clients(config) });
 }
 
 function servicesOf(deps: CliDeps, config: KeyWardenConfig, command: string): Promise<RotationServices> {

@@ -9,9 +9,11 @@ Commands:
   verify      Read every consumer of every managed key back: moved, pending (with its deadline), blocked or failed
   runs        List rotation runs, or print one run's journal (--id)
   history     List the stored scans (the evidence history), newest first, with what changed in each
+  setup-roles Give KeyWarden's identity exactly its Managed HSM roles on every HSM in the policy, then verify
+              them (run as a Managed HSM Administrator; asks first on a terminal; never deletes)
   help        Show this help
 
-Options (inventory, scan, validate, plan, rotate, verify, runs, history):
+Options (inventory, scan, validate, plan, rotate, verify, runs, history, setup-roles):
   --policy <file>                Policy document (KEYWARDEN_POLICY_FILE)
   --cloud <name>                 AzurePublicCloud | AzureChinaCloud | AzureUSGovernment | Custom | Emulator
   --arm-endpoint <url>           ARM endpoint (KEYWARDEN_ARM_ENDPOINT)
@@ -42,6 +44,12 @@ Options (plan, rotate, verify):
 
 Options (rotate):
   --dry-run                      Fresh reads and preconditions only: no write to Azure or to the state store
+  --yes                          Do not ask for confirmation (needed when not on a terminal)
+
+Options (setup-roles):
+  --principal <object id>        KeyWarden's managed identity object id (KEYWARDEN_PRINCIPAL_ID; the template's
+                                 principalId output)
+  --dry-run                      Read and print the plan only: no write
   --yes                          Do not ask for confirmation (needed when not on a terminal)
 
 Options (runs):

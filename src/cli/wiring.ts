@@ -2,7 +2,7 @@
  * The real collection path, kept apart from runCli so tests never load the Azure SDKs, and loaded lazily by
  * main.ts so `help` and `validate` work without them.
  */
-import { createAzureClients } from "../lib/azure/clients.js";
+import { createAzureClients, type AzureClients } from "../lib/azure/clients.js";
 import { createLogsSink } from "../lib/azure/logsIngestion.js";
 import { systemClock } from "../lib/clock.js";
 import type { KeyWardenConfig } from "../lib/config/types.js";
@@ -13,6 +13,11 @@ import type { RotationServices } from "./rotationCommands.js";
 
 export function collectFromAzure(config: KeyWardenConfig): Promise<EstateSnapshot> {
   return collectEstate(config, createAzureClients(config.settings), systemClock);
+}
+
+/** The Azure clients alone (setup-roles needs no state store). */
+export async function azureClients(config: KeyWardenConfig): Promise<AzureClients> {
+  return createAzureClients(config.settings);
 }
 
 /** The write path's parts for plan/rotate/verify/runs, the history, and scan --emit. */

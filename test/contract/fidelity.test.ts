@@ -278,6 +278,25 @@ describe("fidelity: Managed HSM local RBAC through our RBAC client", () => {
     },
   );
 
+  it("creates and replaces a custom role definition (Administrator), refused to a reader", async () => {
+    const name = "f1de11e0-0000-4000-8000-0000000000d1";
+    const properties = (dataActions: string[]) => ({
+      roleName: "Fidelity Settings Reader",
+      description: "fidelity",
+      permissions: [{ actions: [], notActions: [], dataActions, notDataActions: [] }],
+      assignableScopes: ["/"],
+    });
+    await expectRestError(rbacClient().createOrUpdateRoleDefinition(name, properties(["Microsoft.KeyVault/managedHsm/settings/read/action"])), 403, "Forbidden");
+    const admin = rbacClient(HSM_ADMIN);
+    const created = await admin.createOrUpdateRoleDefinition(name, properties(["Microsoft.KeyVault/managedHsm/settings/read/action"]));
+    expect(created).toMatchObject({ name, type: "Microsoft.Authorization/roleDefinitions", properties: { roleName: "Fidelity Settings Reader", type: "CustomRole" } });
+    const replaced = await admin.createOrUpdateRoleDefinition(name, properties(["Microsoft.KeyVault/managedHsm/keys/read/action"]));
+    expect(replaced.properties?.permissions?.[0]?.dataActions).toEqual(["Microsoft.KeyVault/managedHsm/keys/read/action"]);
+    expect(await admin.getRoleDefinition(name)).toEqual(replaced);
+    await expectRestError(admin.createOrUpdateRoleDefinition(CRYPTO_SERVICE_ENCRYPTION_USER, properties([])), 400, "BadParameter");
+    expectFidelity();
+  });
+
   it("is what KeyWarden's client factory builds (challenge, api-version, read-only principal)", async () => {
     const config = await t.config();
     const rbac = createAzureClients(config.settings).hsmRbac(hsmUri());

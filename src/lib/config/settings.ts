@@ -23,6 +23,7 @@ export const APP_SETTING_NAMES = [
   "KEYWARDEN_EMULATOR_CA_PEM",
   "KEYWARDEN_EMULATOR_PRINCIPAL_ID",
   "KEYWARDEN_MANAGED_IDENTITY_CLIENT_ID",
+  "KEYWARDEN_PRINCIPAL_ID",
   "KEYWARDEN_POLICY_FILE",
   "KEYWARDEN_POLICY_JSON",
   "KEYWARDEN_SCAN_SCHEDULE",
@@ -143,6 +144,9 @@ export function loadAppSettings(env: NodeJS.ProcessEnv = process.env, readFile: 
   const managedIdentityClientId = reader.optional("KEYWARDEN_MANAGED_IDENTITY_CLIENT_ID", (value) =>
     GUID.test(value) ? value.toLowerCase() : reader.fail("KEYWARDEN_MANAGED_IDENTITY_CLIENT_ID", "is not a GUID (the client id of a user-assigned managed identity)"),
   );
+  const principalId = reader.optional("KEYWARDEN_PRINCIPAL_ID", (value) =>
+    GUID.test(value) ? value.toLowerCase() : reader.fail("KEYWARDEN_PRINCIPAL_ID", `"${value}" is not a GUID (the object id of KeyWarden's managed identity, the template's principalId output)`),
+  );
   const policySource = readPolicySource(reader);
   const schedules = {
     scan: reader.optional("KEYWARDEN_SCAN_SCHEDULE", (value) => schedule(reader, "KEYWARDEN_SCAN_SCHEDULE", value)) ?? SETTING_DEFAULTS.scanSchedule,
@@ -177,6 +181,7 @@ export function loadAppSettings(env: NodeJS.ProcessEnv = process.env, readFile: 
   if (events !== undefined) settings.events = events;
   if (monitor !== undefined) settings.monitor = monitor;
   if (managedIdentityClientId !== undefined) settings.managedIdentityClientId = managedIdentityClientId;
+  if (principalId !== undefined) settings.principalId = principalId;
   return settings;
 }
 

@@ -84,6 +84,11 @@ export interface AppSettings {
   emulator?: EmulatorSettings;
   /** Client id of a user-assigned managed identity for DefaultAzureCredential, if any. */
   managedIdentityClientId?: string;
+  /**
+   * KEYWARDEN_PRINCIPAL_ID: the object id of KeyWarden's own identity (the function app's managed identity), to which
+   * `keywarden setup-roles` assigns the Managed HSM roles. Not the client id.
+   */
+  principalId?: string;
   /** Where the policy document comes from (a file path, or inline JSON in an app setting). */
   policySource: PolicySource;
   /** NCRONTAB schedules (Azure Functions timer syntax, six fields). */

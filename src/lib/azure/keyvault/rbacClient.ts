@@ -71,6 +71,17 @@ export class ManagedHsmRbacClient {
     return this.sendJson<WireRoleDefinition>("GET", this.scopedUrl(scope, `roleDefinitions/${encodeURIComponent(name)}`), [200]);
   }
 
+  /**
+   * Creates or replaces the custom role definition `name` (a GUID of the caller's choosing, so a rerun names the same
+   * one). Managed HSM keeps role definitions at "/" only, and answers 201 to a create and to an update.
+   */
+  createOrUpdateRoleDefinition(
+    name: string,
+    properties: { roleName: string; description: string; permissions: { actions: string[]; notActions: string[]; dataActions: string[]; notDataActions: string[] }[]; assignableScopes: string[] },
+  ): Promise<WireRoleDefinition> {
+    return this.sendJson<WireRoleDefinition>("PUT", this.scopedUrl("/", `roleDefinitions/${encodeURIComponent(name)}`), [201], { properties: { ...properties, type: "CustomRole" } });
+  }
+
   /** `resource` is the path under Microsoft.Authorization: a collection, or a collection and an item name. */
   private scopedUrl(scope: string, resource: string, filter?: string): string {
     const prefix = scope.replace(/\/+$/, "");
