@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CSV_COLUMNS, neutraliseFormula, renderCsv } from "../../../src/lib/report/csv.js";
-import { allResults, FORMULA_PAYLOADS, MARKDOWN_PAYLOADS, sampleReport, SCRIPT_PAYLOADS } from "./sampleReport.js";
+import { neutraliseText } from "../../../src/lib/report/neutralise.js";
+import { allResults, FORMULA_PAYLOADS, MARKDOWN_PAYLOADS, sampleReport, SCRIPT_PAYLOADS, UNICODE_NAME } from "./sampleReport.js";
 
 /**
  * A strict RFC 4180 reader: records end in CRLF, a field is either bare (no quote, comma, CR or LF)
@@ -61,7 +62,7 @@ describe("renderCsv", () => {
     for (const row of rows) expect(row).toHaveLength(CSV_COLUMNS.length);
   });
 
-  it("parses back to the same cells, formula cells apart", () => {
+  it("parses back to the same cells, formula cells and control/bidi characters apart", () => {
     const expected = report.controls.flatMap((o) =>
       o.results.map((r) =>
         [
@@ -78,13 +79,16 @@ describe("renderCsv", () => {
           o.metadata.remediation.cli,
           // firstSeen: no history given
           "",
-        ].map(neutraliseFormula),
+        ].map((cell) => neutraliseFormula(neutraliseText(cell, { keepLayout: true }))),
       ),
     );
     expect(rows).toEqual(expected);
     // Commas, quotes, CR and LF survive quoting.
     expect(rows.map((row) => row[6])).toContain(`${MARKDOWN_PAYLOADS.multiline} ${MARKDOWN_PAYLOADS.emphasis} ${MARKDOWN_PAYLOADS.link}`);
     expect(rows.map((row) => row[4])).toContain(SCRIPT_PAYLOADS.scriptTag);
+    // A right-to-left override is shown, not obeyed.
+    expect(body).not.toContain("\u202E");
+    expect(rows.map((row) => row[4])).toContain(`${neutraliseText(UNICODE_NAME)}-storage`);
   });
 
   it("neutralises every cell a spreadsheet would evaluate", () => {
