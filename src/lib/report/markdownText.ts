@@ -11,10 +11,11 @@ const LINE_BREAKING = /[\t\n\r\u2028\u2029]+/g;
 /*
  * Backslash-escaping is defined for every ASCII punctuation character. These are the ones that can
  * start markup mid-line: emphasis, code spans, links/images, raw HTML (`<`), entities (`&`), table
- * cell separators (`|`, which GFM splits on before inline parsing), strikethrough and math.
- * Values never start a line, so block markers (`#`, `-`, `+`, `1.`, `>`) need no escaping.
+ * cell separators (`|`, which GFM splits on before inline parsing), strikethrough and math — and `#`, because
+ * a heading drops a trailing run of them as its closing sequence (a name ending in " #" would lose it).
+ * Values never start a line, so the other block markers (`-`, `+`, `1.`, `>`) need no escaping.
  */
-const INLINE_SIGNIFICANT = /[\\`*_[\]<>&|~$!@]/g;
+const INLINE_SIGNIFICANT = /[\\`*_[\]<>&|~$!@#]/g;
 
 /**
  * GFM turns bare `http://…`, `https://…` and `www.…` into links, and GitHub turns `@name` into a
