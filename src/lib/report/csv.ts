@@ -1,5 +1,6 @@
 import type { ComplianceReport } from "../compliance/evaluate.js";
 import type { ControlResult } from "../compliance/types.js";
+import { neutraliseText } from "./neutralise.js";
 import { firstSeenOf, type ReportExtras } from "./reportHistory.js";
 
 export const CSV_COLUMNS = [
@@ -22,7 +23,8 @@ export const CSV_COLUMNS = [
  * One row per result (PASS included: a spreadsheet is for the whole picture), and one row with status
  * NOT_APPLICABLE and no resource for each control that had nothing in scope; RFC 4180: CRLF line
  * ends, fields quoted when they hold a comma, quote, CR or LF, quotes doubled. Observed/expected are
- * compact JSON. No byte-order mark.
+ * compact JSON. No byte-order mark. Control and bidi characters become visible escapes (tab, CR and LF stay, inside
+ * quotes), then a cell a spreadsheet would run as a formula is made text.
  */
 export function renderCsv(report: ComplianceReport, { history }: ReportExtras = {}): string {
   const rows: string[][] = [[...CSV_COLUMNS]];
@@ -35,7 +37,7 @@ export function renderCsv(report: ComplianceReport, { history }: ReportExtras = 
       rows.push([id, area, severity, "NOT_APPLICABLE", "", "", "not applicable: nothing in the estate is in this control's scope", "", "", "", "", ""]);
     }
   }
-  return rows.map((cells) => `${cells.map((cell) => quoteCsv(neutraliseFormula(cell))).join(",")}\r\n`).join("");
+  return rows.map((cells) => `${cells.map((cell) => quoteCsv(neutraliseFormula(neutraliseText(cell, { keepLayout: true })))).join(",")}\r\n`).join("");
 }
 
 function row(result: ControlResult, area: string, cli: string): string[] {

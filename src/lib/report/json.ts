@@ -1,5 +1,6 @@
 import type { ComplianceReport } from "../compliance/evaluate.js";
 import { sortedKeys } from "../text/sortedJson.js";
+import { escapeUnsafeInJson } from "./neutralise.js";
 import { firstSeenOf, type ReportExtras } from "./reportHistory.js";
 
 /** Names the document type, so a consumer can tell a KeyWarden report from any other JSON. */
@@ -10,13 +11,14 @@ export const REPORT_KIND = "keywarden.compliance-report";
  * Keys below the top are sorted at every level, so the same report always renders to the same
  * bytes and two reports diff line by line whatever order the controls built their evidence in.
  *
- * With a history, each failing or unknown result gains `firstSeen` (when the history first saw it open).
+ * With a history, each failing or unknown result gains `firstSeen` (when the history first saw it open). Values are
+ * exact; control and bidi characters in them are written as `\uXXXX` escapes, never raw.
  */
 export function renderJson(report: ComplianceReport, extras: ReportExtras = {}): string {
   const { schemaVersion, ...rest } = withFirstSeen(report, extras);
   const top = Object.keys(rest).sort() as (keyof typeof rest)[];
   const document = { kind: REPORT_KIND, schemaVersion, ...Object.fromEntries(top.map((k) => [k, rest[k]])) };
-  return `${JSON.stringify(document, sortedKeys(document), 2)}\n`;
+  return `${escapeUnsafeInJson(JSON.stringify(document, sortedKeys(document), 2))}\n`;
 }
 
 function withFirstSeen(report: ComplianceReport, { history }: ReportExtras): ComplianceReport {

@@ -4,6 +4,7 @@ import type { ComplianceReport } from "../compliance/evaluate.js";
 import type { ControlMetadata, ControlResult, Severity } from "../compliance/types.js";
 import type { CollectionError } from "../estate/snapshot.js";
 import { codeBlock, escapeMarkdown } from "./markdownText.js";
+import { escapeUnsafeInJson, neutraliseText } from "./neutralise.js";
 import { firstSeenOf, type ReportExtras } from "./reportHistory.js";
 import { mappingReferences } from "./view.js";
 
@@ -36,7 +37,9 @@ export const FINGERPRINT_KEY = "keywardenFinding/v1";
  * an alert. Coverage is kept in `run.properties.summary`; controls with nothing in scope are listed in
  * `run.properties.notApplicableControls` rather than as `kind: "notApplicable"` results, for the same reason. Collection errors are tool execution
  * notifications on the run's invocation. With a history, a result's first-seen time is its
- * `provenance.firstDetectionTimeUtc` (SARIF §3.48.2) and `properties.firstSeen`.
+ * `provenance.firstDetectionTimeUtc` (SARIF §3.48.2) and `properties.firstSeen`. Texts a viewer shows (messages,
+ * descriptions, location names) have control and bidi characters as visible escapes; data properties keep exact
+ * values, written with `\uXXXX` escapes.
  */
 export function renderSarif(report: ComplianceReport, { history }: ReportExtras = {}): string {
   const metadata = report.controls.map((o) => o.metadata);
@@ -61,7 +64,7 @@ export function renderSarif(report: ComplianceReport, { history }: ReportExtras 
       },
     ],
   };
-  return `${JSON.stringify(log, null, 2)}\n`;
+  return `${escapeUnsafeInJson(JSON.stringify(log, null, 2))}\n`;
 }
 
 function rule(metadata: ControlMetadata): ReportingDescriptor {
@@ -79,9 +82,9 @@ function rule(metadata: ControlMetadata): ReportingDescriptor {
   return {
     id: metadata.id,
     name: pascalCase(metadata.id),
-    shortDescription: { text: metadata.title },
-    fullDescription: { text: metadata.risk },
-    help: { text: helpText, markdown: helpMarkdown },
+    shortDescription: { text: neutraliseText(metadata.title) },
+    fullDescription: { text: neutraliseText(metadata.risk) },
+    help: { text: neutraliseText(helpText, { keepLayout: true }), markdown: helpMarkdown },
     defaultConfiguration: { level: LEVEL[metadata.severity] },
     properties: {
       tags: [
@@ -106,7 +109,7 @@ function sarifResult(result: ControlResult, ruleIndex: number, firstSeen: string
     ...(ruleIndex >= 0 ? { ruleIndex } : {}),
     kind: fail ? "fail" : "review",
     level: fail ? LEVEL[result.severity] : "none",
-    message: { text: result.message },
+    message: { text: neutraliseText(result.message) },
     locations: [resourceLocation(result.resourceId, result.resourceName)],
     partialFingerprints: { [FINGERPRINT_KEY]: findingFingerprint(result.controlId, result.resourceId) },
     ...(firstSeen === undefined ? {} : { provenance: { firstDetectionTimeUtc: firstSeen } }),
@@ -125,8 +128,8 @@ function resourceLocation(resourceId: string, resourceName?: string): Location {
   return {
     logicalLocations: [
       {
-        ...(resourceId ? { fullyQualifiedName: resourceId } : {}),
-        ...(resourceName ? { name: resourceName } : {}),
+        ...(resourceId ? { fullyQualifiedName: neutraliseText(resourceId) } : {}),
+        ...(resourceName ? { name: neutraliseText(resourceName) } : {}),
         kind: "resource",
       },
     ],
@@ -155,7 +158,7 @@ function notification(error: CollectionError): Notification {
   return {
     descriptor: { id: "collection-error" },
     level: "warning",
-    message: { text: `${error.operation} failed for ${error.resourceId || "(no resource)"}: ${error.message}` },
+    message: { text: neutraliseText(`${error.operation} failed for ${error.resourceId || "(no resource)"}: ${error.message}`) },
     locations: [resourceLocation(error.resourceId)],
     properties: { ...error },
   };

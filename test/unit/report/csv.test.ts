@@ -1,54 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { CSV_COLUMNS, neutraliseFormula, renderCsv } from "../../../src/lib/report/csv.js";
-import { allResults, FORMULA_PAYLOADS, MARKDOWN_PAYLOADS, sampleReport, SCRIPT_PAYLOADS } from "./sampleReport.js";
-
-/**
- * A strict RFC 4180 reader: records end in CRLF, a field is either bare (no quote, comma, CR or LF)
- * or quoted with doubled quotes inside. Throws on anything else, so sloppy output fails the test.
- */
-function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let record: string[] = [];
-  let i = 0;
-  while (i < text.length) {
-    let field = "";
-    if (text[i] === '"') {
-      i++;
-      for (;;) {
-        if (i >= text.length) throw new Error("unterminated quoted field");
-        if (text[i] === '"') {
-          if (text[i + 1] === '"') {
-            field += '"';
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        field += text[i];
-        i++;
-      }
-    } else {
-      while (i < text.length && text[i] !== "," && text[i] !== "\r" && text[i] !== "\n") {
-        if (text[i] === '"') throw new Error(`quote inside a bare field at ${i}`);
-        field += text[i];
-        i++;
-      }
-    }
-    record.push(field);
-    if (text[i] === ",") {
-      i++;
-    } else if (text.startsWith("\r\n", i)) {
-      records.push(record);
-      record = [];
-      i += 2;
-    } else {
-      throw new Error(`expected a comma or CRLF at ${i}, got ${JSON.stringify(text.slice(i, i + 10))}`);
-    }
-  }
-  if (record.length > 0) throw new Error("last record does not end with CRLF");
-  return records;
-}
+import { neutraliseText } from "../../../src/lib/report/neutralise.js";
+import { parseCsv } from "../../support/csv.js";
+import { allResults, FORMULA_PAYLOADS, MARKDOWN_PAYLOADS, sampleReport, SCRIPT_PAYLOADS, UNICODE_NAME } from "./sampleReport.js";
 
 describe("renderCsv", () => {
   const report = sampleReport();
@@ -61,7 +15,7 @@ describe("renderCsv", () => {
     for (const row of rows) expect(row).toHaveLength(CSV_COLUMNS.length);
   });
 
-  it("parses back to the same cells, formula cells apart", () => {
+  it("parses back to the same cells, formula cells and control/bidi characters apart", () => {
     const expected = report.controls.flatMap((o) =>
       o.results.map((r) =>
         [
@@ -78,13 +32,16 @@ describe("renderCsv", () => {
           o.metadata.remediation.cli,
           // firstSeen: no history given
           "",
-        ].map(neutraliseFormula),
+        ].map((cell) => neutraliseFormula(neutraliseText(cell, { keepLayout: true }))),
       ),
     );
     expect(rows).toEqual(expected);
     // Commas, quotes, CR and LF survive quoting.
     expect(rows.map((row) => row[6])).toContain(`${MARKDOWN_PAYLOADS.multiline} ${MARKDOWN_PAYLOADS.emphasis} ${MARKDOWN_PAYLOADS.link}`);
     expect(rows.map((row) => row[4])).toContain(SCRIPT_PAYLOADS.scriptTag);
+    // A right-to-left override is shown, not obeyed.
+    expect(body).not.toContain("\u202E");
+    expect(rows.map((row) => row[4])).toContain(`${neutraliseText(UNICODE_NAME)}-storage`);
   });
 
   it("neutralises every cell a spreadsheet would evaluate", () => {
