@@ -4,7 +4,8 @@
  * on the emulator in a child process, 20 ms on every operation. KeyWarden runs as `rotate --yes` does — collect,
  * plan, execute (rotate the key once, move every consumer), collect again and verify — then the emulator's clock
  * moves a day (versionless storage catches up) and it verifies again. Prints one JSON line of figures on stdout.
- * Usage: node scripts/bench-rotation.js <spec json>.
+ * Usage: node scripts/bench-rotation.js <spec json>. BENCH_ROTATION_CONCURRENCY sets the executor's consumer steps
+ * in flight per key (default: as deployed); KEYWARDEN_MAX_CONCURRENCY and friends pass through as in the scan bench.
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
