@@ -316,3 +316,107 @@ export function generateEstate(options: GenerateOptions): GeneratedEstate {
   };
   return { fixture, policy, platformKeyed };
 }
+
+/** The mix of a rotation estate's consumers (fractions of `consumers`); versionless storage takes the remainder. */
+export const ROTATION_CONSUMER_MIX = { sqlManagedInstances: 0.2, diskEncryptionSets: 0.1, pinnedStorageAccounts: 0.4 } as const;
+/** The one key every consumer of a rotation estate shares. */
+export const ROTATION_KEY = "Contoso-SHARED-CMK";
+
+export interface RotationEstateOptions {
+  subscriptions: number;
+  /** SQL MIs + DES + storage accounts, all on ROTATION_KEY. */
+  consumers: number;
+}
+
+/**
+ * The rotation benchmark's estate: the HSM, subscriptions, principals, topic and data collection rule of
+ * generateEstate, with ONE key that is due (its current version is 200 days old, rotateAfter P180D) and `consumers`
+ * consumers of it spread over the subscriptions, every one on the key's current version: 20 % SQL MIs (a
+ * managed-instance key and the TDE protector), 10 % DES (each behind two VMs with an OS and a data disk, automatic
+ * rotation off, so KeyWarden moves it), 40 % storage accounts pinned to the version and 30 % versionless ones (which
+ * catch up by themselves: verified, not changed). One user-assigned identity, Crypto Service Encryption User at the
+ * key's scope, serves them all. A rotation of it rotates the key once and moves every SQL MI, DES and pinned account.
+ */
+export function generateRotationEstate(options: RotationEstateOptions): { fixture: FixtureInput; policy: PolicyDocumentInput } {
+  const o = validate({ subscriptions: options.subscriptions, consumers: options.consumers, platformKeyFraction: 0 });
+  const base = generateEstate({ subscriptions: o.subscriptions, consumers: 0, platformKeyFraction: 0 });
+  const fixture = base.fixture;
+  const subs = fixture.subscriptions!.map((s) => s.subscriptionId);
+  const home = fixture.subscriptionId!;
+  const hsm = fixture.managedHsms![0]!;
+  const identityId = `/subscriptions/${home}/resourceGroups/rg-contoso-identity/providers/Microsoft.ManagedIdentity/userAssignedIdentities/uami-rotation-cmk`;
+  const uami = { resourceId: identityId, principalId: guidFrom(`rotation/uami/principal`), clientId: guidFrom(`rotation/uami/client`) };
+  const identity = { type: "UserAssigned" as const, userAssignedIdentities: [uami] };
+  const current = `${HSM}/${ROTATION_KEY}@1`;
+
+  fixture.name = `rotation-${o.subscriptions}x${o.consumers}`;
+  fixture.description = `Generated for the rotation benchmark: ${o.consumers} consumers of ${ROTATION_KEY} over ${o.subscriptions} subscriptions, all on its current version, which is due.`;
+  fixture.principals = [...fixture.principals!, { id: uami.principalId, displayName: "uami-rotation-cmk" }];
+  hsm.keys = [
+    {
+      name: ROTATION_KEY,
+      kty: "RSA-HSM",
+      keySize: 3072,
+      keyOps: ["wrapKey", "unwrapKey"],
+      exportable: false,
+      versions: [
+        { created: "-P380D", validity: "P1Y" },
+        { created: "-P200D", validity: "P1Y" },
+      ],
+      rotationPolicy: { lifetimeActions: [{ action: "Rotate", timeAfterCreate: "P180D" }], expiryTime: "P1Y" },
+    },
+  ];
+  // The generated estate's service identities serve its three keys; this estate's one identity serves its one key.
+  hsm.roleAssignments = [
+    ...hsm.roleAssignments!.filter((a) => !a.scope.startsWith("/keys/")),
+    { principalId: uami.principalId, role: "Managed HSM Crypto Service Encryption User", scope: `/keys/${ROTATION_KEY}` },
+  ];
+
+  const sqlCount = Math.round(o.consumers * ROTATION_CONSUMER_MIX.sqlManagedInstances);
+  const desCount = Math.round(o.consumers * ROTATION_CONSUMER_MIX.diskEncryptionSets);
+  const pinnedCount = Math.round(o.consumers * ROTATION_CONSUMER_MIX.pinnedStorageAccounts);
+  const versionlessCount = o.consumers - sqlCount - desCount - pinnedCount;
+  const place = (i: number) => ({ subscriptionId: subs[i % subs.length]!, location: REGIONS[Math.floor(i / subs.length) % REGIONS.length]! });
+
+  fixture.sqlManagedInstances = Array.from({ length: sqlCount }, (_, i) => ({
+    name: `rot-sqlmi-${i}`,
+    ...place(i),
+    resourceGroup: "rg-rot-sql",
+    identity,
+    primaryUserAssignedIdentityId: identityId,
+    keys: [current],
+    encryptionProtector: { key: current, serverKeyType: "AzureKeyVault" as const },
+  }));
+  fixture.diskEncryptionSets = Array.from({ length: desCount }, (_, i) => ({
+    name: `des-rot-${i}`,
+    ...place(i),
+    resourceGroup: "rg-rot-compute",
+    identity,
+    activeKey: current,
+    rotationToLatestKeyVersionEnabled: false,
+    lastKeyRotation: "-P200D",
+  }));
+  fixture.virtualMachines = fixture.diskEncryptionSets.flatMap((des, i) =>
+    [0, 1].map((j) => ({ name: `rot-vm-${i}-${j}`, subscriptionId: des.subscriptionId, location: des.location, resourceGroup: "rg-rot-compute", osType: "Linux" as const, dataDisks: 1, diskEncryptionSet: des.name })),
+  );
+  const storage = (i: number, pinned: boolean) => ({
+    name: `rotst${pinned ? "p" : "v"}${i}`,
+    ...place(i),
+    resourceGroup: "rg-rot-storage",
+    identity,
+    encryption: { keySource: "Microsoft.Keyvault" as const, key: pinned ? current : `${HSM}/${ROTATION_KEY}`, userAssignedIdentity: identityId, lastKeyRotation: "-P200D" },
+  });
+  fixture.storageAccounts = [...Array.from({ length: pinnedCount }, (_, i) => storage(i, true)), ...Array.from({ length: versionlessCount }, (_, i) => storage(i, false))];
+
+  const policyHsm = base.policy.managedHsms[0]!;
+  const policy: PolicyDocumentInput = {
+    ...base.policy,
+    managedHsms: [
+      {
+        ...policyHsm,
+        keys: [{ name: ROTATION_KEY, keyType: "RSA-HSM", minKeySize: 3072, consumers: ["sqlManagedInstance", "diskEncryptionSet", "storageAccount"], rotation: { rotateAfter: "P180D", expireAfter: "P1Y", notifyBefore: "P30D" } }],
+      },
+    ],
+  };
+  return { fixture, policy };
+}

@@ -4,14 +4,13 @@
  * the real SDK clients and the request layer, evaluates every control and renders every report format, and
  * prints one JSON line of figures on stdout. Usage: tsx scripts/bench-estate.ts <estate json>.
  */
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { createInterface } from "node:readline";
 import { generateEstate } from "../emulator/generate.js";
+import { startBenchEmulator } from "./bench-emulator.js";
 import { parseFixture } from "../emulator/fixture.js";
 import type { EmulatorHandle } from "../emulator/index.js";
 import { KEYWARDEN_PRINCIPAL_ID } from "../emulator/keywardenEnv.js";
@@ -46,14 +45,11 @@ const spec = JSON.parse(process.argv[2] ?? "{}") as EstateSpec;
 const root = process.env.BENCH_REPO_ROOT ?? join(import.meta.dirname, "..");
 const work = await mkdtemp(join(tmpdir(), "keywarden-bench-"));
 
-const args = [...(process.env.BENCH_EMULATOR_NODE_ARGS?.split(" ").filter(Boolean) ?? []), "--import", "tsx", join(root, "emulator", "main.ts"), "--port", "0", "--quiet", "--ca-out", join(work, "ca.pem"), "--latency-ms", String(spec.latencyMs), "--page-size", String(spec.pageSize)];
+const args = ["--latency-ms", String(spec.latencyMs), "--page-size", String(spec.pageSize)];
 if (spec.generate) args.push("--generate", `subscriptions=${spec.generate.subscriptions},consumers=${spec.generate.consumers}`, "--policy-out", join(work, "policy.json"));
 else args.push("--fixture", spec.fixture ?? "contoso-reference");
-const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
-const ready = await new Promise<{ endpoint: string; caPath: string; policyPath?: string }>((resolve, reject) => {
-  child.once("exit", (code) => reject(new Error(`the emulator exited (${code}) before it listened`)));
-  createInterface({ input: child.stdout! }).once("line", (line) => resolve(JSON.parse(line) as { endpoint: string; caPath: string; policyPath?: string }));
-});
+const ready = await startBenchEmulator(root, work, args);
+const { child } = ready;
 
 try {
   // Enough of an EmulatorHandle for the control endpoints.

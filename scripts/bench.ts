@@ -14,6 +14,8 @@ import { join } from "node:path";
 import type { EstateSpec } from "./bench-estate.js";
 import { benchPackage } from "./bench-package.js";
 
+import type { RotationSpec } from "./bench-rotation.js";
+
 const LATENCY_MS = 20;
 const PAGE_SIZE = 100;
 const ESTATES: EstateSpec[] = [
@@ -21,6 +23,10 @@ const ESTATES: EstateSpec[] = [
   { label: "1,000 consumers × 50 subscriptions", generate: { subscriptions: 50, consumers: 1_000 }, latencyMs: LATENCY_MS, pageSize: PAGE_SIZE },
   { label: "10,000 consumers × 50 subscriptions", generate: { subscriptions: 50, consumers: 10_000 }, latencyMs: LATENCY_MS, pageSize: PAGE_SIZE },
   { label: "10,000 consumers × 1 subscription", generate: { subscriptions: 1, consumers: 10_000 }, latencyMs: LATENCY_MS, pageSize: PAGE_SIZE },
+];
+/** One due key, 1,000 consumers of it; the emulator's long-running operations as it advertises them by default. */
+const ROTATIONS: RotationSpec[] = [
+  { label: "Rotation: 1 key, 1,000 consumers × 50 subscriptions", rotation: { subscriptions: 50, consumers: 1_000 }, latencyMs: LATENCY_MS, pageSize: PAGE_SIZE, lroPolls: 2, lroRetryAfterSeconds: 1 },
 ];
 const only = process.env.BENCH_ONLY?.split("|").map((s) => s.trim().toLowerCase());
 
@@ -99,4 +105,77 @@ for (const estate of ESTATES) {
   }
 }
 if (!only || only.some((o) => "package".includes(o))) misses.push(...(await benchPackage(root)));
+
+for (const spec of ROTATIONS) {
+  if (only && !only.some((o) => spec.label.toLowerCase().includes(o))) continue;
+  const run = spawnSync(process.execPath, [join(build, "scripts", "bench-rotation.js"), JSON.stringify(spec)], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, BENCH_REPO_ROOT: root },
+  });
+  if (run.status !== 0) throw new Error(`${spec.label}: the benchmark process failed (${run.status})`);
+  printRotation(JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}") as RotationFigures);
+}
 console.log(misses.length === 0 ? "\nEvery target met." : `\nTargets missed: ${misses.join("; ")}`);
+
+interface RotationFigures {
+  label: string;
+  subscriptions: number;
+  consumers: { total: number; sqlManagedInstances: number; diskEncryptionSets: number; disks: number; storageAccounts: number };
+  collectionErrors: number;
+  keys: string[];
+  steps: Record<string, number>;
+  outcomes: Record<string, number>;
+  verdicts: Record<string, number>;
+  verdictsDayLater: Record<string, number>;
+  accessLost: number;
+  collectPlanMs: number;
+  executeMs: number;
+  verifyMs: number;
+  totalMs: number;
+  executeOps: Record<string, number>;
+  collectReads: number;
+  verifyReads: number;
+  writes: number;
+  reads: number;
+  polls: number;
+  lroWrites: number;
+  expectedArmWrites: number;
+  maxWritesPerSubscription: number;
+  bucket: { capacity: number; refillPerSecond: number };
+  throttledByEmulator: number;
+  throttledSeen: number;
+  retries: number;
+  peakInFlight: number;
+  cap: number;
+  latencyMs: number;
+  lroPolls: number;
+  lroRetryAfterSeconds: number;
+  bucketBoundMs: number;
+  chainMs: number;
+  capacityMs: number;
+  lowerBoundMs: number;
+  stepConcurrency: number;
+  stepBoundMs: number;
+  peakRssMb: number;
+}
+
+function printRotation(f: RotationFigures): void {
+  const c = f.consumers;
+  const per = (n: number) => (n / c.total).toFixed(2);
+  const list = (o: Record<string, number>) => Object.entries(o).sort(([, a], [, b]) => b - a).map(([k, n]) => `${k} ${n}`).join(", ");
+  const ratio = f.executeMs / f.lowerBoundMs;
+  console.log(`\n${f.label}: ${f.subscriptions} subscriptions; ${c.total} consumers (${c.sqlManagedInstances} SQL MIs, ${c.diskEncryptionSets} DES over ${c.disks} disks, ${c.storageAccounts} storage accounts); ${f.collectionErrors} collection errors; ${f.keys.join(", ")}`);
+  console.log(`  plan          ${list(f.steps)}`);
+  console.log(`  execute       ${s(f.executeMs)} wall (${list(f.outcomes)}); collect + plan ${s(f.collectPlanMs)} (${f.collectReads} reads), verify ${s(f.verifyMs)} (${f.verifyReads} reads); ${s(f.totalMs)} in all`);
+  console.log(`  per consumer  ${per(f.writes)} writes, ${per(f.reads)} reads, ${per(f.polls)} LRO polls while executing (${f.writes} writes — ${f.expectedArmWrites} to ARM expected, at most ${f.maxWritesPerSubscription} in one subscription — ${f.reads} reads, ${f.polls} polls of ${f.lroWrites} long-running writes)`);
+  console.log(`  by operation  ${list(f.executeOps)}`);
+  console.log(`  429s          ${f.throttledByEmulator} served, ${f.throttledSeen} seen; ${f.retries} retries; peak ${f.peakInFlight} in flight (cap ${f.cap})`);
+  console.log(`  lower bound   ${s(f.lowerBoundMs)} = max(ARM write bucket ${f.bucket.capacity} + ${f.bucket.refillPerSecond}/s per subscription: ${s(f.bucketBoundMs)}, chain rotate → MI key PUT → ${f.lroPolls + 1} polls → protector PUT → ${f.lroPolls + 1} polls at ${f.latencyMs} ms each and Retry-After ${f.lroRetryAfterSeconds} s: ${s(f.chainMs)}, ${f.writes + f.reads + f.polls} requests × ${f.latencyMs} ms ÷ ${f.cap}: ${s(f.capacityMs)}); ratio ${ratio.toFixed(2)}`);
+  console.log(`                KeyWarden's own ${f.stepConcurrency} consumer steps in flight per key allow no less than ${s(f.stepBoundMs)} (ratio to it ${(f.executeMs / f.stepBoundMs).toFixed(2)})`);
+  console.log(`  verify        ${list(f.verdicts)}; a day later ${list(f.verdictsDayLater)}; ${f.accessLost} moments a consumer lost access to its key`);
+  console.log(`  peak RSS      ${f.peakRssMb.toFixed(0)} MB`);
+  console.log(`  ${target(f.accessLost === 0 && (f.verdictsDayLater.moved ?? 0) === c.total, `every consumer moved, none lost access (${f.verdictsDayLater.moved ?? 0} of ${c.total} moved, ${f.accessLost} lost)`)}`);
+  console.log(`  ${target(ratio <= 2, `the rotation within 2× the lower bound (${ratio.toFixed(2)}×)`)}`);
+}

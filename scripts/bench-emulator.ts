@@ -1,0 +1,25 @@
+/**
+ * The benchmark's emulator: `emulator/main.ts` in a child process (so that its CPU and memory are not counted as
+ * KeyWarden's), always from its sources through tsx. Resolves once it listens, with the line it prints then.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+
+export interface BenchEmulator {
+  child: ChildProcess;
+  endpoint: string;
+  caPath: string;
+  policyPath?: string;
+}
+
+/** `args` are emulator/main.ts options after the port, CA and quiet ones (e.g. --fixture, --latency-ms). */
+export async function startBenchEmulator(root: string, work: string, args: string[]): Promise<BenchEmulator> {
+  const node = [...(process.env.BENCH_EMULATOR_NODE_ARGS?.split(" ").filter(Boolean) ?? []), "--import", "tsx", join(root, "emulator", "main.ts"), "--port", "0", "--quiet", "--ca-out", join(work, "ca.pem"), ...args];
+  const child = spawn(process.execPath, node, { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+  const ready = await new Promise<{ endpoint: string; caPath: string; policyPath?: string }>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`the emulator exited (${code}) before it listened`)));
+    createInterface({ input: child.stdout! }).once("line", (line) => resolve(JSON.parse(line) as { endpoint: string; caPath: string; policyPath?: string }));
+  });
+  return { child, ...ready };
+}
