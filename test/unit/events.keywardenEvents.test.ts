@@ -36,6 +36,19 @@ describe("keywardenEvents", () => {
     expect(later.map((e) => e.event.id)).toEqual(events.map((e) => e.event.id));
   });
 
+  it("a key an earlier, untold run changed is completed without waiting for a RotationPending (the round that ran it died before telling)", () => {
+    const { now, plan, verification } = drifted();
+    const before = keywardenEvents({ plan, verification, mode: "execute" }, now).filter((e) => e.event.type === KEYWARDEN_EVENT_TYPES.rotationCompleted);
+    const key = before[0];
+    if (!key) throw new Error("no completed event in the drifted estate");
+    expect(key.requires).toBeDefined();
+    const keyId = String(key.event.data.keyId).toLowerCase();
+    const after = keywardenEvents({ plan, verification, mode: "execute", movedEarlier: new Set([keyId]) }, now).filter((e) => e.event.type === KEYWARDEN_EVENT_TYPES.rotationCompleted);
+    expect(after.find((e) => String(e.event.data.keyId).toLowerCase() === keyId)?.requires).toBeUndefined();
+    expect(after.find((e) => e.event.id === key.event.id)).toBeDefined();
+    expect(after.filter((e) => String(e.event.data.keyId).toLowerCase() !== keyId && e.requires === undefined)).toEqual([]);
+  });
+
   it("after a run: a failed step is one RotationFailed per run and key; a rotation whose consumers all moved is completed", () => {
     const { now, plan, verification } = drifted();
     const step = plan.steps.find((s) => s.kind === "rotateKey");

@@ -9,6 +9,7 @@ import { eventIdFor } from "../../src/lib/events/eventIdentity.js";
 import type { EventToPublish } from "../../src/lib/events/keyVaultEvents.js";
 import { enqueueEvents, flushOutbox, MAX_BATCH_BYTES } from "../../src/lib/events/outbox.js";
 import { createLocalDirectoryStore } from "../../src/lib/state/localDirectoryStore.js";
+import { Outbox } from "../../src/lib/state/outbox.js";
 import type { StateStore } from "../../src/lib/state/stateStore.js";
 
 const clock = fixedClock("2026-12-01T00:00:00Z");
@@ -105,6 +106,16 @@ describe("events outbox", () => {
     await enqueueEvents(store, [fact("pending")], clock);
     await flushOutbox(store, t.publisher, clock, "test");
     expect((await enqueueEvents(store, [fact("completed", {}, "pending")], clock)).queued).toHaveLength(1);
+  });
+
+  it("lets an item follow a fact noted as told elsewhere, and sends nothing for the note", async () => {
+    const outbox = new Outbox<string>(store, "alerts/rotations/", clock);
+    expect(await outbox.enqueue([{ identity: "completed", item: "row", requires: "pending" }])).toMatchObject({ queued: [], notYet: 1 });
+    await outbox.note(["pending", "pending"]);
+    await outbox.note(["pending"]);
+    expect(await store.list("alerts/rotations/pending/")).toEqual([]);
+    expect(await store.list("alerts/rotations/sent/")).toHaveLength(1);
+    expect((await outbox.enqueue([{ identity: "completed", item: "row", requires: "pending" }])).queued).toHaveLength(1);
   });
 
   it("lets one flush at a time send", async () => {

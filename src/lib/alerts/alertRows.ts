@@ -89,6 +89,14 @@ export function rotationRows(events: readonly EventToPublish[]): OutboxItem<Aler
   });
 }
 
+/**
+ * The facts a rotation row may require that are no alert themselves (a RotationPending: a "completed" row follows
+ * one), in the rows' identities: the alerts outbox notes them, or the "completed" row would wait for ever.
+ */
+export function rotationNotes(events: readonly EventToPublish[]): string[] {
+  return events.filter((e) => e.event.type === KEYWARDEN_EVENT_TYPES.rotationPending).map((e) => `rotation|${e.identity}`);
+}
+
 function messageOf(transition: string, d: Record<string, unknown>): string {
   if (transition === "completed") return `Rotation of ${String(d.keyName)} completed: every consumer uses version ${String(d.version)}.`;
   if (transition === "failed") return `Rotation run ${String(d.runId)} of ${String(d.keyName)} failed: ${((d.failures as { resourceName?: string; message?: string }[] | undefined) ?? []).map((f) => `${f.resourceName}: ${f.message}`).join("; ")}`;

@@ -31,6 +31,8 @@ export interface AlertDeliveryDeps {
   /** One structured entry per new row. */
   log(line: string): void;
   owner: string;
+  /** Facts told elsewhere that rows may require (alertRows.ts rotationNotes): noted, never sent. */
+  known?: readonly string[];
 }
 
 /**
@@ -45,7 +47,10 @@ export async function deliverAlerts(rows: readonly OutboxItem<AlertRow>[], deps:
   for (const stream of [FINDINGS_STREAM, ROTATIONS_STREAM] as const) {
     const prefix = `alerts/${stream.replace(/^Custom-/, "").replace(/_CL$/, "").toLowerCase()}/`;
     const outbox = new Outbox<AlertRow>(deps.store, prefix, deps.clock);
-    const enqueued = await outbox.enqueue(rows.filter((r) => r.item.stream === stream));
+    const ofStream = rows.filter((r) => r.item.stream === stream);
+    // Only rotation rows follow facts told elsewhere (a "completed" after an event-only "pending").
+    if (stream === ROTATIONS_STREAM && deps.known && deps.known.length > 0) await outbox.note(deps.known);
+    const enqueued = await outbox.enqueue(ofStream);
     total.queued += enqueued.queued.length;
     if (!deps.sink) {
       // Without Azure Monitor the log is the sink; the sent records still say what was said, once.

@@ -20,6 +20,11 @@ export interface RoundFacts {
   /** Every consumer read back after the run (or, without a run, from the plan's snapshot). */
   verification: Verification;
   mode: "plan" | "execute";
+  /**
+   * Keys (lower-cased ids) that earlier runs changed whose facts no round told (the process died between the run
+   * and telling): their completion is news as if this run had moved them.
+   */
+  movedEarlier?: ReadonlySet<string>;
 }
 
 /**
@@ -103,7 +108,7 @@ export function keywardenEvents(round: RoundFacts, now: Date): EventToPublish[] 
     }
     const allMoved = consumers.every((c) => c.verdict === "moved");
     if (!allMoved || failed.length > 0 || (key.status === "due" && !rotatedNow)) continue;
-    const movedNow = outcomes.some((o) => o.status === "changed" || o.status === "verified");
+    const movedNow = outcomes.some((o) => o.status === "changed" || o.status === "verified") || round.movedEarlier?.has(keyId) === true;
     const completedIdentity = `${KEYWARDEN_EVENT_TYPES.rotationCompleted}|${keyId}|${current.toLowerCase()}`;
     const data = { version: current, consumers: consumers.length, ...(run ? { runId: run.runId } : {}) };
     out.push(make(KEYWARDEN_EVENT_TYPES.rotationCompleted, completedIdentity, data, movedNow ? undefined : pendingIdentity));

@@ -18,9 +18,9 @@ export interface RoundForEvents {
 }
 
 /** Every event a rotation round calls for: the Key Vault ones for each managed key, then KeyWarden's own. Pure. */
-export function roundEvents(round: RoundForEvents, policy: PolicyDocument, mode: "plan" | "execute", now: Date): EventToPublish[] {
+export function roundEvents(round: RoundForEvents, policy: PolicyDocument, mode: "plan" | "execute", now: Date, movedEarlier?: ReadonlySet<string>): EventToPublish[] {
   const verification = round.verification ?? verifyRotation(round.snapshot, policy, now);
-  return [...keyVaultEvents(round.snapshot, policy, now), ...keywardenEvents({ plan: round.plan, ...(round.run ? { run: round.run } : {}), verification, mode }, now)];
+  return [...keyVaultEvents(round.snapshot, policy, now), ...keywardenEvents({ plan: round.plan, ...(round.run ? { run: round.run } : {}), verification, mode, ...(movedEarlier ? { movedEarlier } : {}) }, now)];
 }
 
 export interface PublishOutcome {

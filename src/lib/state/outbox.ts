@@ -103,6 +103,19 @@ export class Outbox<T> {
   }
 
   /**
+   * Records facts told through another channel as known here, without sending anything, so that items which
+   * require them can be queued (a "completed" alert after a "pending" that is an event only, not an alert).
+   */
+  async note(identities: readonly string[]): Promise<void> {
+    await Promise.all(
+      [...new Set(identities)].map(async (identity) => {
+        if (await this.store.get(this.sentName(identity))) return;
+        await this.store.create(this.sentName(identity), JSON.stringify({ identity, notedAt: this.clock.now().toISOString() }));
+      }),
+    );
+  }
+
+  /**
    * Sends every pending item, oldest first, in batches within the sink's limits, under one lease so that two runs
    * do not send the same batch at once. A batch refused as malformed is retried item by item, so one bad item
    * cannot hold the others back; any other failure leaves the rest pending for the next flush.
