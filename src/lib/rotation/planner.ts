@@ -134,21 +134,41 @@ function planKey(
   const mine = consumers.get(consumerKeyIndexKey(hsmHost(hsm.hsmUri), keyPolicy.name)) ?? [];
   const after = rotate ? [rotate.id] : [];
   const mis = mine.filter((c): c is SqlManagedInstanceConsumer => c.kind === "sqlManagedInstance");
-  steps.push(...sqlSteps(facts, mis, after, miById));
+  const consumerSteps = [...sqlSteps(facts, mis, after, miById)];
   for (const des of mine.filter((c): c is DiskEncryptionSetConsumer => c.kind === "diskEncryptionSet")) {
     const step = desStep(facts, des, after, vmsByDes);
-    if (step) steps.push(step);
+    if (step) consumerSteps.push(step);
   }
   for (const account of mine.filter((c): c is StorageAccountConsumer => c.kind === "storageAccount")) {
     const step = storageStep(facts, account, after);
-    if (step) steps.push(step);
+    if (step) consumerSteps.push(step);
   }
+  const hold = targetHold(facts, rotate, now);
+  // No new version: nothing can move, on its own or not. An unusable existing one: KeyWarden switches nothing to it.
+  const held = (s: PlanStep): boolean => s.action !== "blocked" && (hold?.code === "versionCap" || s.action === "change");
+  steps.push(...(hold ? consumerSteps.map((s) => (held(s) ? blocked(s, hold) : s)) : consumerSteps));
 
   const moves = steps.some((s) => s.kind !== "rotationPolicy" && s.kind !== "rotateKey");
   const status: KeyPlan["status"] = target.kind === "new" ? "due" : moves ? "propagate" : "current";
   const reasons =
     status === "due" ? dueReasons : status === "propagate" ? [`Consumers of ${keyPolicy.name} lag its current version ${key.currentVersion}.`] : [`Key ${keyPolicy.name} is within its rotation period and every consumer uses its current version.`];
   return { key: { ...base, status, reasons, currentVersion: key.currentVersion, target: status === "current" ? null : target }, steps };
+}
+
+/**
+ * Why no consumer may be switched to the key's target at all: the rotation that would create it cannot run (the
+ * version cap), or the existing version is not usable — which only propagation (`propagateOnly`: the event handler's
+ * new-version path, the verifier) can target, since a key whose current version is unusable is otherwise due.
+ */
+function targetHold(facts: KeyFacts, rotate: PlanStep | undefined, now: Date): Risk | undefined {
+  if (rotate?.action === "blocked") {
+    return { code: "versionCap", message: `The rotation of ${facts.key.name} cannot run, so there is no new version to move to.` };
+  }
+  if (facts.target.kind !== "existing") return undefined;
+  const version = versionAttributes(facts.key, facts.target.version);
+  const problems = version ? versionUsabilityProblems(version, now) : ["did not report its attributes"];
+  if (problems.length === 0) return undefined;
+  return { code: "noUsableVersion", message: `Version ${facts.target.version} of ${facts.key.name} ${problems.join(" and ")}, so no consumer is moved to it.` };
 }
 
 function sameVersionId(a: string, b: string): boolean {
