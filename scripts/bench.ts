@@ -72,17 +72,22 @@ const build = join(root, ".keywarden", "bench-build");
 const tsc = spawnSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", join(root, "tsconfig.json"), "--noEmit", "false", "--outDir", build], { stdio: "inherit" });
 if (tsc.status !== 0) throw new Error("the benchmark build (tsc) failed");
 
-console.log(`KeyWarden benchmark — node ${process.version}; ${LATENCY_MS} ms on every emulated operation, ARM pages of ${PAGE_SIZE}`);
-for (const estate of ESTATES) {
-  if (only && !only.some((o) => estate.label.toLowerCase().includes(o))) continue;
-  const run = spawnSync(process.execPath, [join(build, "scripts", "bench-estate.js"), JSON.stringify(estate)], {
+/** Runs one benchmark script (compiled) in a process of its own and returns the figures it prints last. */
+function runBenchProcess<T>(script: string, spec: { label: string }): T {
+  const run = spawnSync(process.execPath, [join(build, "scripts", script), JSON.stringify(spec)], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
     maxBuffer: 64 * 1024 * 1024,
     env: { ...process.env, BENCH_REPO_ROOT: root },
   });
-  if (run.status !== 0) throw new Error(`${estate.label}: the benchmark process failed (${run.status})`);
-  const f = JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}") as Figures;
+  if (run.status !== 0) throw new Error(`${spec.label}: the benchmark process failed (${run.status})`);
+  return JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}") as T;
+}
+
+console.log(`KeyWarden benchmark — node ${process.version}; ${LATENCY_MS} ms on every emulated operation, ARM pages of ${PAGE_SIZE}`);
+for (const estate of ESTATES) {
+  if (only && !only.some((o) => estate.label.toLowerCase().includes(o))) continue;
+  const f = runBenchProcess<Figures>("bench-estate.js", estate);
   const c = f.consumers;
   console.log(`\n${f.label}: ${f.subscriptions} subscriptions; ${c.sqlManagedInstances} SQL MIs, ${c.diskEncryptionSets} DES, ${c.virtualMachines} VMs, ${c.disks} disks, ${c.storageAccounts} storage accounts; ${f.collectionErrors} collection errors`);
   console.log(`  collect       ${s(f.wallMs)} wall (warm; the warm-up over one subscription took ${s(f.coldWallMs)}); ${f.requests} requests (cap ${f.cap}, peak ${f.peakInFlight} in flight); ${f.retries} retries; 429s: ${f.throttledByEmulator} served, ${f.throttledSeen} seen`);
@@ -108,14 +113,7 @@ if (!only || only.some((o) => "package".includes(o))) misses.push(...(await benc
 
 for (const spec of ROTATIONS) {
   if (only && !only.some((o) => spec.label.toLowerCase().includes(o))) continue;
-  const run = spawnSync(process.execPath, [join(build, "scripts", "bench-rotation.js"), JSON.stringify(spec)], {
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
-    maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, BENCH_REPO_ROOT: root },
-  });
-  if (run.status !== 0) throw new Error(`${spec.label}: the benchmark process failed (${run.status})`);
-  printRotation(JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}") as RotationFigures);
+  printRotation(runBenchProcess<RotationFigures>("bench-rotation.js", spec));
 }
 console.log(misses.length === 0 ? "\nEvery target met." : `\nTargets missed: ${misses.join("; ")}`);
 

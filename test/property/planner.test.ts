@@ -265,7 +265,7 @@ function canUnwrap(hsm: ManagedHsmSnapshot, consumer: Consumer, keyName: string)
     const scope = a.scope.toLowerCase().replace(/\/+$/, "") || "/";
     return a.principalId.toLowerCase() === principal && (scope === "/" || scope === "/keys" || scope === `/keys/${keyName.toLowerCase()}`);
   });
-  const granted = new Set(covering.flatMap((a) => Object.values(ROLES).find((r) => r.id === a.roleDefinitionId)?.grants ?? []));
+  const granted = new Set<string>(covering.flatMap((a) => Object.values(ROLES).find((r) => r.id === a.roleDefinitionId)?.grants ?? []));
   return [READ, WRAP, UNWRAP].every((action) => granted.has(action));
 }
 
