@@ -1,8 +1,10 @@
 import type { AzureClients } from "../lib/azure/clients.js";
 import { AzureRequestError, call } from "../lib/azure/errors.js";
 import type { AppSettings, KeyWardenConfig, ManagedHsmPolicy } from "../lib/config/types.js";
+import { derivedHsmUri } from "../lib/inventory/collect.js";
 import type { RoleAssignmentSnapshot, RoleDefinitionSnapshot } from "../lib/estate/snapshot.js";
 import { MANAGED_HSM_ROLES } from "../lib/rbac/builtinRoles.js";
+import { renderTable } from "../lib/text/table.js";
 import { isSatisfied, planHsmRoles, ROLE_DEFINITION_ID_PREFIX, rotatedKeyNames, type HsmRolesPlan } from "../lib/rbac/setupRolesPlan.js";
 import type { ParsedArgs } from "./args.js";
 import type { RotationIo } from "./rotationCommands.js";
@@ -31,7 +33,7 @@ export async function setupRolesCommand(args: ParsedArgs, io: RotationIo, deps: 
   const principalId = principalOf(args, deps.config.settings);
   const dryRun = args.options.has("dry-run");
   const clients = await deps.clients();
-  const hsms = deps.config.policy.managedHsms.map((policy) => ({ policy, uri: hsmUriOf(policy, deps.config.settings) }));
+  const hsms = deps.config.policy.managedHsms.map((policy) => ({ policy, uri: derivedHsmUri(policy.name, deps.config.settings) }));
 
   const plans: HsmRolesPlan[] = [];
   for (const hsm of hsms) plans.push(await planFor(clients, hsm.policy, hsm.uri, principalId));
@@ -83,12 +85,6 @@ function principalOf(args: ParsedArgs, settings: AppSettings): string {
     "setup-roles needs KeyWarden's principal: pass --principal <object id> (or set KEYWARDEN_PRINCIPAL_ID) — the function app's managed identity object id, " +
       "the template's principalId output or `az functionapp identity show --name <app> --resource-group <group> --query principalId -o tsv`",
   );
-}
-
-/** The HSM's data-plane URI from its name, as the collector derives it when ARM does not say (the caller may hold no ARM role). */
-function hsmUriOf(policy: ManagedHsmPolicy, settings: AppSettings): string {
-  const port = settings.emulator ? new URL(settings.emulator.endpoint).port : "";
-  return `https://${policy.name.toLowerCase()}.${settings.cloud.managedHsmDnsSuffix}${port ? `:${port}` : ""}/`;
 }
 
 /** Reads the definitions and the assignments at "/", "/keys" and each key (Azure does not document that "/" lists them all). */
@@ -152,11 +148,10 @@ function failureOf(hsmName: string, what: string, error: unknown): Error {
 }
 
 function renderPlan(plan: HsmRolesPlan): string {
-  const rows: string[][] = [["ROLE", "SCOPE", "STATUS", "NAME"]];
+  const rows: string[][] = [];
   for (const d of plan.definitions) rows.push([`${d.roleName} (role definition)`, "/", d.status, d.roleGuid]);
   for (const a of plan.assignments) rows.push([a.roleName, a.scope, a.status, a.existingName ?? a.assignmentName]);
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  const table = rows.map((r) => `  ${r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ")}`.trimEnd()).join("\n");
+  const table = renderTable(["ROLE", "SCOPE", "STATUS", "NAME"], rows, "  ");
   const notes: string[] = [];
   // One note per broader assignment, naming every narrow scope it stands in for.
   const broader = new Map<string, { roleName: string; scope: string; name: string; covers: string[] }>();

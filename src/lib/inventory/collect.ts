@@ -103,7 +103,7 @@ function toCollectionError(part: SnapshotPart, about: PartRef, e: AzureRequestEr
 }
 
 /** Where the HSM's data plane is when ARM could not tell us: https://<name>.<dns suffix>/ (on the emulator's port). */
-function derivedHsmUri(name: string, settings: AppSettings): string {
+export function derivedHsmUri(name: string, settings: AppSettings): string {
   const port = settings.emulator ? new URL(settings.emulator.endpoint).port : "";
   return `https://${name.toLowerCase()}.${settings.cloud.managedHsmDnsSuffix}${port ? `:${port}` : ""}/`;
 }
