@@ -87,6 +87,7 @@ export async function rotateCommand(args: ParsedArgs, io: RotationIo, deps: Rota
     clients,
     store,
     policy: deps.config.policy,
+    policyOrigin: deps.config.policyOrigin,
     clock: deps.clock,
     pollIntervalMs: deps.config.settings.lroPollIntervalMs,
     dryRun,

@@ -5,7 +5,7 @@ import { atLeast, SEVERITIES } from "../lib/compliance/types.js";
 import { ConfigError } from "../lib/config/errors.js";
 import { forDisplay } from "../lib/report/forDisplay.js";
 import { REPORT_FORMATS, renderReport } from "../lib/report/formats.js";
-import { loadConfig } from "../lib/config/load.js";
+import { describePolicyOrigin, loadConfig } from "../lib/config/load.js";
 import { policyWarnings } from "../lib/config/policyWarnings.js";
 import type { KeyWardenConfig } from "../lib/config/types.js";
 import { ensureError } from "../lib/errors.js";
@@ -14,6 +14,7 @@ import { runScan } from "../lib/scan/runScan.js";
 import { undeliveredAlerts } from "../lib/alerts/deliverAlerts.js";
 import { recordedScanSummary, scanAndRecord } from "../lib/scan/scanAndRecord.js";
 import { lockOwner } from "../lib/state/lockOwner.js";
+import { createStateStore } from "../lib/state/createStateStore.js";
 import { historyCommand } from "./historyCommand.js";
 import { setupRolesCommand } from "./setupRolesCommand.js";
 import type { AzureClients } from "../lib/azure/clients.js";
@@ -216,7 +217,7 @@ async function validate(args: ParsedArgs, io: CliIo): Promise<number> {
   const config = await loadCliConfig(args, io);
   const { policy, settings } = config;
   const keys = policy.managedHsms.reduce((count, hsm) => count + hsm.keys.length, 0);
-  const source = settings.policySource.kind === "file" ? settings.policySource.path : "KEYWARDEN_POLICY_JSON";
+  const source = describePolicyOrigin(config.policyOrigin);
   io.stdout(
     `Configuration is valid.\n` +
       `  Cloud:         ${settings.cloud.name} (${settings.cloud.resourceManager})\n` +
@@ -231,7 +232,14 @@ async function validate(args: ParsedArgs, io: CliIo): Promise<number> {
 
 /** Options override the environment: build a copy of it, then let settings.ts validate the result. */
 async function loadCliConfig(args: ParsedArgs, io: CliIo): Promise<KeyWardenConfig> {
-  const config = await loadConfig({ env: cliEnvironment(args, io.env), readFile: (path) => io.readFile(path) });
+  const config = await loadConfig({
+    env: cliEnvironment(args, io.env),
+    readFile: (path) => io.readFile(path),
+    readStoredPolicy: async (settings, name) => {
+      const item = await createStateStore(settings, systemClock).get(name);
+      return item && { text: item.body, etag: item.etag };
+    },
+  });
   for (const warning of policyWarnings(config.policy)) io.stderr(`warning: ${warning.path}: ${warning.message}\n`);
   return config;
 }
@@ -246,6 +254,7 @@ export function cliEnvironment(args: ParsedArgs, env: NodeJS.ProcessEnv): NodeJS
   if (policy !== undefined) {
     result.KEYWARDEN_POLICY_FILE = policy;
     delete result.KEYWARDEN_POLICY_JSON;
+    delete result.KEYWARDEN_POLICY_BLOB;
   }
   const cloud = option("cloud");
   const emulatorEndpoint = option("emulator-endpoint");

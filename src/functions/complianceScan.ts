@@ -1,4 +1,5 @@
 import { app, type InvocationContext, type Timer } from "@azure/functions";
+import { describePolicyOrigin } from "../lib/config/load.js";
 import { loadSchedules } from "../lib/config/settings.js";
 import { ensureError } from "../lib/errors.js";
 import { keyVaultEvents } from "../lib/events/keyVaultEvents.js";
@@ -20,6 +21,7 @@ export async function complianceScanHandler(timer: Timer, context: InvocationCon
   if (timer.isPastDue) context.warn("Compliance scan is running late (the timer is past due).");
   const runtime = await getRuntime();
   const owner = lockOwner(context.invocationId);
+  context.log(`Policy document: ${describePolicyOrigin(runtime.config.policyOrigin)}.`);
   const round = await scanAndRecord({ ...scanDepsOf(runtime), ...recordingDepsOf(runtime, owner, (line) => context.warn(line)) });
   context.log(recordedScanSummary(round));
   const undelivered = undeliveredAlerts(round.delivery);

@@ -1,4 +1,5 @@
 import { app, type InvocationContext, type Timer } from "@azure/functions";
+import { describePolicyOrigin } from "../lib/config/load.js";
 import { loadSchedules } from "../lib/config/settings.js";
 import { logPublished } from "../lib/events/publishRoundEvents.js";
 import { tellRound } from "../lib/events/tellRound.js";
@@ -18,6 +19,7 @@ export async function keyRotationHandler(timer: Timer, context: InvocationContex
   const runtime = await getRuntime();
   const { config, clients, store, clock } = runtime;
   const mode = config.settings.rotationMode;
+  context.log(`Policy document: ${describePolicyOrigin(runtime.config.policyOrigin)}.`);
   const round = await runRotation({
     config,
     clients,

@@ -1,4 +1,7 @@
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createAzureClients, type AzureClients } from "./azure/clients.js";
 import { createEventsPublisher, type EventsPublisher } from "./azure/eventGrid.js";
 import { createLogsSink, type LogsSink } from "./azure/logsIngestion.js";
@@ -6,8 +9,8 @@ import { systemClock, type Clock } from "./clock.js";
 import { REGISTERED_CONTROLS } from "./compliance/checks/index.js";
 import { loadControls } from "./compliance/registry.js";
 import type { Control } from "./compliance/types.js";
-import { loadConfig } from "./config/load.js";
-import type { KeyWardenConfig } from "./config/types.js";
+import { deepFreeze, loadConfig, loadPolicy, type ReadStoredPolicy } from "./config/load.js";
+import type { AppSettings, KeyWardenConfig } from "./config/types.js";
 import { createStateStore } from "./state/createStateStore.js";
 import type { StateStore } from "./state/stateStore.js";
 
@@ -23,6 +26,11 @@ export interface Runtime {
   publisher?: EventsPublisher;
   /** Azure Monitor Logs Ingestion for alert rows; absent when KEYWARDEN_MONITOR_* are unset (the function log only). */
   logsSink?: LogsSink;
+  /**
+   * KEYWARDEN_POLICY_BLOB: reads and validates the policy document afresh, so that each invocation runs on the one
+   * in the state store now. Absent for a file or an app setting, which change only with a deployment or a restart.
+   */
+  reloadPolicy?: () => Promise<Pick<KeyWardenConfig, "policy" | "policyOrigin">>;
 }
 
 export interface RuntimeOptions {
@@ -30,28 +38,56 @@ export interface RuntimeOptions {
   clock?: Clock;
 }
 
+/**
+ * The function app's root, where host.json is (a relative KEYWARDEN_POLICY_FILE is found from here, whatever the
+ * worker's working directory): three levels above dist/src/lib/runtime.js in the package, two above the source.
+ */
+export function appRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 4; up++) {
+    if (existsSync(join(dir, "host.json"))) return dir;
+    dir = dirname(dir);
+  }
+  return process.cwd();
+}
+
 export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
-  const config = await loadConfig({ ...(options.env ? { env: options.env } : {}), readFile: (p) => readFile(p, "utf8") });
   const clock = options.clock ?? systemClock;
+  // One store for the policy blob and everything else; created once the settings are known.
+  let store: StateStore | undefined;
+  const storeOf = (settings: AppSettings): StateStore => (store ??= createStateStore(settings, clock));
+  const readStoredPolicy: ReadStoredPolicy = async (settings, name) => {
+    const item = await storeOf(settings).get(name);
+    return item && { text: item.body, etag: item.etag };
+  };
+  const readText = (p: string) => readFile(p, "utf8");
+  const baseDir = appRoot();
+  const config = await loadConfig({ ...(options.env ? { env: options.env } : {}), readFile: readText, baseDir, readStoredPolicy });
   const { events, monitor } = config.settings;
   return {
     config,
     clients: createAzureClients(config.settings),
     clock,
     controls: loadControls(REGISTERED_CONTROLS),
-    store: createStateStore(config.settings, clock),
+    store: storeOf(config.settings),
     ...(events ? { publisher: createEventsPublisher({ ...config.settings, events }) } : {}),
     ...(monitor ? { logsSink: createLogsSink({ ...config.settings, monitor }) } : {}),
+    ...(config.settings.policySource.kind === "store"
+      ? { reloadPolicy: () => loadPolicy(config.settings, { readFile: readText, baseDir, readStoredPolicy }) }
+      : {}),
   };
 }
 
 let current: Promise<Runtime> | undefined;
 
 /**
- * The worker's runtime, created on first use. A failed creation (bad settings) is not cached: the
- * next invocation tries again and reports the same named problem instead of a stale one.
+ * The worker's runtime, created on first use, for one invocation: with KEYWARDEN_POLICY_BLOB the policy document is
+ * read and validated again each time (a bad one throws a ConfigError naming it, before the invocation reads or writes
+ * anything; the worker's clients and store are kept). A failed creation (bad settings) is not cached: the next
+ * invocation tries again and reports the same named problem instead of a stale one.
  */
-export function getRuntime(): Promise<Runtime> {
+export async function getRuntime(): Promise<Runtime> {
+  const created = current === undefined;
   if (!current) {
     const pending = createRuntime();
     current = pending;
@@ -59,7 +95,11 @@ export function getRuntime(): Promise<Runtime> {
       if (current === pending) current = undefined;
     });
   }
-  return current;
+  const runtime = await current;
+  // A runtime created by this call has just read the document.
+  if (!runtime.reloadPolicy || created) return runtime;
+  const { policy, policyOrigin } = await runtime.reloadPolicy();
+  return { ...runtime, config: deepFreeze({ settings: runtime.config.settings, policy, policyOrigin }) };
 }
 
 /** Tests (and hosts) install a runtime of their own; `undefined` goes back to the lazy default. */

@@ -80,8 +80,10 @@ function secretProblems(t: ArmTemplate): string[] {
     else if (isObject(v)) for (const [k, x] of Object.entries(v)) walk(x, `${at}.${k}`);
   };
   walk(t, "");
-  // A secure parameter's value must not have a default: it would sit in the template.
-  for (const [name, p] of Object.entries(t.parameters ?? {})) if (p.type.toLowerCase().startsWith("secure") && p.defaultValue !== undefined) problems.push(`secure parameter ${name} has a default value`);
+  // A secure parameter's value must not have a default (it would sit in the template); empty, meaning "not given", is no secret.
+  for (const [name, p] of Object.entries(t.parameters ?? {})) {
+    if (p.type.toLowerCase().startsWith("secure") && p.defaultValue !== undefined && p.defaultValue !== "") problems.push(`secure parameter ${name} has a default value`);
+  }
   return problems;
 }
 
@@ -245,6 +247,9 @@ describe("the function app", () => {
     expect(settings.get("KEYWARDEN_MONITOR_DCR_ID")).toBe("[reference(resourceId('Microsoft.Insights/dataCollectionRules', variables('dataCollectionRuleName')), '2024-03-11').immutableId]");
     expect(settings.get("KEYWARDEN_POLICY_JSON")).toBe("[parameters('policyJson')]");
     expect(app.parameters?.policyJson?.type).toBe("securestring");
+    // Or the policy as a blob in the state store; KeyWarden refuses both at once, naming them.
+    expect(settings.get("KEYWARDEN_POLICY_BLOB")).toBe("[parameters('policyBlobName')]");
+    expect(app.parameters?.policyBlobName?.defaultValue).toBe("");
     expect(settings.get("KEYWARDEN_ROTATION_MODE")).toBe("[parameters('rotationMode')]");
     expect(app.parameters?.rotationMode?.defaultValue).toBe("plan");
   });
@@ -460,6 +465,9 @@ describe("the checks fail on a wrong template (they can fail)", () => {
     appSettings(k).push({ name: "AzureWebJobsStorage", value: "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=abc==" });
     expect(secretProblems(k)).toEqual([expect.stringContaining("AccountKey=")]);
     expect(appSettingProblems(k)).toEqual(expect.arrayContaining([expect.stringContaining("AzureWebJobsStorage must not be in a deployed app")]));
+    const d = clone(app);
+    d.parameters!.policyJson!.defaultValue = '{"version":1}';
+    expect(secretProblems(d)).toEqual(["secure parameter policyJson has a default value"]);
   });
 
   it("a parameters file with an undeclared name, a wrong type or a value outside allowedValues fails", () => {

@@ -148,7 +148,7 @@ describe("keywarden inventory", () => {
       "keywarden: Invalid app settings (3 problems):\n" +
         '  - KEYWARDEN_CLOUD: "Mars" is not a cloud KeyWarden knows; use one of AzurePublicCloud, AzureChinaCloud, AzureUSGovernment, Custom, Emulator\n' +
         '  - KEYWARDEN_ARM_ENDPOINT: "http://arm.test" must use https\n' +
-        "  - KEYWARDEN_POLICY_FILE: is required: set KEYWARDEN_POLICY_FILE (path to the policy JSON) or KEYWARDEN_POLICY_JSON (the policy JSON itself)\n",
+        "  - KEYWARDEN_POLICY_FILE: is required: set KEYWARDEN_POLICY_FILE (path to the policy JSON), KEYWARDEN_POLICY_JSON (the policy JSON itself) or KEYWARDEN_POLICY_BLOB (a blob in the state store holding it)\n",
     );
     expect(h.collected).toHaveLength(0);
   });

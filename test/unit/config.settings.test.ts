@@ -173,14 +173,27 @@ describe("loadAppSettings", () => {
 
   it("requires exactly one policy source", () => {
     expect(lines(settingsError({}))).toEqual([
-      "KEYWARDEN_POLICY_FILE: is required: set KEYWARDEN_POLICY_FILE (path to the policy JSON) or KEYWARDEN_POLICY_JSON (the policy JSON itself)",
+      "KEYWARDEN_POLICY_FILE: is required: set KEYWARDEN_POLICY_FILE (path to the policy JSON), KEYWARDEN_POLICY_JSON (the policy JSON itself) or KEYWARDEN_POLICY_BLOB (a blob in the state store holding it)",
     ]);
-    expect(lines(settingsError({ KEYWARDEN_POLICY_FILE: "a.json", KEYWARDEN_POLICY_JSON: "{}" }))).toEqual([
-      "KEYWARDEN_POLICY_FILE: set either KEYWARDEN_POLICY_FILE or KEYWARDEN_POLICY_JSON, not both",
+    const both = "set only one of KEYWARDEN_POLICY_FILE and KEYWARDEN_POLICY_JSON: each is a whole policy document, and KeyWarden will not guess which one you meant";
+    expect(lines(settingsError({ KEYWARDEN_POLICY_FILE: "a.json", KEYWARDEN_POLICY_JSON: "{}" }))).toEqual([`KEYWARDEN_POLICY_FILE: ${both}`]);
+    expect(lines(settingsError({ KEYWARDEN_POLICY_JSON: "{}", KEYWARDEN_POLICY_BLOB: "policy.json" }))).toEqual([
+      "KEYWARDEN_POLICY_JSON: set only one of KEYWARDEN_POLICY_JSON and KEYWARDEN_POLICY_BLOB: each is a whole policy document, and KeyWarden will not guess which one you meant",
     ]);
+    expect(lines(settingsError({ KEYWARDEN_POLICY_FILE: "a.json", KEYWARDEN_POLICY_JSON: "{}", KEYWARDEN_POLICY_BLOB: "p.json" }))[0]).toMatch(
+      /^KEYWARDEN_POLICY_FILE: set only one of KEYWARDEN_POLICY_FILE and KEYWARDEN_POLICY_JSON and KEYWARDEN_POLICY_BLOB:/,
+    );
+    expect(loadAppSettings({ KEYWARDEN_POLICY_BLOB: "policy/keywarden.policy.json" }, noFiles).policySource).toEqual({ kind: "store", name: "policy/keywarden.policy.json" });
     expect(loadAppSettings({ KEYWARDEN_POLICY_JSON: '{"version":1}' }, noFiles).policySource).toEqual({ kind: "inline", json: '{"version":1}' });
     // The portal leaves blank values behind; blank means unset.
     expect(loadAppSettings({ KEYWARDEN_POLICY_FILE: "a.json", KEYWARDEN_POLICY_JSON: "  " }, noFiles).policySource).toEqual({ kind: "file", path: "a.json" });
+  });
+
+  it("takes KEYWARDEN_POLICY_BLOB only as a blob name inside the state store", () => {
+    for (const bad of ["/policy.json", "policy/", "a//b.json", "../outside.json", "a/./b.json", "a\\b.json", "a\u0007.json", "x".repeat(1025)]) {
+      expect(lines(settingsError({ KEYWARDEN_POLICY_BLOB: bad }))[0], bad).toMatch(/^KEYWARDEN_POLICY_BLOB: ".*" is not a blob name in the state store/s);
+    }
+    expect(loadAppSettings({ KEYWARDEN_POLICY_BLOB: "a..b/c.json" }, noFiles).policySource).toEqual({ kind: "store", name: "a..b/c.json" });
   });
 
   it("rejects unknown KEYWARDEN_ settings, suggesting the intended one, and ignores other variables", () => {

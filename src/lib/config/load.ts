@@ -1,11 +1,13 @@
+import { createHash } from "node:crypto";
 import { readFile as readFileAsync } from "node:fs/promises";
+import { isAbsolute, resolve } from "node:path";
 import type { z } from "zod";
 import { ConfigError, type ConfigIssue } from "./errors.js";
 import { formatPath } from "./formatPath.js";
 import { parsePolicyJsonText } from "./parsePolicyJson.js";
 import { policyDocumentSchema } from "./policySchema.js";
 import { appSettingFilePaths, loadAppSettings } from "./settings.js";
-import type { KeyWardenConfig, PolicyDocument } from "./types.js";
+import type { AppSettings, KeyWardenConfig, PolicyDocument, PolicyOrigin } from "./types.js";
 
 /** Reads a UTF-8 text file. */
 export type ReadTextFile = (path: string) => Promise<string>;
@@ -15,7 +17,19 @@ export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;
   /** Default: fs.promises.readFile as UTF-8. Reads the policy file and the emulator CA file. */
   readFile?: ReadTextFile;
+  /**
+   * Where a relative KEYWARDEN_POLICY_FILE is found: the function app's root (where host.json is) in the functions,
+   * the working directory in the CLI (the default: the path is used as given).
+   */
+  baseDir?: string;
+  /**
+   * Reads a blob of the state store the settings name (KEYWARDEN_POLICY_BLOB): its text and ETag, or undefined when
+   * it does not exist. Config does not build stores; the runtime and the CLI pass this.
+   */
+  readStoredPolicy?: ReadStoredPolicy;
 }
+
+export type ReadStoredPolicy = (settings: AppSettings, name: string) => Promise<{ text: string; etag: string } | undefined>;
 
 const readTextFile: ReadTextFile = (path) => readFileAsync(path, "utf8");
 
@@ -43,23 +57,63 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<KeyWa
     return file.text;
   });
 
-  let policy: PolicyDocument;
-  if (settings.policySource.kind === "file") {
-    const { path } = settings.policySource;
+  const { policy, policyOrigin } = await loadPolicy(settings, { readFile, ...(options.baseDir ? { baseDir: options.baseDir } : {}), ...(options.readStoredPolicy ? { readStoredPolicy: options.readStoredPolicy } : {}) });
+  return deepFreeze({ settings, policy, policyOrigin });
+}
+
+/**
+ * Reads and validates the policy document the settings point at. The functions call it again for every invocation
+ * when the document is a blob in the state store, so that a change takes effect without a redeployment; a bad
+ * document stops that invocation before any read or write, and the next good one is used as soon as it is there.
+ */
+export async function loadPolicy(
+  settings: AppSettings,
+  options: { readFile: ReadTextFile; baseDir?: string; readStoredPolicy?: ReadStoredPolicy },
+): Promise<{ policy: PolicyDocument; policyOrigin: PolicyOrigin }> {
+  const source = settings.policySource;
+  if (source.kind === "inline") {
+    return { policy: parsePolicyJson(source.json, "KEYWARDEN_POLICY_JSON"), policyOrigin: { setting: "KEYWARDEN_POLICY_JSON", sha256: sha256(source.json) } };
+  }
+  if (source.kind === "file") {
+    const path = options.baseDir === undefined || isAbsolute(source.path) ? source.path : resolve(options.baseDir, source.path);
     let text: string;
     try {
-      text = await readFile(path);
+      text = await options.readFile(path);
     } catch (error) {
       throw new ConfigError("Cannot read the policy document", [
         { path: "KEYWARDEN_POLICY_FILE", message: `cannot read "${path}" (${describeFileError(error)})` },
       ]);
     }
-    policy = parsePolicyJson(text, path);
-  } else {
-    policy = parsePolicyJson(settings.policySource.json, "KEYWARDEN_POLICY_JSON");
+    return { policy: parsePolicyJson(text, path), policyOrigin: { setting: "KEYWARDEN_POLICY_FILE", location: path, sha256: sha256(text) } };
   }
+  if (!options.readStoredPolicy) throw new Error("KEYWARDEN_POLICY_BLOB is set but no state store reader was given to loadPolicy");
+  let stored: { text: string; etag: string } | undefined;
+  try {
+    stored = await options.readStoredPolicy(settings, source.name);
+  } catch (error) {
+    throw new ConfigError("Cannot read the policy document", [
+      { path: "KEYWARDEN_POLICY_BLOB", message: `cannot read "${source.name}" from the state store (${describeFileError(error)})` },
+    ]);
+  }
+  if (stored === undefined) {
+    throw new ConfigError("Cannot read the policy document", [
+      { path: "KEYWARDEN_POLICY_BLOB", message: `"${source.name}" does not exist in the state store; upload the policy document there first` },
+    ]);
+  }
+  const where = `blob ${source.name}`;
+  return {
+    policy: parsePolicyJson(stored.text, where),
+    policyOrigin: { setting: "KEYWARDEN_POLICY_BLOB", location: source.name, sha256: sha256(stored.text), etag: stored.etag },
+  };
+}
 
-  return deepFreeze({ settings, policy });
+/** One line for logs and the CLI: where the document came from and its digest (never its text). */
+export function describePolicyOrigin(origin: PolicyOrigin): string {
+  return `${origin.setting}${origin.location ? ` ${origin.location}` : ""} (sha256 ${origin.sha256.slice(0, 12)})`;
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
 export { formatPath };

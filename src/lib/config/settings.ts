@@ -26,6 +26,7 @@ export const APP_SETTING_NAMES = [
   "KEYWARDEN_PRINCIPAL_ID",
   "KEYWARDEN_POLICY_FILE",
   "KEYWARDEN_POLICY_JSON",
+  "KEYWARDEN_POLICY_BLOB",
   "KEYWARDEN_SCAN_SCHEDULE",
   "KEYWARDEN_ROTATION_SCHEDULE",
   "KEYWARDEN_MAX_RETRIES",
@@ -394,17 +395,33 @@ function describeFileError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+const POLICY_SOURCE_SETTINGS = ["KEYWARDEN_POLICY_FILE", "KEYWARDEN_POLICY_JSON", "KEYWARDEN_POLICY_BLOB"] as const satisfies readonly AppSettingName[];
+
+/** A blob name in the state store: relative, `/`-separated, no empty, `.` or `..` segment, no backslash or control character (Blob Storage allows 1,024 characters). */
+function isStoredPolicyName(name: string): boolean {
+  if (name.length > 1024 || name.includes("\\")) return false;
+  if ([...name].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) return false;
+  return name.split("/").every((segment) => segment !== "" && segment !== "." && segment !== "..");
+}
+
 function readPolicySource(reader: SettingsReader): PolicySource | undefined {
-  const path = reader.value("KEYWARDEN_POLICY_FILE");
-  const json = reader.value("KEYWARDEN_POLICY_JSON");
-  if (path !== undefined && json !== undefined) {
-    return reader.fail("KEYWARDEN_POLICY_FILE", "set either KEYWARDEN_POLICY_FILE or KEYWARDEN_POLICY_JSON, not both");
+  const chosen = POLICY_SOURCE_SETTINGS.filter((name) => reader.isSet(name));
+  if (chosen.length > 1) {
+    return reader.fail(chosen[0]!, `set only one of ${chosen.join(" and ")}: each is a whole policy document, and KeyWarden will not guess which one you meant`);
   }
+  const path = reader.value("KEYWARDEN_POLICY_FILE");
   if (path !== undefined) return { kind: "file", path };
+  const json = reader.value("KEYWARDEN_POLICY_JSON");
   if (json !== undefined) return { kind: "inline", json };
+  const blob = reader.value("KEYWARDEN_POLICY_BLOB");
+  if (blob !== undefined) {
+    return isStoredPolicyName(blob)
+      ? { kind: "store", name: blob }
+      : reader.fail("KEYWARDEN_POLICY_BLOB", `"${blob}" is not a blob name in the state store (relative, "/"-separated, no empty, "." or ".." part, e.g. policy/keywarden.policy.json)`);
+  }
   return reader.fail(
     "KEYWARDEN_POLICY_FILE",
-    "is required: set KEYWARDEN_POLICY_FILE (path to the policy JSON) or KEYWARDEN_POLICY_JSON (the policy JSON itself)",
+    "is required: set KEYWARDEN_POLICY_FILE (path to the policy JSON), KEYWARDEN_POLICY_JSON (the policy JSON itself) or KEYWARDEN_POLICY_BLOB (a blob in the state store holding it)",
   );
 }
 

@@ -46,10 +46,12 @@ export interface RequestSettings {
 }
 
 /**
- * `file`: KEYWARDEN_POLICY_FILE, read by loadConfig. `inline`: KEYWARDEN_POLICY_JSON, whose text is carried
- * here because only src/lib/config/settings.ts reads the environment.
+ * `file`: KEYWARDEN_POLICY_FILE, read by loadConfig (a relative path from the caller's base directory: the
+ * function app's root in Azure, the working directory in the CLI). `inline`: KEYWARDEN_POLICY_JSON, whose text is
+ * carried here because only src/lib/config/settings.ts reads the environment. `store`: KEYWARDEN_POLICY_BLOB, a
+ * blob in the state store, read afresh for every invocation so that the policy can change without a redeployment.
  */
-export type PolicySource = { kind: "file"; path: string } | { kind: "inline"; json: string };
+export type PolicySource = { kind: "file"; path: string } | { kind: "inline"; json: string } | { kind: "store"; name: string };
 
 /**
  * Where the state store (locks, the run journal) lives: KEYWARDEN_STATE_DIR (the default, .keywarden/state),
@@ -89,7 +91,7 @@ export interface AppSettings {
    * `keywarden setup-roles` assigns the Managed HSM roles. Not the client id.
    */
   principalId?: string;
-  /** Where the policy document comes from (a file path, or inline JSON in an app setting). */
+  /** Where the policy document comes from (a file path, inline JSON in an app setting, or a blob in the state store). */
   policySource: PolicySource;
   /** NCRONTAB schedules (Azure Functions timer syntax, six fields). */
   schedules: { scan: string; rotation: string };
@@ -205,4 +207,17 @@ export interface PolicyDocument {
 export interface KeyWardenConfig {
   settings: AppSettings;
   policy: PolicyDocument;
+  /** Which document this is, for logs, the journal and the evidence: where it came from and its digest. */
+  policyOrigin: PolicyOrigin;
+}
+
+/** Where the policy document was read from (never its text: KEYWARDEN_POLICY_JSON is a secret setting). */
+export interface PolicyOrigin {
+  setting: "KEYWARDEN_POLICY_FILE" | "KEYWARDEN_POLICY_JSON" | "KEYWARDEN_POLICY_BLOB";
+  /** The file path as read, or the blob's name in the state store; absent for the inline setting. */
+  location?: string;
+  /** SHA-256 of the document's bytes as read (UTF-8), lower-case hex. */
+  sha256: string;
+  /** The blob's ETag when it came from the state store. */
+  etag?: string;
 }

@@ -140,7 +140,7 @@ export async function handleKeyEvent(raw: unknown, deps: KeyEventDeps): Promise<
     return { ...keyed, outcome: "nothingToDo", message: `Nothing to do for ${keyPolicy.name}: ${keyPlan.reasons.join(" ")}`, plan };
   }
 
-  const run = await executePlan(plan, { clients: deps.clients, store: deps.store, policy: deps.config.policy, clock: deps.clock, pollIntervalMs: deps.config.settings.lroPollIntervalMs, owner: deps.owner });
+  const run = await executePlan(plan, { clients: deps.clients, store: deps.store, policy: deps.config.policy, policyOrigin: deps.config.policyOrigin, clock: deps.clock, pollIntervalMs: deps.config.settings.lroPollIntervalMs, owner: deps.owner });
   const busy = run.outcomes.some((o) => o.lockBusy === true);
   const failed = run.outcomes.filter((o) => o.status === "failed");
   const after = await guard(deps.collect, "read the estate back");

@@ -5,7 +5,7 @@ import type { Clock } from "../clock.js";
 import { consumerPrincipalIds } from "../compliance/query.js";
 import { versionUsabilityProblems } from "../compliance/query/keys.js";
 import { keyScope, wrapAccess } from "../compliance/query/rbac.js";
-import type { KeyPolicy, PolicyDocument } from "../config/types.js";
+import type { KeyPolicy, PolicyDocument, PolicyOrigin } from "../config/types.js";
 import { ensureError } from "../errors.js";
 import { sameResourceId } from "../estate/resourceId.js";
 import type { Consumer, ManagedHsmSnapshot, RoleAssignmentSnapshot } from "../estate/snapshot.js";
@@ -65,6 +65,8 @@ export interface ExecuteOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Who holds the key locks (default host:pid:run). */
   owner?: string;
+  /** Which policy document the plan came from: recorded in the journal's run.started record. */
+  policyOrigin?: PolicyOrigin;
 }
 
 /** Held per key while its steps run; renewed by withLease, expires on its own if the process dies. */
@@ -83,7 +85,9 @@ export async function executePlan(plan: RotationPlan, options: ExecuteOptions): 
   const startedAt = clock.now().toISOString();
   const journal = options.dryRun ? undefined : new Journal(options.store, runId, plan.id, clock);
   const owner = options.owner ?? lockOwner(runId);
-  await journal?.append({ type: "run.started", details: { keys: plan.keys.length, steps: plan.steps.length, owner } });
+  const origin = options.policyOrigin;
+  const policy: Record<string, StateValue> = origin ? { policySource: [origin.setting, origin.location].filter(Boolean).join(" "), policySha256: origin.sha256 } : {};
+  await journal?.append({ type: "run.started", details: { keys: plan.keys.length, steps: plan.steps.length, owner, ...policy } });
 
   const byKey = new Map<string, PlanStep[]>();
   for (const step of plan.steps) byKey.set(step.key.id.toLowerCase(), [...(byKey.get(step.key.id.toLowerCase()) ?? []), step]);

@@ -39,6 +39,7 @@ export async function runRotation(deps: RotationDeps): Promise<RotationRound> {
     clients: deps.clients,
     store: deps.store,
     policy: deps.config.policy,
+    policyOrigin: deps.config.policyOrigin,
     clock: deps.clock,
     pollIntervalMs: deps.config.settings.lroPollIntervalMs,
     ...(deps.onOutcome ? { onOutcome: deps.onOutcome } : {}),
