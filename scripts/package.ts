@@ -266,7 +266,9 @@ async function writeZip(entries: readonly Entry[], outFile: string): Promise<{ b
  * and, outside the host, does without: "test mode", where registrations are dropped) the way the worker does, by
  * intercepting Module.prototype.require, and records each registerFunction's metadata: exactly what the host is
  * told about each function (its bindings, with route, methods, authLevel, schedule). Then it imports every file
- * package.json's `main` matches, one at a time, and prints the registrations and the import time as JSON.
+ * package.json's `main` matches, one at a time, and prints the registrations and the import time as JSON. The
+ * function files register only (their handlers load on first use); the probe then loads every handler module, as the
+ * first invocations do, and times that apart.
  */
 const PROBE_SOURCE = `
 import Module from "node:module";
@@ -298,7 +300,15 @@ for (file of files) await import(pathToFileURL(join(process.cwd(), file)).href);
 const importMs = performance.now() - start;
 const used = process.cpuUsage(cpu);
 const importCpuMs = (used.user + used.system) / 1000;
-console.log(JSON.stringify({ main, files, registrations, importMs, importCpuMs, sinceProcessStartMs: performance.now() }));
+const sinceProcessStartMs = performance.now();
+// What the first invocations load: each function's handler module and the SDK clients it needs (a missing
+// production dependency fails here, as it would on the first invocation in Azure).
+const handlerDir = join(dir, "handlers");
+const handlerFiles = readdirSync(handlerDir).filter((name) => name.endsWith(".js")).sort().map((name) => handlerDir + "/" + name);
+const handlersStart = performance.now();
+for (const handler of handlerFiles) await import(pathToFileURL(join(process.cwd(), handler)).href);
+const handlersLoadMs = performance.now() - handlersStart;
+console.log(JSON.stringify({ main, files, registrations, importMs, importCpuMs, sinceProcessStartMs, handlerFiles, handlersLoadMs }));
 `;
 
 export interface ProbeRegistration {
@@ -317,6 +327,9 @@ export interface ProbeResult {
   importCpuMs: number;
   /** The same end, from the process's start (Node's own start-up included). */
   sinceProcessStartMs: number;
+  /** The handler modules (`<main dir>/handlers/*.js`) the first invocations load, and the time to load them all after the import. */
+  handlerFiles: string[];
+  handlersLoadMs: number;
 }
 
 /**

@@ -178,6 +178,8 @@ describe("the function app package", () => {
     // One registration per file, named after it: a file under src/functions that registers nothing would be dead
     // to the host, and one that registers two would hide the second from this table.
     expect(probe.registrations.map((r) => [r.file, r.metadata.name])).toEqual(functions.map((f) => [`dist/src/functions/${f}.js`, f]));
+    // Each registers with its handler loading lazily, from a module of its own name that the probe then loads too.
+    expect(probe.handlerFiles).toEqual(functions.map((f) => `dist/src/functions/handlers/${f}.js`));
 
     const triggers = Object.fromEntries(
       probe.registrations.map((r) => {
@@ -199,7 +201,7 @@ describe("the function app package", () => {
     expect(http.filter((b) => b.authLevel === "anonymous" || b.authLevel === undefined)).toEqual([]);
   });
 
-  it("fails to load when a production dependency is missing (the child sees no other node_modules)", async () => {
+  it("fails to load when a production dependency is missing (the child sees no other node_modules), at the latest when the handlers load", async () => {
     const zod = join(app, "node_modules", "zod");
     const aside = join(work, "zod-aside");
     await rename(zod, aside);
