@@ -3,10 +3,19 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { REGISTERED_CONTROLS } from "../../src/lib/compliance/checks/index.js";
+import { evaluate } from "../../src/lib/compliance/evaluate.js";
+import { loadControls } from "../../src/lib/compliance/registry.js";
 import { ConfigError } from "../../src/lib/config/errors.js";
 import { formatPath } from "../../src/lib/config/formatPath.js";
 import { parsePolicyDocument, parsePolicyJson } from "../../src/lib/config/load.js";
 import { parsePolicyJsonText, POLICY_MAX_BYTES, POLICY_MAX_DEPTH } from "../../src/lib/config/parsePolicyJson.js";
+import { MAX_ROTATION_DAYS } from "../../src/lib/config/policySchema.js";
+import { keyVaultEvents } from "../../src/lib/events/keyVaultEvents.js";
+import { renderReport } from "../../src/lib/report/formats.js";
+import { planRotation } from "../../src/lib/rotation/planner.js";
+import { verifyRotation } from "../../src/lib/rotation/verify.js";
+import { loadSnapshot } from "../support/snapshots.js";
 import { hostileText } from "./hostileText.js";
 
 /**
@@ -282,5 +291,69 @@ describe("policy parser: a valid document round-trips", () => {
         expect(parsePolicyJson(text, SOURCE)).toEqual(parsed);
       }),
     );
+  });
+});
+
+/** An ISO-8601 duration with components from small to far past any Date (as an operator might mistype one). */
+const anyDuration: fc.Arbitrary<string> = fc
+  .record(
+    {
+      Y: fc.oneof(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 2 ** 40 })),
+      M: fc.integer({ min: 0, max: 2_000 }),
+      W: fc.integer({ min: 0, max: 10_000 }),
+      D: fc.oneof(fc.integer({ min: 0, max: 40_000 }), fc.integer({ min: 0, max: 2 ** 50 }), fc.constant(MAX_ROTATION_DAYS), fc.constant(MAX_ROTATION_DAYS + 1)),
+      H: fc.oneof(fc.integer({ min: 0, max: 100 }), fc.constant(10 ** 20)),
+    },
+    { requiredKeys: [] },
+  )
+  .map((parts) => {
+    const date = (["Y", "M", "W", "D"] as const).map((u) => (parts[u] === undefined ? "" : `${parts[u]}${u}`)).join("");
+    const time = parts.H === undefined ? "" : `T${parts.H}H`;
+    return date === "" && time === "" ? "P0D" : `P${date}${time}`;
+  });
+
+/** rotateAfter < expireAfter, notifyBefore < expireAfter, in days from a month to far past the limit. */
+const consistentTriple: fc.Arbitrary<[string, string, string | undefined]> = fc
+  .tuple(fc.oneof(fc.integer({ min: 28, max: MAX_ROTATION_DAYS + 10 }), fc.integer({ min: 28, max: 2 ** 45 })), fc.integer({ min: 1, max: 40_000 }), fc.double({ min: 0.01, max: 0.99, noNaN: true }))
+  .map(([rotate, extra, share]) => {
+    const expire = rotate + extra;
+    return [`P${rotate}D`, `P${expire}D`, `P${Math.max(1, Math.floor(expire * share))}D`];
+  });
+
+describe("policy parser: what it accepts, the scan can use", () => {
+  const controls = loadControls(REGISTERED_CONTROLS);
+  const snapshots = [loadSnapshot("contoso-reference"), loadSnapshot("contoso-drifted")];
+
+  it("rotation periods of any size: a ConfigError naming the field, or a policy that evaluation, planning, verification, events and reports handle", () => {
+    let accepted = 0;
+    fc.assert(
+      fc.property(fc.oneof(consistentTriple, fc.tuple(anyDuration, anyDuration, fc.option(anyDuration, { nil: undefined }))), fc.nat({ max: 2 }), ([rotateAfter, expireAfter, notifyBefore], keyIndex) => {
+        const doc = structuredClone(CONTOSO) as { managedHsms: { keys: { rotation: Record<string, string> }[] }[] };
+        const rotation = doc.managedHsms[0]!.keys[keyIndex]!.rotation;
+        rotation["rotateAfter"] = rotateAfter;
+        rotation["expireAfter"] = expireAfter;
+        if (notifyBefore === undefined) delete rotation["notifyBefore"];
+        else rotation["notifyBefore"] = notifyBefore;
+        const outcome = attempt(() => parsePolicyDocument(doc, SOURCE));
+        if (!outcome.ok) {
+          expectExplained(outcome.error);
+          const prefix = `managedHsms[0].keys[${keyIndex}].rotation`;
+          expect(outcome.error.issues.filter((i) => !i.path.startsWith(prefix)).map((i) => i.path)).toEqual([]);
+          return;
+        }
+        accepted++;
+        const policy = outcome.value as ReturnType<typeof parsePolicyDocument>;
+        for (const snapshot of snapshots) {
+          const now = new Date(snapshot.collectedAt);
+          const report = evaluate(snapshot, policy, controls, { now });
+          for (const format of ["json", "html"] as const) expect(renderReport(report, format, { policy, snapshot }).body.length).toBeGreaterThan(0);
+          planRotation(snapshot, policy, now);
+          verifyRotation(snapshot, policy, now);
+          keyVaultEvents(snapshot, policy, now);
+        }
+      }),
+      { numRuns: 80 },
+    );
+    expect(accepted).toBeGreaterThan(5);
   });
 });
