@@ -24,6 +24,12 @@ import type {
 /** Managed HSM refuses rotation policies that rotate, or expire versions, sooner than this. */
 export const MIN_ROTATION_DAYS = 28;
 const MIN_ROTATION_ISO = "P28D";
+/**
+ * No cryptoperiod is longer than a century; past it the dates a policy implies (a key's due date, the day it
+ * reaches the version cap) leave the range a Date can hold, and the scan would stop on a RangeError.
+ */
+export const MAX_ROTATION_DAYS = 36_500;
+const MAX_ROTATION_ISO = "P100Y";
 
 export const CONSUMER_KINDS = ["sqlManagedInstance", "diskEncryptionSet", "storageAccount"] as const satisfies readonly ConsumerKind[];
 export const KEY_TYPES = ["RSA-HSM", "EC-HSM", "oct-HSM"] as const satisfies readonly KeyPolicy["keyType"][];
@@ -150,6 +156,11 @@ const rotationSchema = strictObject({
   notifyBefore: isoDuration.prefault(DEFAULT_NOTIFY_BEFORE).describe("Raise a near-expiry alert this long before a version expires."),
 }).superRefine((rotation, ctx) => {
   const { rotateAfter, expireAfter, notifyBefore } = rotation;
+  const tooLong = (["rotateAfter", "expireAfter", "notifyBefore"] as const).filter((field) => rotation[field].days > MAX_ROTATION_DAYS);
+  for (const field of tooLong) {
+    ctx.addIssue({ code: "custom", path: [field], message: `${describeDuration(rotation[field])} is longer than the ${MAX_ROTATION_ISO} (${MAX_ROTATION_DAYS} days) KeyWarden accepts` });
+  }
+  if (tooLong.length > 0) return;
   if (rotateAfter.days < MIN_ROTATION_DAYS) {
     ctx.addIssue({
       code: "custom",
