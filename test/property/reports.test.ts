@@ -10,7 +10,7 @@ import { keyRef } from "../../src/lib/estate/partRef.js";
 import type { CollectionError, EstateSnapshot } from "../../src/lib/estate/snapshot.js";
 import { neutraliseFormula, CSV_COLUMNS } from "../../src/lib/report/csv.js";
 import { renderReport } from "../../src/lib/report/formats.js";
-import { neutraliseText } from "../../src/lib/report/neutralise.js";
+import { neutraliseText } from "../../src/lib/text/neutralise.js";
 import type { ReportExtras } from "../../src/lib/report/reportHistory.js";
 import { parseCsv } from "../support/csv.js";
 import { contosoPolicy, loadSnapshot } from "../support/snapshots.js";

@@ -1,6 +1,6 @@
 import type { ComplianceReport } from "../compliance/evaluate.js";
 import type { ControlResult } from "../compliance/types.js";
-import { neutraliseText } from "./neutralise.js";
+import { neutraliseText } from "../text/neutralise.js";
 import { firstSeenOf, type ReportExtras } from "./reportHistory.js";
 
 export const CSV_COLUMNS = [

@@ -1,4 +1,4 @@
-import { neutraliseText } from "./neutralise.js";
+import { neutraliseText } from "../text/neutralise.js";
 
 const HTML_ESCAPES: Readonly<Record<string, string>> = {
   "&": "&amp;",

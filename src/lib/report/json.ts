@@ -1,6 +1,6 @@
 import type { ComplianceReport } from "../compliance/evaluate.js";
 import { sortedKeys } from "../text/sortedJson.js";
-import { escapeUnsafeInJson } from "./neutralise.js";
+import { escapeUnsafeInJson } from "../text/neutralise.js";
 import { firstSeenOf, type ReportExtras } from "./reportHistory.js";
 
 /** Names the document type, so a consumer can tell a KeyWarden report from any other JSON. */

@@ -3,7 +3,7 @@
  * CommonMark/GitHub-flavoured renderers.
  */
 
-import { neutraliseText } from "./neutralise.js";
+import { neutraliseText } from "../text/neutralise.js";
 
 // Line breaks and line/paragraph separators would end a table row or a list item: inline text joins its lines.
 const LINE_BREAKING = /[\t\n\r\u2028\u2029]+/g;

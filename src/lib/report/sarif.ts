@@ -4,7 +4,7 @@ import type { ComplianceReport } from "../compliance/evaluate.js";
 import type { ControlMetadata, ControlResult, Severity } from "../compliance/types.js";
 import type { CollectionError } from "../estate/snapshot.js";
 import { codeBlock, escapeMarkdown } from "./markdownText.js";
-import { escapeUnsafeInJson, neutraliseText } from "./neutralise.js";
+import { escapeUnsafeInJson, neutraliseText } from "../text/neutralise.js";
 import { firstSeenOf, type ReportExtras } from "./reportHistory.js";
 import { mappingReferences } from "./view.js";
 

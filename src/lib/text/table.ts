@@ -1,8 +1,12 @@
+import { neutraliseText } from "./neutralise.js";
+
 /**
  * Plain-text tables for a terminal: left-aligned columns separated by two spaces, a header row and a rule.
  * Cells are made single-line and stripped of control characters, so text from Azure (error messages)
- * cannot break the layout or send escape sequences to the terminal.
+ * cannot break the layout or send escape sequences to the terminal; bidirectional formatting characters and the
+ * line separators are shown as visible `\u{…}` escapes, as in every report, so a name cannot reorder a line.
  */
+
 export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[], indent = ""): string {
   const clean = rows.map((row) => headers.map((_, column) => cleanCell(row[column] ?? "")));
   const header = headers.map(cleanCell);
@@ -22,5 +26,5 @@ export function renderFields(fields: readonly (readonly [string, string])[], ind
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]+/g;
 
 export function cleanCell(text: string): string {
-  return text.replace(CONTROL_CHARACTERS, " ").replace(/ {2,}/g, " ").trim();
+  return neutraliseText(text.replace(CONTROL_CHARACTERS, " ").replace(/ {2,}/g, " ").trim());
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CSV_COLUMNS, neutraliseFormula, renderCsv } from "../../../src/lib/report/csv.js";
-import { neutraliseText } from "../../../src/lib/report/neutralise.js";
+import { neutraliseText } from "../../../src/lib/text/neutralise.js";
 import { parseCsv } from "../../support/csv.js";
 import { allResults, FORMULA_PAYLOADS, MARKDOWN_PAYLOADS, sampleReport, SCRIPT_PAYLOADS, UNICODE_NAME } from "./sampleReport.js";
 

@@ -11,7 +11,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONTENT_SECURITY_POLICY, renderHtml } from "../../../src/lib/report/html.js";
 import { escapeHtml } from "../../../src/lib/report/escapeHtml.js";
-import { neutraliseText } from "../../../src/lib/report/neutralise.js";
+import { neutraliseText } from "../../../src/lib/text/neutralise.js";
 import { loadReportHistory } from "../../../src/lib/history/reportHistory.js";
 import { findingFingerprint } from "../../../src/lib/history/findings.js";
 import type { ReportHistory } from "../../../src/lib/report/reportHistory.js";

@@ -2,7 +2,7 @@ import { marked, type Token, type Tokens } from "marked";
 import { describe, expect, it } from "vitest";
 import { renderMarkdown } from "../../../src/lib/report/markdown.js";
 import { codeBlock, escapeMarkdown, markdownTable } from "../../../src/lib/report/markdownText.js";
-import { neutraliseText } from "../../../src/lib/report/neutralise.js";
+import { neutraliseText } from "../../../src/lib/text/neutralise.js";
 import { FORMULA_PAYLOADS, MARKDOWN_PAYLOADS, sampleReport, SCRIPT_PAYLOADS, UNICODE_NAME } from "./sampleReport.js";
 
 /** Every token of a kind, at any depth, as a GFM renderer (marked) parses the document. */
