@@ -40,6 +40,8 @@ export interface MatrixOperation {
   lro?: boolean;
   /** The step after which "crash" stops the run (absent: crash does not apply). */
   crashAfter?: PlanStep["kind"];
+  /** The fault hides consumers from the snapshot: the faulted run must end as RotationFailed (an alert), never Completed. */
+  hidesConsumers?: true;
   /** A state-store fault instead of an Azure one: the store proxy fails matching calls. */
   store?: (call: StoreCall) => boolean;
 }
@@ -395,6 +397,8 @@ async function runCell(t: TestEmulator, op: MatrixOperation, fault: FaultKind, b
     const unalerted = failedSteps.filter((s) => !alerted.has(s));
     if (unalerted.length > 0) problems.push(`failed steps with no alert row: ${unalerted.join(", ")}`);
     const failedRunRows = rows.filter((r) => r.row.Transition === "failed" && r.row.RunId === faultedRunId);
+    if (op.hidesConsumers && fault !== "crash" && failedRunRows.length === 0) problems.push(`consumers were hidden from the faulted run ${String(faultedRunId)}, but no failed row names it`);
+    if (op.hidesConsumers && rows.some((r) => r.row.Transition === "completed" && r.row.RunId === faultedRunId)) problems.push(`the faulted run ${String(faultedRunId)}, which could not see every consumer, said a rotation completed`);
     if (failedSteps.length > 0 && failedRunRows.length === 0) problems.push(`the faulted run ${String(faultedRunId)} failed steps but no failed row names it`);
     const completedRows = rows.filter((r) => r.row.Transition === "completed").map((r) => String(r.row.KeyName).toLowerCase());
     if (completedRows.length !== new Set(completedRows).size) problems.push(`a completed row sent twice: ${completedRows.join(", ")}`);
