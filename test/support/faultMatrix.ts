@@ -42,8 +42,8 @@ export interface MatrixOperation {
   crashAfter?: PlanStep["kind"];
   /** The fault hides consumers from the snapshot: the faulted run must end as RotationFailed (an alert), never Completed. */
   hidesConsumers?: true;
-  /** A state-store fault instead of an Azure one: the store proxy fails matching calls. */
-  store?: (call: StoreCall) => boolean;
+  /** A state-store fault instead of an Azure one: a new matcher per cell; the store proxy fails the calls it picks. */
+  store?: () => (call: StoreCall) => boolean;
 }
 
 export interface StoreCall {
@@ -207,7 +207,7 @@ async function freshCell(t: TestEmulator, storeFault: MatrixOperation["store"], 
   const created = await createRuntime({ env, clock });
   const { settings } = created.config;
   const base: Runtime = { ...created, clients: createAzureClients(settings, createCredential(settings), createRequestLayer(requestLayerOptions(settings))) };
-  const runtime: Runtime = storeFault && failStore ? { ...base, store: faultyStore(base.store, storeFault, failStore) } : base;
+  const runtime: Runtime = storeFault && failStore ? { ...base, store: faultyStore(base.store, storeFault(), failStore) } : base;
   setRuntime(runtime);
   const logs: [string, string][] = [];
   return {
@@ -236,12 +236,15 @@ async function freshCell(t: TestEmulator, storeFault: MatrixOperation["store"], 
 interface StoreFailing {
   on: boolean;
   fault?: FaultKind;
+  /** Calls failed so far. */
+  hits: number;
 }
 
 /** A real store underneath; while `failing.on`, calls that `matches` picks fail as Blob Storage would under the fault. */
 function faultyStore(store: StateStore, matches: (call: StoreCall) => boolean, failing: StoreFailing): StateStore {
   const fail = (method: StoreCall["method"], name: string) => {
     if (!failing.on || !matches({ method, name })) return;
+    failing.hits += 1;
     if (failing.fault === "reset") throw Object.assign(new Error(`read ECONNRESET (injected: ${method} ${name})`), { code: "ECONNRESET" });
     const statusCode = failing.fault === "500" ? 500 : failing.fault === "503" ? 503 : 429;
     throw Object.assign(new Error(`injected state store failure ${statusCode}: ${method} ${name}`), { statusCode });
@@ -310,7 +313,7 @@ interface StepLine {
 }
 
 async function runCell(t: TestEmulator, op: MatrixOperation, fault: FaultKind, baseline: () => Set<string> | undefined, consumersPerKey: () => Map<string, number> | undefined): Promise<string[]> {
-  const failing: StoreFailing = { on: false, fault };
+  const failing: StoreFailing = { on: false, fault, hits: 0 };
   const c = await freshCell(t, op.store, failing);
   const problems: string[] = [];
   try {
@@ -345,6 +348,10 @@ async function runCell(t: TestEmulator, op: MatrixOperation, fault: FaultKind, b
       await c.round();
     }
     const faultedMs = performance.now() - faultedStart;
+    // A cell whose fault nothing met proves nothing.
+    const status = fault === "500" ? 500 : fault === "503" ? 503 : fault.startsWith("429") ? 429 : undefined;
+    if (op.store && failing.hits === 0) problems.push("no state-store call met the fault");
+    if (!op.store && op.operationId && status !== undefined && !t.exchanges.slice(mark).some((e) => e.operationId === op.operationId && e.status === status)) problems.push(`no ${op.operationId} call met the ${fault}`);
     await t.control("DELETE", "/_emulator/faults");
     await t.control("DELETE", "/_emulator/lro-failures");
     const faultedSteps = c.logs.map(([, line]) => line).filter((line) => line.startsWith('{"event":"KeyWarden.RotationStep"')).map((line) => JSON.parse(line) as StepLine);
