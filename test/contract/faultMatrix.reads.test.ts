@@ -3,7 +3,7 @@ import { FAULTS, startFaultMatrix, type FaultMatrix, type MatrixOperation } from
 
 /** The reads the snapshot needs, under every fault (issue 10): the round fails loudly or converges on the rerun. */
 const OPERATIONS: MatrixOperation[] = [
-  { name: "list HSMs", operationId: "ManagedHsms_ListBySubscription" },
+  { name: "HSM resource read", operationId: "ManagedHsms_Get" },
   { name: "list keys", operationId: "GetKeys" },
   { name: "key versions", operationId: "GetKeyVersions" },
   { name: "rotation policy read", operationId: "GetKeyRotationPolicy" },
