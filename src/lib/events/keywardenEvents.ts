@@ -29,10 +29,12 @@ export interface RoundFacts {
 
 /**
  * What a rotation round tells subscribers, one event per fact, so a rerun in the same state sends nothing new:
- * - RotationFailed: once per (run, key) with failed steps (each failed run is news).
+ * - RotationFailed: once per (run, key) with failed steps, or that worked on the key while a part of the estate
+ *   could not be read (its consumers may be there, unseen): each failed run is news.
  * - RotationPending: once per (key, version) due but not rotated (plan mode, or blocked), and once per (key,
- *   version) whose consumers are still catching up on their own.
- * - RotationCompleted: once per (key, version) when every consumer uses it, after this run moved something or
+ *   version) whose consumers are still catching up on their own (or, moved, may have consumers the snapshot could
+ *   not see: stage "unseen").
+ * - RotationCompleted: once per (key, version) when every consumer uses it and the snapshot saw every part, after this run moved something or
  *   after a RotationPending for it was published.
  * - ConsumerBlocked / ConsumerLagging: once per (consumer, key version): its identity cannot use the version, or
  *   it is past its catch-up deadline / failed to move.
@@ -49,6 +51,8 @@ export function keywardenEvents(round: RoundFacts, now: Date): EventToPublish[] 
     consumersByKey.set(k, [...(consumersByKey.get(k) ?? []), c]);
   }
 
+  // Parts of the estate the snapshot could not read (a subscription's consumers of a kind, a TDE protector).
+  const unseenGaps = verification.gaps.filter((g) => !plan.keys.some((k) => k.keyId.toLowerCase() === g.resource.id.toLowerCase()));
   for (const key of plan.keys) {
     if (key.status === "unknown" || key.status === "missing") continue;
     const keyId = key.keyId.toLowerCase();
@@ -60,12 +64,18 @@ export function keywardenEvents(round: RoundFacts, now: Date): EventToPublish[] 
     });
     const outcomes = run?.outcomes.filter((o) => keyOfStep.get(o.stepId) === keyId) ?? [];
     const failed = outcomes.filter((o) => o.status === "failed");
-    if (run && failed.length > 0) {
+    // A part of the estate that could not be read may hold this key's consumers: a run on the key has not
+    // finished it (and "every consumer moved" cannot be said) until a snapshot sees them all.
+    const unseen = run && outcomes.length > 0 ? unseenGaps : [];
+    if (run && (failed.length > 0 || unseen.length > 0)) {
       out.push(
         make(KEYWARDEN_EVENT_TYPES.rotationFailed, `${KEYWARDEN_EVENT_TYPES.rotationFailed}|${run.runId}|${keyId}`, {
           runId: run.runId,
           planId: run.planId,
-          failures: failed.map((o) => ({ stepId: o.stepId, resourceId: o.resource.id, resourceName: o.resource.name, message: o.message, ...(o.error?.code ? { code: o.error.code } : {}), ...(o.error?.statusCode ? { statusCode: o.error.statusCode } : {}) })),
+          failures: [
+            ...failed.map((o) => ({ stepId: o.stepId, resourceId: o.resource.id, resourceName: o.resource.name, message: o.message, ...(o.error?.code ? { code: o.error.code } : {}), ...(o.error?.statusCode ? { statusCode: o.error.statusCode } : {}) })),
+            ...unseen.map((g) => ({ resourceId: g.resource.id, resourceName: g.resource.name, message: g.message })),
+          ],
         }),
       );
     }
@@ -109,6 +119,19 @@ export function keywardenEvents(round: RoundFacts, now: Date): EventToPublish[] 
     const allMoved = consumers.every((c) => c.verdict === "moved");
     if (!allMoved || failed.length > 0 || (key.status === "due" && !rotatedNow)) continue;
     const movedNow = outcomes.some((o) => o.status === "changed" || o.status === "verified") || round.movedEarlier?.has(keyId) === true;
+    if (unseenGaps.length > 0) {
+      // Completion waits for a snapshot that sees every part; this pending is what lets a later round tell it.
+      if (movedNow) {
+        out.push(
+          make(KEYWARDEN_EVENT_TYPES.rotationPending, pendingIdentity, {
+            stage: "unseen",
+            version: current,
+            unseen: unseenGaps.map((g) => ({ resourceId: g.resource.id, resourceName: g.resource.name, message: g.message })),
+          }),
+        );
+      }
+      continue;
+    }
     const completedIdentity = `${KEYWARDEN_EVENT_TYPES.rotationCompleted}|${keyId}|${current.toLowerCase()}`;
     const data = { version: current, consumers: consumers.length, ...(run ? { runId: run.runId } : {}) };
     out.push(make(KEYWARDEN_EVENT_TYPES.rotationCompleted, completedIdentity, data, movedNow ? undefined : pendingIdentity));

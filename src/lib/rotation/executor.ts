@@ -118,7 +118,9 @@ export async function executePlan(plan: RotationPlan, options: ExecuteOptions): 
 
   const counts: Record<string, StateValue> = {};
   for (const o of outcomes) counts[o.status] = Number(counts[o.status] ?? 0) + 1;
-  await journal?.append({ type: "run.finished", details: counts });
+  // Best effort, as a failed step's record is: the outcomes are what the round tells (its failures as alerts), and
+  // a journal write that failed now must not discard them.
+  await journal?.append({ type: "run.finished", details: counts }).catch(() => undefined);
   return { runId, planId: plan.id, dryRun: options.dryRun === true, startedAt, finishedAt: clock.now().toISOString(), outcomes };
 }
 

@@ -18,6 +18,8 @@ export interface RotationDeps {
   /** `plan` proposes only; `execute` carries the plan out (KEYWARDEN_ROTATION_MODE). */
   mode: "plan" | "execute";
   onOutcome?: (outcome: StepOutcome) => void;
+  /** Stops the run between steps (a shutdown, a crash): steps not started are not started. */
+  signal?: AbortSignal;
 }
 
 export interface RotationRound {
@@ -43,6 +45,7 @@ export async function runRotation(deps: RotationDeps): Promise<RotationRound> {
     clock: deps.clock,
     pollIntervalMs: deps.config.settings.lroPollIntervalMs,
     ...(deps.onOutcome ? { onOutcome: deps.onOutcome } : {}),
+    ...(deps.signal ? { signal: deps.signal } : {}),
   });
   const after = await deps.collect();
   const verification = verifyRotation(after, deps.config.policy, deps.clock.now(), latestErrors(run));

@@ -1,0 +1,421 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { InvocationContext, type Timer } from "@azure/functions";
+import { keyRotationHandler } from "../../src/functions/keyRotation.js";
+import { ROTATIONS_STREAM } from "../../src/lib/alerts/alertRows.js";
+import { createAzureClients } from "../../src/lib/azure/clients.js";
+import { createCredential } from "../../src/lib/azure/credential.js";
+import { createRequestLayer, requestLayerOptions } from "../../src/lib/azure/requests.js";
+import type { Clock } from "../../src/lib/clock.js";
+import { KEYWARDEN_EVENT_TYPES } from "../../src/lib/events/keywardenEvents.js";
+import { collectEstate } from "../../src/lib/inventory/collect.js";
+import { listRunIds } from "../../src/lib/rotation/journal.js";
+import type { PlanStep } from "../../src/lib/rotation/plan.js";
+import { planRotation } from "../../src/lib/rotation/planner.js";
+import { runRotation } from "../../src/lib/rotation/runRotation.js";
+import { verifyRotation } from "../../src/lib/rotation/verify.js";
+import { createRuntime, setRuntime, type Runtime } from "../../src/lib/runtime.js";
+import type { StateStore } from "../../src/lib/state/stateStore.js";
+import { startTestEmulator, type TestEmulator } from "./emulator.js";
+import { CONTOSO_TOPIC, topicKey } from "./eventTopic.js";
+
+/**
+ * The fault matrix (issue 10): one cell per (operation × fault). Each cell starts from the fixture estate as
+ * loaded, injects the fault for one rotation round as the timer runs it (execute mode, events and alerts on),
+ * clears it, reruns until the estate converges (at most twice), and checks the invariants: every consumer on a
+ * usable version, no key rotated twice, every fact's event delivered once, every failure raised as an alert.
+ */
+export const FAULTS = ["429", "429 Retry-After", "500", "503", "reset", "hang", "LRO Failed", "crash"] as const;
+export type FaultKind = (typeof FAULTS)[number];
+
+export interface MatrixOperation {
+  name: string;
+  /** The emulator's operation id the fault targets (exact or a glob). */
+  operationId?: string;
+  /** The fault's host (a plane, or a topic / rule name). */
+  host?: string;
+  /** A long-running operation: "LRO Failed" applies. */
+  lro?: boolean;
+  /** The step after which "crash" stops the run (absent: crash does not apply). */
+  crashAfter?: PlanStep["kind"];
+  /** The fault hides consumers from the snapshot: the faulted run must end as RotationFailed (an alert), never Completed. */
+  hidesConsumers?: true;
+  /** A state-store fault instead of an Azure one: a new matcher per cell; the store proxy fails the calls it picks. */
+  store?: () => (call: StoreCall) => boolean;
+}
+
+export interface StoreCall {
+  method: "create" | "put" | "get" | "list" | "delete" | "acquireLease" | "renew" | "release";
+  name: string;
+}
+
+const RULE = "dcr-keywarden";
+const TIMER: Timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: "", next: "", lastUpdated: "" } };
+/** Half a year on: every key's current version is older than rotateAfter (P180D). */
+const ALL_DUE = "P181D";
+/** A hang costs one try (KEYWARDEN_TRY_TIMEOUT_MS); the round ends by its deadline. */
+const TRY_TIMEOUT_MS = 1000;
+const DEADLINE_MS = 5000;
+/** The whole faulted round must end within this (a hang must not hold it). */
+const ROUND_BOUND_MS = 8000;
+
+/**
+ * The reference estate, small, with every kind of write in it: both DESes and the storage account pinned (KeyWarden
+ * patches them), the SQL MI without TDE auto-rotation (its key and protector are written), and the disk key without
+ * a rotation policy (KeyWarden sets one before Managed HSM allows an on-demand rotation).
+ */
+async function matrixFixture(): Promise<Record<string, unknown>> {
+  const fixture = JSON.parse(await readFile(join(import.meta.dirname, "..", "..", "emulator", "fixtures", "contoso-reference.json"), "utf8")) as Record<string, unknown> & {
+    diskEncryptionSets: { rotationToLatestKeyVersionEnabled: boolean }[];
+    storageAccounts: { name: string; encryption: { key?: string } }[];
+    managedHsms: { keys: { name: string; rotationPolicy?: unknown }[] }[];
+  };
+  fixture.name = "contoso-fault-matrix";
+  for (const des of fixture.diskEncryptionSets) des.rotationToLatestKeyVersionEnabled = false;
+  for (const account of fixture.storageAccounts) if (account.name === "contosoprodcmkst01") account.encryption.key = "Contoso-PROD-HSM/Contoso-STORAGE-CMK@1";
+  for (const key of fixture.managedHsms[0]?.keys ?? []) if (key.name === "Contoso-DISK-CMK") delete key.rotationPolicy;
+  return fixture;
+}
+
+interface CellResult {
+  operation: string;
+  fault: FaultKind;
+  status: "PASS" | "FAIL" | "n/a";
+  seconds: number;
+}
+
+interface StoredEvent {
+  event: { id: string; eventType?: string; subject: string; data: Record<string, unknown> };
+}
+interface StoredRow {
+  row: Record<string, unknown>;
+}
+
+export interface FaultMatrix {
+  /** Whether the fault makes sense for the operation (else the cell is n/a). */
+  applies(op: MatrixOperation, fault: FaultKind): boolean;
+  /** Runs one cell; the problems found (empty: every invariant held). */
+  cell(op: MatrixOperation, fault: FaultKind): Promise<string[]>;
+  table(operations: readonly MatrixOperation[]): string;
+  close(): Promise<void>;
+}
+
+export async function startFaultMatrix(): Promise<FaultMatrix> {
+  const t = await startTestEmulator((await matrixFixture()) as unknown as string);
+  const results = new Map<string, CellResult>();
+  let baseline: Set<string> | undefined;
+  let consumersPerKey: Map<string, number> | undefined;
+
+  // A local-directory store cannot hang (a hung Blob Storage call is not modelled here).
+  const applies = (op: MatrixOperation, fault: FaultKind) =>
+    op.store ? !["hang", "LRO Failed", "crash"].includes(fault) : fault === "LRO Failed" ? op.lro === true : fault === "crash" ? op.crashAfter !== undefined : true;
+
+  async function cell(op: MatrixOperation, fault: FaultKind): Promise<string[]> {
+    const started = performance.now();
+    const problems = await runCell(t, op, fault, () => baseline, () => consumersPerKey).catch((e: unknown) => [`the cell threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`]);
+    results.set(`${op.name}|${fault}`, { operation: op.name, fault, status: problems.length === 0 ? "PASS" : "FAIL", seconds: (performance.now() - started) / 1000 });
+    return problems;
+  }
+
+  /** The facts a fault-free round and its rerun tell, and each key's consumers: what every cell must end with. */
+  async function calibrate(): Promise<void> {
+    const c = await freshCell(t, undefined);
+    try {
+      const thrown = [await c.round(), await c.round()].filter((e) => e !== undefined);
+      const failed = c.logs.filter(([, line]) => line.startsWith('{"event":"KeyWarden.RotationStep"') && !/"status":"(changed|unchanged|verified)"/.test(line));
+      if (thrown.length > 0 || failed.length > 0) throw new Error(`the fault-free calibration round did not succeed: ${[...thrown.map(String), ...failed.map(([, l]) => l)].join("\n")}`);
+      baseline = new Set((await c.events()).map((e) => `${e.event.eventType} ${e.event.subject}`));
+      consumersPerKey = new Map();
+      for (const v of (await c.verify()).consumers) consumersPerKey.set(v.keyName.toLowerCase(), (consumersPerKey.get(v.keyName.toLowerCase()) ?? 0) + 1);
+    } finally {
+      await c.close();
+    }
+  }
+  await calibrate();
+
+  return {
+    applies,
+    cell,
+    table(operations) {
+      const header = ["operation", ...FAULTS];
+      const rows = operations.map((op) => [
+        op.name,
+        ...FAULTS.map((f) => {
+          if (!applies(op, f)) return "n/a";
+          const r = results.get(`${op.name}|${f}`);
+          return r ? `${r.status} ${r.seconds.toFixed(2)}s` : "not run";
+        }),
+      ]);
+      const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+      const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
+      return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+    },
+    async close() {
+      setRuntime(undefined);
+      await t.close();
+    },
+  };
+}
+
+interface Cell {
+  runtime: Runtime;
+  logs: [string, string][];
+  /** One round as the timer runs it; what it threw, if anything. */
+  round(): Promise<unknown>;
+  events(): Promise<StoredEvent[]>;
+  rows(): Promise<StoredRow[]>;
+  verify(): ReturnType<typeof verifyAfter>;
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function verifyAfter(runtime: Runtime) {
+  const snapshot = await collectEstate(runtime.config, runtime.clients, runtime.clock);
+  return { ...verifyRotation(snapshot, runtime.config.policy, runtime.clock.now()), plan: planRotation(snapshot, runtime.config.policy, runtime.clock.now()) };
+}
+
+/** The estate as loaded, half a year on; a new state directory; the timer's runtime pointed at the emulator. */
+async function freshCell(t: TestEmulator, storeFault: MatrixOperation["store"], failStore?: StoreFailing): Promise<Cell> {
+  await t.control("POST", "/_emulator/reset");
+  await t.control("DELETE", "/_emulator/faults");
+  await t.control("DELETE", "/_emulator/lro-failures");
+  await t.control("POST", "/_emulator/config", { lroRetryAfterSeconds: 0 });
+  await t.control("DELETE", `/_emulator/eventgrid/topics/${CONTOSO_TOPIC}/events`);
+  await t.control("DELETE", `/_emulator/monitor/rules/${RULE}/streams/${ROTATIONS_STREAM}/rows`);
+  await t.control("POST", "/_emulator/clock", { advance: ALL_DUE });
+  let now = new Date();
+  const sync = async () => {
+    now = new Date(((await t.control("GET", "/_emulator/clock")) as { now: string }).now);
+  };
+  await sync();
+  const clock: Clock = { now: () => new Date(now) };
+  const dir = await mkdtemp(join(tmpdir(), "kw-faults-"));
+  const { rules } = (await t.control("GET", "/_emulator/monitor/rules")) as { rules: { name: string; immutableId: string }[] };
+  const env = t.env({
+    KEYWARDEN_STATE_DIR: dir,
+    KEYWARDEN_ROTATION_MODE: "execute",
+    KEYWARDEN_EVENTS_TOPIC_ENDPOINT: t.emulator.topicEndpoint(CONTOSO_TOPIC),
+    KEYWARDEN_EVENTS_TOPIC_KEY: await topicKey(t),
+    KEYWARDEN_MONITOR_INGESTION_ENDPOINT: t.emulator.ingestionEndpoint(RULE),
+    KEYWARDEN_MONITOR_DCR_ID: String(rules.find((r) => r.name === RULE)?.immutableId),
+    KEYWARDEN_TRY_TIMEOUT_MS: String(TRY_TIMEOUT_MS),
+    KEYWARDEN_DEADLINE_MS: String(DEADLINE_MS),
+  });
+  // A fresh process per cell: its own request layer (ARM buckets, caps), as the emulator's reset gives it fresh ones.
+  const created = await createRuntime({ env, clock });
+  const { settings } = created.config;
+  const base: Runtime = { ...created, clients: createAzureClients(settings, createCredential(settings), createRequestLayer(requestLayerOptions(settings))) };
+  const runtime: Runtime = storeFault && failStore ? { ...base, store: faultyStore(base.store, storeFault(), failStore) } : base;
+  setRuntime(runtime);
+  const logs: [string, string][] = [];
+  return {
+    runtime,
+    logs,
+    async round() {
+      try {
+        await keyRotationHandler(TIMER, new InvocationContext({ invocationId: `round-${logs.length}`, functionName: "keyRotation", logHandler: (level, ...args) => logs.push([level, args.map(String).join(" ")]) }));
+        return undefined;
+      } catch (error) {
+        return error;
+      }
+    },
+    async events() {
+      return ((await t.control("GET", `/_emulator/eventgrid/topics/${CONTOSO_TOPIC}/events`)) as { events: StoredEvent[] }).events;
+    },
+    async rows() {
+      return ((await t.control("GET", `/_emulator/monitor/rules/${RULE}/streams/${ROTATIONS_STREAM}/rows`)) as { rows: StoredRow[] }).rows;
+    },
+    verify: () => verifyAfter(base),
+    sync,
+    close: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+interface StoreFailing {
+  on: boolean;
+  fault?: FaultKind;
+  /** Calls failed so far. */
+  hits: number;
+}
+
+/** A real store underneath; while `failing.on`, calls that `matches` picks fail as Blob Storage would under the fault. */
+function faultyStore(store: StateStore, matches: (call: StoreCall) => boolean, failing: StoreFailing): StateStore {
+  const fail = (method: StoreCall["method"], name: string) => {
+    if (!failing.on || !matches({ method, name })) return;
+    failing.hits += 1;
+    if (failing.fault === "reset") throw Object.assign(new Error(`read ECONNRESET (injected: ${method} ${name})`), { code: "ECONNRESET" });
+    const statusCode = failing.fault === "500" ? 500 : failing.fault === "503" ? 503 : 429;
+    throw Object.assign(new Error(`injected state store failure ${statusCode}: ${method} ${name}`), { statusCode });
+  };
+  return {
+    description: store.description,
+    async create(name, body) {
+      fail("create", name);
+      return store.create(name, body);
+    },
+    async put(name, body, options) {
+      fail("put", name);
+      return store.put(name, body, options);
+    },
+    async get(name) {
+      fail("get", name);
+      return store.get(name);
+    },
+    async list(prefix) {
+      fail("list", prefix);
+      return store.list(prefix);
+    },
+    async delete(name) {
+      fail("delete", name);
+      return store.delete(name);
+    },
+    async acquireLease(name, options) {
+      fail("acquireLease", name);
+      const lease = await store.acquireLease(name, options);
+      if (!lease) return lease;
+      return {
+        name: lease.name,
+        owner: lease.owner,
+        async renew() {
+          fail("renew", name);
+          return lease.renew();
+        },
+        release: () => lease.release(),
+      };
+    },
+  };
+}
+
+async function injectFault(t: TestEmulator, op: MatrixOperation, fault: FaultKind): Promise<void> {
+  const target = { ...(op.operationId ? { operationId: op.operationId } : {}), ...(op.host ? { host: op.host } : {}) };
+  // Cleared before the reruns.
+  const spec: Record<string, unknown> =
+    fault === "429" ? { status: 429 }
+    : fault === "429 Retry-After" ? { status: 429, retryAfter: 1 }
+    : fault === "500" ? { status: 500 }
+    : fault === "503" ? { status: 503 }
+    : fault === "reset" ? { behaviour: "reset" }
+    : fault === "hang" ? { behaviour: "hang" }
+    : {};
+  if (fault === "LRO Failed") {
+    await t.control("POST", "/_emulator/lro-failures", { operationId: op.operationId, code: "InternalServerError", message: "The operation failed (injected).", count: 1 });
+    return;
+  }
+  // A hang is one hung call (each costs a try timeout); the statuses and resets last the whole round.
+  await t.control("POST", "/_emulator/faults", { ...target, ...spec, ...(fault === "hang" ? { count: 1 } : { persistent: true }) });
+}
+
+interface StepLine {
+  event: string;
+  step: string;
+  status: string;
+}
+
+async function runCell(t: TestEmulator, op: MatrixOperation, fault: FaultKind, baseline: () => Set<string> | undefined, consumersPerKey: () => Map<string, number> | undefined): Promise<string[]> {
+  const failing: StoreFailing = { on: false, fault, hits: 0 };
+  const c = await freshCell(t, op.store, failing);
+  const problems: string[] = [];
+  try {
+    const mark = t.exchanges.length;
+    // --- the faulted round
+    const faultedStart = performance.now();
+    let faultedRunId: string | undefined;
+    if (fault === "crash") {
+      // The process dies after the step: the run stops there, and nothing of it is told.
+      const controller = new AbortController();
+      const { config, clients, store, clock } = c.runtime;
+      const round = await runRotation({
+        config,
+        clients,
+        store,
+        clock,
+        mode: "execute",
+        collect: () => collectEstate(config, clients, clock, { deadlineMs: config.settings.requests.deadlineMs }),
+        onOutcome: (o) => {
+          if (o.kind === op.crashAfter && o.status === "changed") controller.abort();
+        },
+        signal: controller.signal,
+      });
+      if (!controller.signal.aborted) problems.push(`crash: no ${op.crashAfter} step changed, so the run was never stopped`);
+      faultedRunId = round.run?.runId;
+    } else if (op.store) {
+      failing.on = true;
+      await c.round();
+      failing.on = false;
+    } else {
+      await injectFault(t, op, fault);
+      await c.round();
+    }
+    const faultedMs = performance.now() - faultedStart;
+    // A cell whose fault nothing met proves nothing.
+    const status = fault === "500" ? 500 : fault === "503" ? 503 : fault.startsWith("429") ? 429 : undefined;
+    if (op.store && failing.hits === 0) problems.push("no state-store call met the fault");
+    if (!op.store && op.operationId && status !== undefined && !t.exchanges.slice(mark).some((e) => e.operationId === op.operationId && e.status === status)) problems.push(`no ${op.operationId} call met the ${fault}`);
+    await t.control("DELETE", "/_emulator/faults");
+    await t.control("DELETE", "/_emulator/lro-failures");
+    const faultedSteps = c.logs.map(([, line]) => line).filter((line) => line.startsWith('{"event":"KeyWarden.RotationStep"')).map((line) => JSON.parse(line) as StepLine);
+    const failedSteps = faultedSteps.filter((s) => s.status === "failed").map((s) => s.step);
+    faultedRunId ??= (await listRunIds(c.runtime.store).catch(() => []))[0];
+    if (fault === "hang" && faultedMs > ROUND_BOUND_MS) problems.push(`the hung round took ${Math.round(faultedMs)} ms (bound ${ROUND_BOUND_MS} ms)`);
+
+    // --- reruns until converged (at most two)
+    let converged = false;
+    let lastThrown: unknown;
+    let v: Awaited<ReturnType<Cell["verify"]>> | undefined;
+    for (let i = 0; i < 2 && !converged; i++) {
+      lastThrown = await c.round();
+      v = await c.verify();
+      converged = lastThrown === undefined && v.plan.steps.length === 0 && v.gaps.length === 0;
+    }
+    if (!converged) problems.push(`not converged after 2 reruns${lastThrown ? ` (the last threw: ${lastThrown instanceof Error ? lastThrown.message : String(lastThrown)})` : ""}`);
+    if (!v) throw new Error("no rerun ran");
+
+    // --- invariants
+    const notMoved = v.consumers.filter((x) => x.verdict !== "moved").map((x) => `${x.resource.name}: ${x.verdict} (${x.reason})`);
+    if (v.consumers.length === 0) problems.push("the verification saw no consumer");
+    if (notMoved.length > 0) problems.push(`consumers not on the current version: ${notMoved.join("; ")}`);
+    if (v.gaps.length > 0) problems.push(`gaps: ${v.gaps.map((g) => g.message).join("; ")}`);
+    const lost = ((await t.control("GET", "/_emulator/access/lost")) as { count: number }).count;
+    if (lost !== 0) problems.push(`${lost} consumer(s) lost access to their key`);
+
+    const rotations = new Map<string, number>();
+    for (const e of t.exchanges.slice(mark)) if (e.operationId === "RotateKey" && e.status < 300) rotations.set(e.path.toLowerCase(), (rotations.get(e.path.toLowerCase()) ?? 0) + 1);
+    const keys = consumersPerKey();
+    if (rotations.size !== (keys?.size ?? 3) || [...rotations.values()].some((n) => n !== 1)) problems.push(`rotations per key: ${JSON.stringify(Object.fromEntries(rotations))} (each due key exactly once)`);
+
+    const events = await c.events();
+    const ids = events.map((e) => e.event.id);
+    const dupes = ids.filter((id, i) => ids.indexOf(id) !== i);
+    if (dupes.length > 0) problems.push(`events delivered twice: ${dupes.join(", ")}`);
+    const told = new Set(events.map((e) => `${e.event.eventType} ${e.event.subject}`));
+    const missing = [...(baseline() ?? [])].filter((f) => !told.has(f));
+    if (missing.length > 0) problems.push(`facts never told: ${missing.join("; ")}`);
+    for (const e of events.filter((x) => x.event.eventType === KEYWARDEN_EVENT_TYPES.rotationCompleted)) {
+      const expected = keys?.get(e.event.subject.toLowerCase());
+      if (e.event.data.consumers !== expected) problems.push(`RotationCompleted for ${e.event.subject} counted ${String(e.event.data.consumers)} consumer(s), not ${String(expected)}`);
+    }
+    const pendingEvents = await c.runtime.store.list("events/pending/");
+    if (pendingEvents.length > 0) problems.push(`${pendingEvents.length} event(s) left pending in the outbox`);
+    const pendingAlerts = (await c.runtime.store.list("alerts/")).filter((n) => n.includes("/pending/"));
+    if (pendingAlerts.length > 0) problems.push(`${pendingAlerts.length} alert row(s) left pending in the outbox`);
+
+    const rows = await c.rows();
+    const alerted = new Set(rows.filter((r) => r.row.Transition === "failed").flatMap((r) => ((r.row.Details as { failures?: { stepId: string }[] }).failures ?? []).map((f) => f.stepId)));
+    const unalerted = failedSteps.filter((s) => !alerted.has(s));
+    if (unalerted.length > 0) problems.push(`failed steps with no alert row: ${unalerted.join(", ")}`);
+    const failedRunRows = rows.filter((r) => r.row.Transition === "failed" && r.row.RunId === faultedRunId);
+    // Only a fault that lasts the round hides them for sure (a single hung call may be retried by the collector).
+    const hidden = op.hidesConsumers === true && fault !== "crash" && fault !== "hang";
+    if (hidden && failedRunRows.length === 0) problems.push(`consumers were hidden from the faulted run ${String(faultedRunId)}, but no failed row names it`);
+    if (hidden && rows.some((r) => r.row.Transition === "completed" && r.row.RunId === faultedRunId)) problems.push(`the faulted run ${String(faultedRunId)}, which could not see every consumer, said a rotation completed`);
+    if (failedSteps.length > 0 && failedRunRows.length === 0) problems.push(`the faulted run ${String(faultedRunId)} failed steps but no failed row names it`);
+    const completedRows = rows.filter((r) => r.row.Transition === "completed").map((r) => String(r.row.KeyName).toLowerCase());
+    if (completedRows.length !== new Set(completedRows).size) problems.push(`a completed row sent twice: ${completedRows.join(", ")}`);
+    if (keys && [...keys.keys()].some((k) => !completedRows.includes(k))) problems.push(`completed rows: ${completedRows.join(", ") || "none"} (every key's expected)`);
+  } finally {
+    await c.close();
+  }
+  return problems;
+}
