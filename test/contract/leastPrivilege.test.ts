@@ -9,10 +9,13 @@ import { REGISTERED_CONTROLS } from "../../src/lib/compliance/checks/index.js";
 import { evaluate } from "../../src/lib/compliance/evaluate.js";
 import { loadControls } from "../../src/lib/compliance/registry.js";
 import type { ControlResult } from "../../src/lib/compliance/types.js";
-import { PERMISSIONS, type PermissionGrant } from "../../src/lib/permissions.js";
+import { parseFixture } from "../../emulator/fixture.js";
+import { generateEstate } from "../../emulator/generate.js";
+import type { PolicyDocumentInput } from "../../src/lib/config/policySchema.js";
+import { CONSUMER_OPERATOR_ACTIONS, CONSUMER_OPERATOR_ROLE, PERMISSIONS, type PermissionGrant } from "../../src/lib/permissions.js";
 import type { RunResult } from "../../src/lib/rotation/executor.js";
 import { createRuntime, setRuntime } from "../../src/lib/runtime.js";
-import { isWrite, KEYWARDEN_PRINCIPAL_ID, startTestEmulator, type TestEmulator } from "../support/emulator.js";
+import { CONTOSO_POLICY_FILE, isWrite, KEYWARDEN_PRINCIPAL_ID, startTestEmulator, type TestEmulator } from "../support/emulator.js";
 import { rotationHarness, type RotationHarness } from "../support/rotationHarness.js";
 
 /**
@@ -63,9 +66,76 @@ function without(f: FixtureJson, row: PermissionGrant): FixtureJson {
 }
 
 const ALL_DUE = "P181D";
+
+/** KeyWarden's own state storage account in the Contoso story (blob storage itself is not emulated). */
+const STATE_ACCOUNT = "contosokeywardenst01";
+
+/** What PERMISSIONS asks for in an estate, as "<plane> <role> <scope>" (scopes lower-cased), from the policy and the fixture. */
+function documentedGrants(f: FixtureJson, policy: PolicyDocumentInput): string[] {
+  const sub = (id: string) => `/subscriptions/${id}`;
+  const hsms = f.managedHsms.map((h) => ({ h, id: `${sub((h as { subscriptionId?: string }).subscriptionId ?? f.subscriptionId)}/resourceGroups/${h.resourceGroup}/providers/Microsoft.KeyVault/managedHSMs/${h.name}` }));
+  const own = (type: string, x: { name: string; resourceGroup: string }) => `${sub(f.subscriptionId)}/resourceGroups/${x.resourceGroup}/providers/${type}/${x.name}`;
+  const scopes = (row: PermissionGrant): string[] => {
+    switch (row.scopeTemplate) {
+      case "/subscriptions/{subscriptionId}":
+        return [...new Set([...(policy.subscriptions ?? []), ...hsms.map(({ id }) => id.split("/")[2]!)])].map(sub);
+      case "{workspaceResourceId}":
+        return hsms.flatMap(({ h }) => h.diagnosticSettings.map((d) => d.workspaceId).filter((w): w is string => w !== undefined));
+      case "{managedHsmResourceId}":
+        return hsms.map(({ id }) => id);
+      case "/":
+        return ["/"];
+      case "/keys/{keyName}":
+        return (policy.managedHsms ?? []).flatMap((h) => (h.keys ?? []).map((k) => `/keys/${k.name}`));
+      case "{storageAccountResourceId}":
+        return [`${sub(f.subscriptionId)}/resourceGroups/rg-contoso-hsm/providers/Microsoft.Storage/storageAccounts/${STATE_ACCOUNT}`];
+      case "{topicResourceId}":
+        return f.eventGridTopics.filter((x) => x.name === TOPIC).map((x) => own("Microsoft.EventGrid/topics", x));
+      case "{dataCollectionRuleResourceId}":
+        return f.dataCollectionRules.filter((x) => x.name === RULE).map((x) => own("Microsoft.Insights/dataCollectionRules", x));
+      default:
+        throw new Error(`no resolution for scope template ${row.scopeTemplate} (${row.id})`);
+    }
+  };
+  return PERMISSIONS.flatMap((row) => scopes(row).map((scope) => `${row.plane} ${row.roleName} ${scope.toLowerCase()}`)).sort();
+}
+
+/** What the fixture grants KeyWarden, in the same form. */
+function fixtureGrants(f: FixtureJson): string[] {
+  const arm = f.armRoleAssignments.filter((a) => a.principalId === KW).map((a) => `arm ${a.role} ${a.scope.toLowerCase()}`);
+  const hsm = f.managedHsms.flatMap((h) => h.roleAssignments.filter((a) => a.principalId === KW).map((a) => `hsm ${a.role} ${a.scope.toLowerCase()}`));
+  return [...arm, ...hsm].sort();
+}
 const TOPIC = "contoso-keywarden-events";
 const RULE = "dcr-keywarden";
 const TIMER: Timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: "", next: "", lastUpdated: "" } };
+
+describe("the fixtures grant KeyWarden exactly what PERMISSIONS documents", () => {
+  const contoso = JSON.parse(readFileSync(CONTOSO_POLICY_FILE, "utf8")) as PolicyDocumentInput;
+  for (const name of ["contoso-reference", "contoso-drifted"]) {
+    it(name, () => {
+      const f = readFixture(name);
+      const documented = documentedGrants(f, contoso);
+      expect(documented.length).toBe(PERMISSIONS.length + 2); // Crypto User on each of the three keys
+      expect(fixtureGrants(f)).toEqual(documented);
+    });
+  }
+
+  it("a generated estate over three subscriptions", () => {
+    const { fixture, policy } = generateEstate({ subscriptions: 3, consumers: 20, platformKeyFraction: 0 });
+    const f = parseFixture(fixture) as unknown as FixtureJson;
+    expect(fixtureGrants(f)).toEqual(documentedGrants(f, policy));
+    expect(fixtureGrants(f).filter((g) => g.startsWith("arm Reader "))).toHaveLength(3);
+  });
+
+  it("the custom role's actions are CONSUMER_OPERATOR_ACTIONS, no more", () => {
+    for (const name of ["contoso-reference", "contoso-drifted"]) {
+      const role = readFixture(name).armRoleDefinitions.find((d) => d.name === CONSUMER_OPERATOR_ROLE.roleGuid);
+      expect(role?.roleName).toBe(CONSUMER_OPERATOR_ROLE.roleName);
+      expect(role?.actions).toEqual([...CONSUMER_OPERATOR_ACTIONS]);
+    }
+  });
+});
 
 describe("least privilege against the emulator's RBAC", () => {
   let t: TestEmulator;
