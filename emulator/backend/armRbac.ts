@@ -161,7 +161,7 @@ export function armActionOf(method: string, path: string): string {
   const namespace = segs[p + 1]!;
   const rest = segs.slice(p + 2);
   // Type segments are at even positions (type, name, type, name, ...); a POST's last segment is its action.
-  const last = method.toUpperCase() === "POST" && rest.length % 2 === 0 ? rest.pop() : undefined;
+  const last = method.toUpperCase() === "POST" && rest.length % 2 === 1 ? rest.pop() : undefined;
   const types = rest.filter((_, i) => i % 2 === 0);
   return `${[namespace, ...types].join("/")}/${verb ?? `${last ?? "action"}/action`}`;
 }
