@@ -158,9 +158,9 @@ describe("Managed HSM data plane", () => {
     const all = await call(emu, "GET", base, { host: hsmHost(emu) });
     const atScope = await call(emu, "GET", `${base}&$filter=${encodeURIComponent("atScope()")}`, { host: hsmHost(emu) });
     const byPrincipal = await call(emu, "GET", `/providers/Microsoft.Authorization/roleAssignments?api-version=7.6&$filter=${encodeURIComponent("principalId eq 'a1000000-0000-4000-8000-000000000003'")}`, { host: hsmHost(emu) });
-    expect(all.body.value.length).toBe(6); // 4 at "/", 1 at "/keys", 1 at the key
+    expect(all.body.value.length).toBe(6); // 4 at "/", 2 at the key (its service identity, KeyWarden)
     expect(atScope.body.value.length).toBe(6);
-    expect(byPrincipal.body.value.map((a: { properties: { scope: string } }) => a.properties.scope).sort()).toEqual(["/", "/", "/keys"]);
+    expect(byPrincipal.body.value.map((a: { properties: { scope: string } }) => a.properties.scope).sort()).toEqual(["/", "/", "/keys/Contoso-DISK-CMK", "/keys/Contoso-SQLMI-CMK", "/keys/Contoso-STORAGE-CMK"]);
     const defs = await call(emu, "GET", "/providers/Microsoft.Authorization/roleDefinitions?api-version=7.6", { host: hsmHost(emu) });
     expect(defs.body.value.find((d: { name: string }) => d.name === "21dbd100-6940-42c2-9190-5d6cb909625b").properties.roleName).toBe("Managed HSM Crypto User");
   });

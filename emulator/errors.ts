@@ -139,7 +139,7 @@ export const ingestForbidden = (immutableId: string, principalId: string): Servi
   ingestionError(
     403,
     "OperationFailed",
-    `The authentication token provided does not have access to ingest data for the data collection rule with immutable Id '${immutableId}'. Message: Required authorization action was not found for objectId ${principalId} (the emulated rule's ingestors do not list it).`,
+    `The authentication token provided does not have access to ingest data for the data collection rule with immutable Id '${immutableId}'. Message: Required authorization action was not found for objectId ${principalId} (the rule's ingestors, or with ARM RBAC modelled its role assignments, do not grant it Microsoft.Insights/Telemetry/Write).`,
   );
 
 export const ingestBadRequest = (code: string, message: string): ServiceError => ingestionError(400, code, message);

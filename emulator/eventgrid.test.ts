@@ -27,9 +27,12 @@ const CLOUD_TOPIC = "contoso-cloudevents";
 const ENTRA_ONLY = "contoso-entra-only";
 const NOBODY = "c3000000-0000-4000-8000-00000000dead";
 
-const reference = JSON.parse(readFileSync(join(FIXTURE_DIR, "contoso-reference.json"), "utf8")) as { eventGridTopics: object[] };
+const reference = JSON.parse(readFileSync(join(FIXTURE_DIR, "contoso-reference.json"), "utf8")) as { subscriptionId: string; eventGridTopics: object[]; armRoleAssignments: object[] };
+const topicId = (name: string) => `/subscriptions/${reference.subscriptionId}/resourceGroups/rg-contoso-hsm/providers/Microsoft.EventGrid/topics/${name}`;
 const fixture = {
   ...reference,
+  // KeyWarden sends to the added topics too (with ARM RBAC modelled, EventGrid Data Sender on the topic decides).
+  armRoleAssignments: [...reference.armRoleAssignments, ...[CLOUD_TOPIC, ENTRA_ONLY].map((name) => ({ principalId: KEYWARDEN_OID, role: "EventGrid Data Sender", scope: topicId(name) }))],
   eventGridTopics: [
     ...reference.eventGridTopics,
     { name: CLOUD_TOPIC, resourceGroup: "rg-contoso-hsm", location: "centralindia", inputSchema: "CloudEventSchemaV1_0" },

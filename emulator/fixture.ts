@@ -10,6 +10,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { ARM_BUILT_IN_ROLES, armRoleDefinitionsOf, findArmRole } from "./backend/armRbac.js";
 import { isDuration, resolveTime } from "./duration.js";
 
 const guid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, "must be a GUID");
@@ -287,6 +288,26 @@ const dataCollectionRule = z.strictObject({
   ingestors: z.array(guid).optional(),
 });
 
+/** A role assignment of Azure RBAC (ARM): a built-in role name, a GUID or a full role definition id; scope = an ARM id. */
+const armRoleAssignment = z.strictObject({
+  name: guid.optional(),
+  principalId: guid,
+  role: z.string().min(1),
+  scope: z.string().regex(/^\/subscriptions\/[0-9a-fA-F-]{36}(\/.*)?$/, "must be /subscriptions/<id>[/resourceGroups/<rg>[/providers/...]]"),
+  description: z.string().optional(),
+});
+
+/** A custom Azure RBAC role (its GUID, name and permissions), assignable like a built-in one. */
+const armRoleDefinition = z.strictObject({
+  name: guid,
+  roleName: z.string().min(1),
+  description: z.string().optional(),
+  actions: z.array(z.string().min(1)).default([]),
+  notActions: z.array(z.string().min(1)).default([]),
+  dataActions: z.array(z.string().min(1)).default([]),
+  notDataActions: z.array(z.string().min(1)).default([]),
+});
+
 export const fixtureSchema = z.strictObject({
   name,
   description: z.string().optional(),
@@ -325,6 +346,13 @@ export const fixtureSchema = z.strictObject({
       }),
     )
     .default([]),
+  /** Custom Azure RBAC roles (ARM plane); the built-ins of backend/armRbac.ts are always there. */
+  armRoleDefinitions: z.array(armRoleDefinition).default([]),
+  /**
+   * Azure RBAC role assignments; when given, every ARM request (and the query, metrics, Event Grid and Logs Ingestion
+   * calls Azure authorises by them) needs one covering it. Absent = the ARM plane is not authorised.
+   */
+  armRoleAssignments: z.array(armRoleAssignment).optional(),
 });
 
 /** A fixture as written (defaults optional). */
@@ -431,6 +459,13 @@ export function parseFixture(input: unknown): Fixture {
         columns.add(c.name.toLowerCase());
       });
     });
+  });
+  const armRoles = armRoleDefinitionsOf(f);
+  f.armRoleDefinitions.forEach((d, i) => {
+    if (ARM_BUILT_IN_ROLES.some((b) => b.name === d.name.toLowerCase())) throw new FixtureError(`invalid fixture: armRoleDefinitions.${i}.name: '${d.name}' is the GUID of the built-in role`);
+  });
+  f.armRoleAssignments?.forEach((a, i) => {
+    if (!findArmRole(armRoles, a.role)) throw new FixtureError(`invalid fixture: armRoleAssignments.${i}.role: no ARM role '${a.role}' (built-in: ${ARM_BUILT_IN_ROLES.map((r) => r.roleName).join(", ")}; or one of armRoleDefinitions)`);
   });
   return f;
 }

@@ -60,6 +60,36 @@ const KEYWARDEN_SETTINGS_READER = {
   dataActions: ["Microsoft.KeyVault/managedHsm/settings/read/action"],
 };
 
+/** KeyWarden's custom ARM role (src/lib/permissions.ts CONSUMER_OPERATOR_ROLE, CONSUMER_OPERATOR_ACTIONS), as the Contoso fixtures define it. */
+const KEYWARDEN_CONSUMER_OPERATOR = {
+  name: "6f0a3c2e-9b1d-4e57-8c4a-2d7e5b9f1a63",
+  roleName: "KeyWarden Consumer Key Operator",
+  actions: ["Microsoft.Sql/managedInstances/keys/write", "Microsoft.Sql/managedInstances/encryptionProtector/write", "Microsoft.Compute/diskEncryptionSets/write", "Microsoft.Storage/storageAccounts/write"],
+};
+
+/**
+ * The estate's Azure RBAC: the security officers own and the key team contributes to every subscription; KeyWarden
+ * holds exactly its documented ARM grants (Reader and its consumer operator role on each subscription, the signal
+ * readers on the HSM's workspace and the HSM, and the data roles on its own topic, rule and state storage account).
+ */
+function armRoleAssignmentsFor(subs: readonly string[], hsmId: string): NonNullable<FixtureInput["armRoleAssignments"]> {
+  const home = `/subscriptions/${subs[0]!}/resourceGroups/rg-contoso-hsm/providers`;
+  const workspace = `/subscriptions/${subs[0]!}/resourceGroups/rg-contoso-monitor/providers/Microsoft.OperationalInsights/workspaces/law-contoso-security`;
+  return [
+    ...subs.flatMap((sub) => [
+      { principalId: ADMINS, role: "Owner", scope: `/subscriptions/${sub}` },
+      { principalId: KEY_TEAM, role: "Contributor", scope: `/subscriptions/${sub}` },
+      { principalId: KEYWARDEN, role: "Reader", scope: `/subscriptions/${sub}` },
+      { principalId: KEYWARDEN, role: KEYWARDEN_CONSUMER_OPERATOR.roleName, scope: `/subscriptions/${sub}` },
+    ]),
+    { principalId: KEYWARDEN, role: "Log Analytics Reader", scope: workspace },
+    { principalId: KEYWARDEN, role: "Monitoring Reader", scope: hsmId },
+    { principalId: KEYWARDEN, role: "Storage Blob Data Owner", scope: `${home}/Microsoft.Storage/storageAccounts/contosokeywardenst01` },
+    { principalId: KEYWARDEN, role: "EventGrid Data Sender", scope: `${home}/Microsoft.EventGrid/topics/contoso-keywarden-events` },
+    { principalId: KEYWARDEN, role: "Monitoring Metrics Publisher", scope: `${home}/Microsoft.Insights/dataCollectionRules/${KEYWARDEN_DATA_COLLECTION_RULE.name}` },
+  ];
+}
+
 const columns = (spec: string): { name: string; type: "string" | "datetime" | "dynamic" }[] =>
   spec.split(" ").map((c) => {
     const [name = "", type = "string"] = c.split(":");
@@ -211,7 +241,8 @@ export function generateEstate(options: GenerateOptions): GeneratedEstate {
           { principalId: ADMINS, role: "Managed HSM Administrator", scope: "/" },
           { principalId: KEY_TEAM, role: "Managed HSM Crypto User", scope: "/" },
           { principalId: KEYWARDEN, role: "Managed HSM Crypto Auditor", scope: "/" },
-          { principalId: KEYWARDEN, role: "Managed HSM Crypto User", scope: "/keys" },
+          // KeyWarden: Crypto User on each key it rotates, no wider (src/lib/permissions.ts hsm-crypto-user).
+          ...Object.values(KEYS).map((k) => ({ principalId: KEYWARDEN, role: "Managed HSM Crypto User", scope: `/keys/${k}` })),
           { principalId: KEYWARDEN, role: KEYWARDEN_SETTINGS_READER.roleName, scope: "/" },
           serviceUser(ids.sql.principalId, KEYS.sql),
           serviceUser(ids.disk.principalId, KEYS.disk),
@@ -227,6 +258,8 @@ export function generateEstate(options: GenerateOptions): GeneratedEstate {
     eventGridTopics: [{ name: "contoso-keywarden-events", resourceGroup: "rg-contoso-hsm", location: "southindia" }],
     // KeyWarden sends its alert rows here through the Logs Ingestion API (the built-in fixtures carry the same rule).
     dataCollectionRules: [KEYWARDEN_DATA_COLLECTION_RULE],
+    armRoleDefinitions: [KEYWARDEN_CONSUMER_OPERATOR],
+    armRoleAssignments: armRoleAssignmentsFor(subs, hsmId),
   };
 
   const desName = (region: string) => `des-gen-${region}`;
@@ -306,11 +339,10 @@ export function generateEstate(options: GenerateOptions): GeneratedEstate {
           { name: KEYS.disk, keyType: "RSA-HSM", minKeySize: 3072, consumers: ["diskEncryptionSet"], rotation, expectedConsumers: expectedDes },
           { name: KEYS.storage, keyType: "RSA-HSM", minKeySize: 3072, consumers: ["storageAccount"], rotation, expectedConsumers: expectedStorage },
         ],
-        keyManagementPrincipals: [
-          { principalId: KEY_TEAM, displayName: "Key management team" },
-          { principalId: KEYWARDEN, displayName: "KeyWarden" },
-        ],
+        keyManagementPrincipals: [{ principalId: KEY_TEAM, displayName: "Key management team" }],
         administratorPrincipals: [{ principalId: ADMINS, displayName: "Security officers" }],
+        // KeyWarden holds Crypto User per key only, so it is not a key-management principal (which holds it at "/keys").
+        otherExpectedPrincipals: [{ principalId: KEYWARDEN, displayName: "KeyWarden" }],
       },
     ],
   };
@@ -370,6 +402,7 @@ export function generateRotationEstate(options: RotationEstateOptions): { fixtur
   hsm.roleAssignments = [
     ...hsm.roleAssignments!.filter((a) => !a.scope.startsWith("/keys/")),
     { principalId: uami.principalId, role: "Managed HSM Crypto Service Encryption User", scope: `/keys/${ROTATION_KEY}` },
+    { principalId: KEYWARDEN, role: "Managed HSM Crypto User", scope: `/keys/${ROTATION_KEY}` },
   ];
 
   const sqlCount = Math.round(o.consumers * ROTATION_CONSUMER_MIX.sqlManagedInstances);

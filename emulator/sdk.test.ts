@@ -10,7 +10,7 @@ import { KeyClient } from "@azure/keyvault-keys";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EmulatorHandle } from "./index.js";
 import { startEmulator } from "./index.js";
-import { loopbackLookup, staticCredential, SUBSCRIPTION_ID } from "./test-support.js";
+import { call, hsmHost, loopbackLookup, staticCredential, SUBSCRIPTION_ID, unsignedJwt } from "./test-support.js";
 
 let emu: EmulatorHandle;
 let agent: https.Agent;
@@ -47,7 +47,15 @@ describe("KeyClient (challenge auth, real host name)", () => {
   });
 
   it("creates a key (the first, unauthenticated request carries no body)", async () => {
-    const client = new KeyClient(emu.hsmUri("Contoso-PROD-HSM"), staticCredential(), { agent, retryOptions: { maxRetries: 0 } });
+    // KeyWarden holds Crypto User per key only and cannot create keys; the security officers grant a creator at "/keys".
+    const CREATOR = "c3000000-0000-4000-8000-0000000c0de5";
+    const grant = await call(emu, "PUT", "/keys/providers/Microsoft.Authorization/roleAssignments/5b0c3f1e-7a2d-4e9b-8c6f-1d2e3f4a5b6c?api-version=7.6", {
+      host: hsmHost(emu),
+      token: unsignedJwt("a1000000-0000-4000-8000-000000000001"),
+      body: { properties: { roleDefinitionId: "Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/21dbd100-6940-42c2-9190-5d6cb909625b", principalId: CREATOR } },
+    });
+    expect(grant.status).toBe(201);
+    const client = new KeyClient(emu.hsmUri("Contoso-PROD-HSM"), staticCredential(CREATOR), { agent, retryOptions: { maxRetries: 0 } });
     const created = await client.createRsaKey("KeyWarden-Test", { hsm: true, keySize: 2048, keyOps: ["wrapKey", "unwrapKey"] });
     expect(created.keyOperations).toEqual(["wrapKey", "unwrapKey"]);
     const denied = new KeyClient(emu.hsmUri("Contoso-PROD-HSM"), staticCredential("b2000000-0000-4000-8000-000000000004"), { agent, retryOptions: { maxRetries: 0 } });

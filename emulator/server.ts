@@ -22,6 +22,7 @@ import {
   notImplemented,
 } from "./errors.js";
 import type { Runtime } from "./backend/runtime.js";
+import { armActionOf, armScopeOf, authorizeArm } from "./backend/armRbac.js";
 import { takeFaults } from "./backend/faults.js";
 import { authorizePublish, parseTopicHost, topicForHost } from "./backend/eventGrid.js";
 import { authenticateIngest, authorizeIngest, endpointForHost, parseIngestionHost } from "./backend/ingestion.js";
@@ -174,7 +175,7 @@ async function handle(rt: Runtime, controller: Controller, req: IncomingMessage,
       request.topic = topic;
       const sasKey = headerValue(req.headers["aeg-sas-key"]) ?? query.get("aeg-sas-key") ?? undefined;
       const sasToken = headerValue(req.headers["aeg-sas-token"]);
-      const principal = authorizePublish(topic, { sasKey, sasToken, bearer: bearerOf(req) }, hostname);
+      const principal = authorizePublish(topic, { sasKey, sasToken, bearer: bearerOf(req) }, hostname, rt.state.armRbac);
       if (principal !== "key") request.principalId = principal;
     } else if (isMonitor) {
       // As for topics: an unknown endpoint has no DNS name in Azure; here its host answers 404 first.
@@ -206,6 +207,8 @@ async function handle(rt: Runtime, controller: Controller, req: IncomingMessage,
     if (!dataPlane && !isControl) {
       const token = bearerOf(req)!;
       budgetHeaders = takeToken(rt, match.route.operationId, method, subscriptionOfPath(path), principalKey(token, principalFromToken(token))).headers;
+      // Azure RBAC: ARM refuses an admitted request that no role assignment of the caller covers.
+      authorizeArm(rt.state.armRbac, principalFromToken(token)?.toLowerCase(), armActionOf(method, path), armScopeOf(path));
     }
 
     // 5. count, then faults (never on control endpoints)
@@ -232,7 +235,7 @@ async function handle(rt: Runtime, controller: Controller, req: IncomingMessage,
     // Event Grid answers a body that is not JSON with its own 400 (the publish handler).
     if (bodyError && match.route.method !== "GET" && !isTopic) throw bodyError;
     // Logs Ingestion: the rule (404) and the caller's role on it (403) are checked once the request is admitted.
-    if (dce) request.dataCollectionRule = authorizeIngest(dce, match.params.ruleId ?? "", request.principalId!);
+    if (dce) request.dataCollectionRule = authorizeIngest(dce, match.params.ruleId ?? "", request.principalId!, rt.state.armRbac);
 
     result = await match.route.handler({ rt, req: request, params: match.params, apiVersion, controller });
   } catch (e) {

@@ -5,6 +5,8 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Fixture } from "../fixture.js";
+import type { ArmRbacState } from "./armRbac.js";
+import { isAllowed } from "./armRbac.js";
 import { egBadRequest, egTooLarge, egUnauthorized } from "../errors.js";
 import type { Runtime } from "./runtime.js";
 import type { EstateState, EventGridTopicState, TopicEvent } from "./state.js";
@@ -79,8 +81,11 @@ function sameKey(a: string, b: string): boolean {
 }
 
 
+/** The data action a bearer publish needs on the topic (EventGrid Data Sender's). */
+export const EVENT_GRID_SEND_ACTION = "Microsoft.EventGrid/events/send/action";
+
 /** Authenticates a publish; returns the publisher ("key" or the bearer's object id) or throws Event Grid's 401. */
-export function authorizePublish(topic: EventGridTopicState, creds: PublishCredentials, host: string): string {
+export function authorizePublish(topic: EventGridTopicState, creds: PublishCredentials, host: string, rbac?: ArmRbacState): string {
   const notAuthorized = (reason: string) => egUnauthorized(`The request authorization key is not authorized for ${host.toUpperCase()}. This is due to the reason: ${reason}.`);
   if (creds.bearer !== undefined) {
     const claims = tokenClaims(creds.bearer);
@@ -88,7 +93,9 @@ export function authorizePublish(topic: EventGridTopicState, creds: PublishCrede
     if (aud !== EVENT_GRID_AUDIENCE) throw notAuthorized(`the bearer token's audience is ${aud === undefined ? "missing" : `'${aud}'`}, not '${EVENT_GRID_AUDIENCE}'`);
     const oid = typeof claims?.oid === "string" ? claims.oid.toLowerCase() : undefined;
     if (!oid) throw notAuthorized("the bearer token names no principal (oid)");
-    if (!topic.dataSenders.has(oid)) throw notAuthorized(`principal '${oid}' holds no data-sender role on topic '${topic.name}'`);
+    // With ARM RBAC modelled, the topic's role assignments decide (EventGrid Data Sender's data action); else its listed senders.
+    const sender = rbac ? isAllowed(rbac, oid, EVENT_GRID_SEND_ACTION, topic.resourceId, true) : topic.dataSenders.has(oid);
+    if (!sender) throw notAuthorized(`principal '${oid}' holds no data-sender role on topic '${topic.name}'`);
     return oid;
   }
   if (creds.sasKey === undefined && creds.sasToken === undefined) {

@@ -6,6 +6,8 @@
 import { createHash } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import type { Fixture } from "../fixture.js";
+import type { ArmRbacState } from "./armRbac.js";
+import { isAllowed } from "./armRbac.js";
 import { ingestBadRequest, ingestForbidden, ingestRuleNotFound, ingestTooLarge, ingestUnauthorized } from "../errors.js";
 import { KEYWARDEN_PRINCIPAL } from "./eventGrid.js";
 import type { Runtime } from "./runtime.js";
@@ -83,11 +85,16 @@ export function authenticateIngest(bearer: string | undefined): string {
   return oid;
 }
 
+/** The data action an upload needs on the rule (Monitoring Metrics Publisher's; UNVERIFIED which of its two Logs Ingestion checks). */
+export const INGEST_ACTION = "Microsoft.Insights/Telemetry/Write";
+
 /** The rule `ruleId` names on this endpoint, checked for the caller's Monitoring Metrics Publisher role; else 404 or 403. */
-export function authorizeIngest(endpoint: DataCollectionEndpointState, ruleId: string, principalId: string): DataCollectionRuleState {
+export function authorizeIngest(endpoint: DataCollectionEndpointState, ruleId: string, principalId: string, rbac?: ArmRbacState): DataCollectionRuleState {
   const rule = endpoint.rules.get(ruleId.toLowerCase());
   if (!rule) throw ingestRuleNotFound(ruleId);
-  if (!rule.ingestors.has(principalId)) throw ingestForbidden(ruleId, principalId);
+  // With ARM RBAC modelled, the rule's role assignments decide (Monitoring Metrics Publisher's data action); else its listed ingestors.
+  const allowed = rbac ? isAllowed(rbac, principalId, INGEST_ACTION, rule.resourceId, true) : rule.ingestors.has(principalId);
+  if (!allowed) throw ingestForbidden(ruleId, principalId);
   return rule;
 }
 

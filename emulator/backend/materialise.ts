@@ -7,6 +7,7 @@ import { addDuration, resolveTime } from "../duration.js";
 import type { Fixture, FixtureIdentity, FixtureManagedInstance } from "../fixture.js";
 import { resolveManagedInstance } from "../fixture.js";
 import { BUILT_IN_ROLES, findBuiltInRole, roleDefinitionId } from "./roles.js";
+import { materialiseArmRbac } from "./armRbac.js";
 import { materialiseTopics } from "./eventGrid.js";
 import { materialiseDataCollectionRules } from "./ingestion.js";
 import { materialiseSignals } from "./logAnalytics.js";
@@ -450,6 +451,7 @@ export function materialise(rt: Pick<Runtime, "port">, fixture: Fixture, now: Da
   materialiseTopics(fixture, state);
   materialiseDataCollectionRules(fixture, state);
   materialiseSignals(fixture, state, now);
+  state.armRbac = materialiseArmRbac(fixture);
   return state;
 }
 

@@ -1,4 +1,5 @@
 /** The emulator's in-memory state: HSM data planes (keys, versions, RBAC) and one generic, indexed ARM resource store. */
+import type { ArmRbacState } from "./armRbac.js";
 import type { RoleDefinitionRecord } from "./roles.js";
 
 export interface PublicKeyMaterial {
@@ -212,6 +213,8 @@ export interface EstateState {
   workspaces: Map<string, LogAnalyticsWorkspaceState>;
   /** Metric values by HSM host label. */
   hsmMetrics: Map<string, HsmMetricsState>;
+  /** Azure RBAC of the ARM plane; undefined = ARM requests are not authorised (the fixture declares no assignments). */
+  armRbac?: ArmRbacState;
   /**
    * Secondary indexes kept by putResource, so that a list is a lookup (not a scan of the store):
    * `t|<type>`, `s|<type>|<sub>`, `g|<type>|<sub>|<rg>`, `c|<ancestor id>|<type>` (all lower-cased).

@@ -14,7 +14,7 @@ export const queryResource: Handler = (ctx) => {
 
 /** POST /subscriptions/{subscriptionId}/metrics:getBatch on <region>.metrics.monitor.azure.com. */
 export const getMetricsBatch: Handler = (ctx) =>
-  ok(metricsBatch(ctx.rt, { subscriptionId: ctx.params.subscriptionId ?? "", region: ctx.req.metricsRegion ?? "", query: ctx.req.query, body: ctx.req.body }));
+  ok(metricsBatch(ctx.rt, { subscriptionId: ctx.params.subscriptionId ?? "", region: ctx.req.metricsRegion ?? "", query: ctx.req.query, body: ctx.req.body, principalId: ctx.req.principalId ?? "" }));
 
 // ---------------------------------------------------------------- control endpoints
 

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createAzureClients } from "../../src/lib/azure/clients.js";
 import { AzureRequestError } from "../../src/lib/azure/errors.js";
@@ -35,10 +37,10 @@ describe("inventory against the emulator (real SDK clients)", () => {
       ["Contoso-SQLMI-CMK", true],
       ["Contoso-STORAGE-CMK", true],
     ]);
-    expect(hsm.roleAssignments).toHaveLength(9);
+    expect(hsm.roleAssignments).toHaveLength(11); // KeyWarden holds Crypto User on each of the three keys
     expect(hsm.settings).toEqual([{ name: "AllowKeyManagementOperationsThroughARM", value: "false", type: "boolean" }]);
     expect(hsm.properties?.networkAcls?.serviceTags).toEqual([]);
-    expect(hsm.roleAssignments?.find((a) => a.scope === "/keys/Contoso-SQLMI-CMK")?.roleName).toBe("Managed HSM Crypto Service Encryption User");
+    expect(hsm.roleAssignments?.filter((a) => a.scope === "/keys/Contoso-SQLMI-CMK").map((a) => a.roleName).sort()).toEqual(["Managed HSM Crypto Service Encryption User", "Managed HSM Crypto User"]);
 
     const c = s.consumers;
     expect(c.sqlManagedInstances?.map((m) => m.name)).toEqual(["contoso-sqlmi-01"]);
@@ -70,7 +72,12 @@ describe("inventory against the emulator (real SDK clients)", () => {
   });
 
   it("records a 403 from the HSM's local RBAC as collection errors, and still reads ARM", async () => {
-    const s = await t.collect({ KEYWARDEN_EMULATOR_PRINCIPAL_ID: "c3000000-0000-4000-8000-00000000dead" });
+    // A principal with Reader on the subscription (ARM is authorised by Azure RBAC) and no role on the HSM.
+    const nobody = "c3000000-0000-4000-8000-00000000dead";
+    const fixture = JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "emulator", "fixtures", "contoso-reference.json"), "utf8")) as { subscriptionId: string; armRoleAssignments: object[] };
+    fixture.armRoleAssignments.push({ principalId: nobody, role: "Reader", scope: `/subscriptions/${fixture.subscriptionId}` });
+    await t.control("POST", "/_emulator/fixture", fixture);
+    const s = await t.collect({ KEYWARDEN_EMULATOR_PRINCIPAL_ID: nobody }).finally(() => t.control("POST", "/_emulator/fixture", { name: "contoso-reference" }));
     const hsm = s.managedHsms[0]!;
     expect(hsm.keys).toBeNull();
     expect(hsm.roleAssignments).toBeNull();
@@ -99,7 +106,7 @@ describe("inventory against the emulator (real SDK clients)", () => {
     // The data-plane URI is derived from the HSM's name, so keys and roles are still read.
     expect(hsm.hsmUri).toBe(t.emulator.hsmUri("Contoso-PROD-HSM"));
     expect(hsm.keys).toHaveLength(3);
-    expect(hsm.roleAssignments).toHaveLength(9);
+    expect(hsm.roleAssignments).toHaveLength(11); // KeyWarden holds Crypto User on each of the three keys
   });
 
   it("records a failed consumer listing instead of reporting no consumers", async () => {

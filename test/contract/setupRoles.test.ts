@@ -28,13 +28,19 @@ describe("keywarden setup-roles", () => {
   let t: TestEmulator;
   /** The Contoso reference estate where KeyWarden holds nothing on the HSM and its custom role is not defined. */
   let bare: unknown;
-  /** The reference estate as is: KeyWarden holds Crypto User at /keys (broader than the table asks). */
+  /** The reference estate with KeyWarden's Crypto User at /keys (broader than the table asks) instead of on each key. */
   let reference: unknown;
 
   beforeAll(async () => {
     t = await startTestEmulator("contoso-reference");
     const fixturePath = new URL("../../emulator/fixtures/contoso-reference.json", import.meta.url);
-    reference = JSON.parse(await readFile(fixturePath, "utf8"));
+    const broad = JSON.parse(await readFile(fixturePath, "utf8")) as { managedHsms: { roleAssignments: { principalId: string; role: string; scope: string }[] }[] };
+    for (const hsm of broad.managedHsms) {
+      const perKey = (a: { principalId: string; role: string; scope: string }) => a.principalId === KEYWARDEN_PRINCIPAL_ID && a.role === MANAGED_HSM_ROLES.cryptoUser.name && a.scope.startsWith("/keys/");
+      hsm.roleAssignments = [...hsm.roleAssignments.filter((a) => !perKey(a)), { principalId: KEYWARDEN_PRINCIPAL_ID, role: MANAGED_HSM_ROLES.cryptoUser.name, scope: "/keys" }];
+    }
+    parseFixture(broad);
+    reference = broad;
     const copy = JSON.parse(await readFile(fixturePath, "utf8")) as { managedHsms: { roleAssignments: { principalId: string }[]; customRoles?: unknown[] }[] };
     for (const hsm of copy.managedHsms) {
       hsm.roleAssignments = hsm.roleAssignments.filter((a) => a.principalId !== KEYWARDEN_PRINCIPAL_ID);

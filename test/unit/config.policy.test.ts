@@ -41,7 +41,7 @@ describe("policy document", () => {
       resourceGroup: "rg-contoso-hsm",
       name: "Contoso-PROD-HSM",
       regions: { primary: "southindia", extended: ["centralindia"] },
-      otherExpectedPrincipals: [],
+      otherExpectedPrincipals: [{ principalId: "a1000000-0000-4000-8000-000000000003", displayName: "KeyWarden" }],
     });
     expect(hsm?.keys.map((key) => [key.name, key.consumers])).toEqual([
       ["Contoso-SQLMI-CMK", ["sqlManagedInstance"]],
@@ -58,8 +58,8 @@ describe("policy document", () => {
       },
     });
     expect(hsm?.keyManagementPrincipals).toEqual([
+      // KeyWarden is not a key-management principal: it holds Crypto User per key only (src/lib/permissions.ts).
       { principalId: "a1000000-0000-4000-8000-000000000002", displayName: "Key management team" },
-      { principalId: "a1000000-0000-4000-8000-000000000003", displayName: "KeyWarden" },
     ]);
     expect(hsm?.administratorPrincipals).toEqual([{ principalId: "a1000000-0000-4000-8000-000000000001", displayName: "Security officers" }]);
     expect(policy.thresholds).toEqual({
