@@ -12,7 +12,15 @@ import { FIXTURE_DIR } from "./fixture.js";
 
 const SUB_B = "7a0e9c4d-1b2f-4e3a-9c8d-000000000b0b";
 
-const t = emulatorPerFile(() => ({ fixture: { ...JSON.parse(readFileSync(join(FIXTURE_DIR, "contoso-reference.json"), "utf8")), subscriptions: [{ subscriptionId: SUB_B }] } }), { keepAlive: false });
+const reference = () => JSON.parse(readFileSync(join(FIXTURE_DIR, "contoso-reference.json"), "utf8")) as { armRoleAssignments: unknown[] };
+// A second, empty subscription, which KeyWarden may read (Reader, as on the first).
+const t = emulatorPerFile(
+  () => {
+    const f = reference();
+    return { fixture: { ...f, subscriptions: [{ subscriptionId: SUB_B }], armRoleAssignments: [...f.armRoleAssignments, { principalId: "a1000000-0000-4000-8000-000000000003", role: "Reader", scope: `/subscriptions/${SUB_B}` }] } };
+  },
+  { keepAlive: false },
+);
 
 const fault = async (body: object) => {
   const r = await call(t.emu, "POST", "/_emulator/faults", { token: null, body });

@@ -23,6 +23,7 @@ import {
 } from "./errors.js";
 import type { Runtime } from "./backend/runtime.js";
 import { armActionOf, armScopeOf, authorizeArm } from "./backend/armRbac.js";
+import { resolveScope } from "./backend/scope.js";
 import { takeFaults } from "./backend/faults.js";
 import { authorizePublish, parseTopicHost, topicForHost } from "./backend/eventGrid.js";
 import { authenticateIngest, authorizeIngest, endpointForHost, parseIngestionHost } from "./backend/ingestion.js";
@@ -207,6 +208,9 @@ async function handle(rt: Runtime, controller: Controller, req: IncomingMessage,
     if (!dataPlane && !isControl) {
       const token = bearerOf(req)!;
       budgetHeaders = takeToken(rt, match.route.operationId, method, subscriptionOfPath(path), principalKey(token, principalFromToken(token))).headers;
+      // ARM answers a subscription it does not know with 404 SubscriptionNotFound before it looks at the caller's roles.
+      const subscription = subscriptionOfPath(path);
+      if (subscription !== undefined) resolveScope(rt.state, subscription);
       // Azure RBAC: ARM refuses an admitted request that no role assignment of the caller covers.
       authorizeArm(rt.state.armRbac, principalFromToken(token)?.toLowerCase(), armActionOf(method, path), armScopeOf(path));
     }

@@ -14,6 +14,7 @@ import { call, staticCredential, SUBSCRIPTION_ID } from "./test-support.js";
 const SUB_B = "7a0e9c4d-1b2f-4e3a-9c8d-000000000b0b";
 const SUB_EMPTY = "7a0e9c4d-1b2f-4e3a-9c8d-00000000e0e0";
 const UNKNOWN = "7a0e9c4d-1b2f-4e3a-9c8d-0000000dead0";
+const KEYWARDEN = "a1000000-0000-4000-8000-000000000003";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -25,6 +26,8 @@ function twoSubscriptions(): Json {
   f.diskEncryptionSets.push({ ...f.diskEncryptionSets[0], subscriptionId: SUB_B, resourceGroup: "rg-b-compute" });
   f.virtualMachines.push({ ...f.virtualMachines[0], name: "b-vm-01", subscriptionId: SUB_B, resourceGroup: "rg-b-compute" });
   f.storageAccounts.push({ ...f.storageAccounts[0], name: "bst01", subscriptionId: SUB_B, identity: undefined });
+  // KeyWarden reads every subscription of its policy: Reader on each (the fixture grants it on the first only).
+  for (const sub of [SUB_B, SUB_EMPTY]) f.armRoleAssignments.push({ principalId: KEYWARDEN, role: "Reader", scope: `/subscriptions/${sub}` });
   return f;
 }
 

@@ -196,7 +196,8 @@ afterAll(async () => {
 
 describe("fidelity: Managed HSM keys through KeyClient", () => {
   it("lists, reads, creates, updates, sets a rotation policy and rotates", async () => {
-    const client = keyClient();
+    // As the key-management team (Crypto User at "/"): KeyWarden holds Crypto User per managed key only, so it cannot create one.
+    const client = keyClient("a1000000-0000-4000-8000-000000000002");
     const names = (await all(client.listPropertiesOfKeys())).map((p) => p.name);
     expect(names.sort()).toEqual(["Contoso-DISK-CMK", "Contoso-SQLMI-CMK", "Contoso-STORAGE-CMK"]);
 
