@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FAULTS, startFaultMatrix, type FaultMatrix, type MatrixOperation } from "../support/faultMatrix.js";
+import { faultMatrixSuite, type MatrixOperation } from "../support/faultMatrix.js";
 
 /** The reads the snapshot needs, under every fault (issue 10): the round fails loudly or converges on the rerun. */
 const OPERATIONS: MatrixOperation[] = [
@@ -14,24 +13,4 @@ const OPERATIONS: MatrixOperation[] = [
   { name: "list storage", operationId: "StorageAccounts_List", hidesConsumers: true },
 ];
 
-describe("fault matrix: the snapshot's reads", () => {
-  let m: FaultMatrix;
-  beforeAll(async () => {
-    m = await startFaultMatrix();
-  }, 30_000);
-  afterAll(async () => {
-    if (m) {
-      console.log(`Fault matrix (snapshot reads):\n${m.table(OPERATIONS)}`);
-      await m.close();
-    }
-  });
-
-  for (const op of OPERATIONS) {
-    for (const fault of FAULTS) {
-      it(`${op.name} × ${fault}`, async (ctx) => {
-        if (!m.applies(op, fault)) return ctx.skip();
-        expect(await m.cell(op, fault)).toEqual([]);
-      });
-    }
-  }
-});
+faultMatrixSuite("fault matrix: the snapshot's reads", "snapshot reads", OPERATIONS);

@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FAULTS, startFaultMatrix, type FaultMatrix, type MatrixOperation, type StoreCall } from "../support/faultMatrix.js";
+import { faultMatrixSuite, type MatrixOperation, type StoreCall } from "../support/faultMatrix.js";
 
 /**
  * The executor's fresh reads, the round's telling (Event Grid, Logs Ingestion) and the state store (journal
@@ -31,24 +30,4 @@ const OPERATIONS: MatrixOperation[] = [
   { name: "key lock lease", store: () => (c) => c.method === "acquireLease" && c.name.startsWith("locks/") },
 ];
 
-describe("fault matrix: executor reads, telling, state store", () => {
-  let m: FaultMatrix;
-  beforeAll(async () => {
-    m = await startFaultMatrix();
-  }, 30_000);
-  afterAll(async () => {
-    if (m) {
-      console.log(`Fault matrix (executor reads, telling, state store):\n${m.table(OPERATIONS)}`);
-      await m.close();
-    }
-  });
-
-  for (const op of OPERATIONS) {
-    for (const fault of FAULTS) {
-      it(`${op.name} × ${fault}`, async (ctx) => {
-        if (!m.applies(op, fault)) return ctx.skip();
-        expect(await m.cell(op, fault)).toEqual([]);
-      });
-    }
-  }
-});
+faultMatrixSuite("fault matrix: executor reads, telling, state store", "executor reads, telling, state store", OPERATIONS);

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { InvocationContext, type Timer } from "@azure/functions";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keyRotationHandler } from "../../src/functions/keyRotation.js";
 import { ROTATIONS_STREAM } from "../../src/lib/alerts/alertRows.js";
 import { createAzureClients } from "../../src/lib/azure/clients.js";
@@ -418,4 +419,29 @@ async function runCell(t: TestEmulator, op: MatrixOperation, fault: FaultKind, b
     await c.close();
   }
   return problems;
+}
+
+/** One matrix file's suite: a cell per (operation × fault), skipped where it does not apply, the table printed at the end. */
+export function faultMatrixSuite(title: string, tableTitle: string, operations: readonly MatrixOperation[]): void {
+  describe(title, () => {
+    let m: FaultMatrix;
+    beforeAll(async () => {
+      m = await startFaultMatrix();
+    }, 30_000);
+    afterAll(async () => {
+      if (m) {
+        console.log(`Fault matrix (${tableTitle}):\n${m.table(operations)}`);
+        await m.close();
+      }
+    });
+
+    for (const op of operations) {
+      for (const fault of FAULTS) {
+        it(`${op.name} × ${fault}`, async (ctx) => {
+          if (!m.applies(op, fault)) return ctx.skip();
+          expect(await m.cell(op, fault)).toEqual([]);
+        });
+      }
+    }
+  });
 }
