@@ -15,6 +15,7 @@ import { undeliveredAlerts } from "../lib/alerts/deliverAlerts.js";
 import { recordedScanSummary, scanAndRecord } from "../lib/scan/scanAndRecord.js";
 import { lockOwner } from "../lib/state/lockOwner.js";
 import { createStateStore } from "../lib/state/createStateStore.js";
+import { readStoredPolicy } from "../lib/state/storedPolicy.js";
 import { historyCommand } from "./historyCommand.js";
 import { setupRolesCommand } from "./setupRolesCommand.js";
 import type { AzureClients } from "../lib/azure/clients.js";
@@ -235,10 +236,7 @@ async function loadCliConfig(args: ParsedArgs, io: CliIo): Promise<KeyWardenConf
   const config = await loadConfig({
     env: cliEnvironment(args, io.env),
     readFile: (path) => io.readFile(path),
-    readStoredPolicy: async (settings, name) => {
-      const item = await createStateStore(settings, systemClock).get(name);
-      return item && { text: item.body, etag: item.etag };
-    },
+    readStoredPolicy: (settings, name) => readStoredPolicy(createStateStore(settings, systemClock), name),
   });
   for (const warning of policyWarnings(config.policy)) io.stderr(`warning: ${warning.path}: ${warning.message}\n`);
   return config;

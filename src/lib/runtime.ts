@@ -13,6 +13,7 @@ import { deepFreeze, loadConfig, loadPolicy, type ReadStoredPolicy } from "./con
 import type { AppSettings, KeyWardenConfig } from "./config/types.js";
 import { createStateStore } from "./state/createStateStore.js";
 import type { StateStore } from "./state/stateStore.js";
+import { readStoredPolicy as readStoredPolicyFrom } from "./state/storedPolicy.js";
 
 /** Everything a function invocation needs, built once per worker from the app settings. */
 export interface Runtime {
@@ -56,10 +57,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   // One store for the policy blob and everything else; created once the settings are known.
   let store: StateStore | undefined;
   const storeOf = (settings: AppSettings): StateStore => (store ??= createStateStore(settings, clock));
-  const readStoredPolicy: ReadStoredPolicy = async (settings, name) => {
-    const item = await storeOf(settings).get(name);
-    return item && { text: item.body, etag: item.etag };
-  };
+  const readStoredPolicy: ReadStoredPolicy = (settings, name) => readStoredPolicyFrom(storeOf(settings), name);
   const readText = (p: string) => readFile(p, "utf8");
   const baseDir = appRoot();
   const config = await loadConfig({ ...(options.env ? { env: options.env } : {}), readFile: readText, baseDir, readStoredPolicy });
