@@ -50,7 +50,7 @@ function forgetCredentials(error: RestError): void {
 
 function firstLine(text: string): string {
   const line = text.split("\n")[0] ?? text;
-  return line.length > 500 ? `${line.slice(0, 500)}…` : line;
+  return line.length > 500 ? `${line.slice(0, 500)}...` : line;
 }
 
 /** Runs an SDK call and rethrows any failure as an AzureRequestError. */

@@ -11,7 +11,7 @@ export class TokenBucket {
     readonly refillPerSecond: number,
     private readonly nowMs: () => number,
   ) {
-    if (!(capacity >= 1) || !(refillPerSecond > 0)) throw new RangeError(`token bucket needs capacity ≥ 1 and a positive refill rate, got ${capacity} and ${refillPerSecond}/s`);
+    if (!(capacity >= 1) || !(refillPerSecond > 0)) throw new RangeError(`token bucket needs capacity >= 1 and a positive refill rate, got ${capacity} and ${refillPerSecond}/s`);
     this.tokens = capacity;
     this.last = nowMs();
   }

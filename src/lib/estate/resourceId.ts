@@ -26,7 +26,7 @@ export function parseResourceId(id: string): ParsedResourceId | undefined {
 /** Like parseResourceId, but throws a clear error naming the id when it is not an ARM resource id. */
 export function requireResourceId(id: string, what: string): ParsedResourceId {
   const parsed = parseResourceId(id);
-  if (!parsed) throw new Error(`${what}: "${id}" is not an ARM resource id (/subscriptions/…/resourceGroups/…/providers/…)`);
+  if (!parsed) throw new Error(`${what}: "${id}" is not an ARM resource id (/subscriptions/.../resourceGroups/.../providers/...)`);
   return parsed;
 }
 

@@ -8,7 +8,7 @@ export const metadata: ControlMetadata = {
   risk: "A short soft-delete retention shrinks the window in which an accidentally or maliciously deleted HSM or CMK can be recovered before it is purged for good, taking every DEK it wraps with it.",
   remediation: {
     summary:
-      "Keep soft delete on and set softDeleteRetentionInDays to at least the policy's minimum (7–90 days). ARM may refuse to change it on an existing HSM (it does for vaults); then it can only be set when the HSM is created.",
+      "Keep soft delete on and set softDeleteRetentionInDays to at least the policy's minimum (7 to 90 days). ARM may refuse to change it on an existing HSM (it does for vaults); then it can only be set when the HSM is created.",
     cli: "az keyvault update-hsm --hsm-name <hsm-name> --resource-group <resource-group> --set properties.softDeleteRetentionInDays=<days>",
     bicep: "resource hsm 'Microsoft.KeyVault/managedHSMs@2025-05-01': set properties.enableSoftDelete: true and properties.softDeleteRetentionInDays: <days> (at least the policy minimum)",
   },

@@ -48,7 +48,7 @@ describe("keys_estate_error_state", () => {
       { status: "Rejected", provisioningState: "Succeeded" },
       { status: "Disconnected", provisioningState: "Succeeded" },
     ]);
-    expect(failed[0]?.resourceName).toMatch(/ → Contoso-PROD-HSM$/);
+    expect(failed[0]?.resourceName).toMatch(/ -> Contoso-PROD-HSM$/);
   });
 
   it("fails a storage account whose key version has expired, and not one whose version is still valid", () => {

@@ -90,7 +90,7 @@ function connectionResults(ctx: CheckContext, r: ReturnType<typeof resultsFor>, 
     return [r.unknown({ resource, message: `The private endpoint connections of ${resource.name} could not be read, so whether any is rejected or disconnected is unknown.`, expected, errors })];
   }
   return connections.map((connection) => {
-    const name = `${armName(connection.privateEndpointId) ?? armName(connection.id) ?? connection.id} → ${resource.name}`;
+    const name = `${armName(connection.privateEndpointId) ?? armName(connection.id) ?? connection.id} -> ${resource.name}`;
     const subject = { id: connection.id, name };
     const status = connection.status ?? null;
     const provisioningState = connection.provisioningState ?? null;

@@ -17,10 +17,10 @@ describe("keys_referenced_versions_usable", () => {
   it("passes on the reference estate, one result per consumer and key", () => {
     const results = check(contextFor(loadSnapshot()));
     expect(results.map((r) => [r.resourceName, r.status])).toEqual([
-      ["contoso-sqlmi-01 → Contoso-SQLMI-CMK", "PASS"],
-      ["des-contoso-centralindia → Contoso-DISK-CMK", "PASS"],
-      ["des-contoso-southindia → Contoso-DISK-CMK", "PASS"],
-      ["contosoprodcmkst01 → Contoso-STORAGE-CMK", "PASS"],
+      ["contoso-sqlmi-01 -> Contoso-SQLMI-CMK", "PASS"],
+      ["des-contoso-centralindia -> Contoso-DISK-CMK", "PASS"],
+      ["des-contoso-southindia -> Contoso-DISK-CMK", "PASS"],
+      ["contosoprodcmkst01 -> Contoso-STORAGE-CMK", "PASS"],
     ]);
     expect(results[3]?.evidence.observed).toMatchObject({ keyVersionId: "https://contoso-prod-hsm.managedhsm.azure.net/keys/Contoso-STORAGE-CMK/fe8a4f0a6020111e8ce29364923746ef" });
   });
@@ -35,13 +35,13 @@ describe("keys_referenced_versions_usable", () => {
     const snapshot = loadSnapshot("contoso-drifted");
     diskKey(snapshot).versions!.find((v) => v.version === OLD_DISK_VERSION)!.enabled = false;
     const failed = check(contextFor(snapshot)).filter((r) => r.status !== "PASS");
-    expect(failed.map((r) => [r.resourceName, r.status, r.severity])).toEqual([["des-contoso-centralindia → Contoso-DISK-CMK", "FAIL", "critical"]]);
+    expect(failed.map((r) => [r.resourceName, r.status, r.severity])).toEqual([["des-contoso-centralindia -> Contoso-DISK-CMK", "FAIL", "critical"]]);
     expect(failed[0]?.resourceId).toMatch(/diskEncryptionSets\/des-contoso-centralindia$/);
   });
 
   it("fails the storage account once the version it uses has expired", () => {
     const results = check(contextFor(loadSnapshot("contoso-drifted"), { now: "2026-12-04T00:00:00.000Z" }));
-    expect(results.filter((r) => r.status === "FAIL").map((r) => r.resourceName)).toEqual(["contosoprodcmkst01 → Contoso-STORAGE-CMK"]);
+    expect(results.filter((r) => r.status === "FAIL").map((r) => r.resourceName)).toEqual(["contosoprodcmkst01 -> Contoso-STORAGE-CMK"]);
   });
 
   it("fails a reference to a version that does not exist, or is not active yet", () => {
@@ -51,7 +51,7 @@ describe("keys_referenced_versions_usable", () => {
     const sqlVersion = contosoHsm(snapshot).keys!.find((k) => k.name === "Contoso-SQLMI-CMK")!.versions![1]!;
     sqlVersion.notBefore = "2027-01-01T00:00:00.000Z";
     const failed = check(contextFor(snapshot)).filter((r) => r.status === "FAIL");
-    expect(failed.map((r) => r.resourceName)).toEqual(["contoso-sqlmi-01 → Contoso-SQLMI-CMK", "des-contoso-centralindia → Contoso-DISK-CMK"]);
+    expect(failed.map((r) => r.resourceName)).toEqual(["contoso-sqlmi-01 -> Contoso-SQLMI-CMK", "des-contoso-centralindia -> Contoso-DISK-CMK"]);
     expect(failed[0]?.message).toContain("is not active until");
   });
 
@@ -79,7 +79,7 @@ describe("keys_referenced_versions_usable", () => {
     mi.encryptionProtector = null;
     pushError(snapshot, { part: "consumers.sqlManagedInstance.encryptionProtector", resourceId: mi.resourceId, operation: "managedInstanceEncryptionProtectors.get", statusCode: 500, code: "InternalError", message: "boom" });
     const unknown = check(contextFor(snapshot)).filter((r) => r.status === "UNKNOWN");
-    expect(unknown.map((r) => r.resourceName)).toEqual(["Contoso-SQLMI-CMK", "contoso-sqlmi-01 → Contoso-SQLMI-CMK", "Contoso-DISK-CMK", "Contoso-STORAGE-CMK"]);
+    expect(unknown.map((r) => r.resourceName)).toEqual(["Contoso-SQLMI-CMK", "contoso-sqlmi-01 -> Contoso-SQLMI-CMK", "Contoso-DISK-CMK", "Contoso-STORAGE-CMK"]);
     expect(unknown[0]?.evidence.collectionErrors?.map((e) => e.code)).toEqual(["AuthorizationFailed"]);
     expect(unknown[1]?.evidence.collectionErrors?.map((e) => e.code)).toEqual(["InternalError"]);
   });

@@ -23,7 +23,7 @@ export function check(ctx: CheckContext): ControlResult[] {
 
 function judgeReference(ctx: CheckContext, r: Results, pair: KeyPair, consumer: Consumer): ControlResult {
   const keyName = pair.keyPolicy.name;
-  const resource = { id: consumer.resourceId, name: `${consumer.name} → ${keyName}` };
+  const resource = { id: consumer.resourceId, name: `${consumer.name} -> ${keyName}` };
   if (pair.key === null) {
     return r.unknown({ resource, message: `Key ${keyName}, which ${consumer.name} uses, could not be read.`, expected, errors: keyReadErrors(ctx, pair) });
   }
@@ -61,7 +61,7 @@ function unreadProtectors(ctx: CheckContext, r: Results, pair: KeyPair): Control
     .filter((mi) => mi.encryptionProtector === null)
     .map((mi) =>
       r.unknown({
-        resource: { id: mi.resourceId, name: `${mi.name} → ${pair.keyPolicy.name}` },
+        resource: { id: mi.resourceId, name: `${mi.name} -> ${pair.keyPolicy.name}` },
         message: `The TDE protector of ${mi.name} could not be read, so whether it uses a usable version of key ${pair.keyPolicy.name} is unknown.`,
         expected,
         errors: errorsFor(ctx, "consumers.sqlManagedInstance.encryptionProtector", consumerRef(mi.resourceId)),

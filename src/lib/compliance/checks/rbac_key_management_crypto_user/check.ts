@@ -25,7 +25,7 @@ export function check(ctx: CheckContext): ControlResult[] {
       if (held.some((a) => hasRole(a, "cryptoOfficer"))) {
         return r.fail({
           resource,
-          message: `${resource.name} holds Managed HSM Crypto Officer instead of Crypto User — the role-name confusion: Crypto Officer cannot create or rotate keys (it manages roles, purges and exports, and can grant itself Administrator), Crypto User is the key-management role.`,
+          message: `${resource.name} holds Managed HSM Crypto Officer instead of Crypto User, the role-name confusion: Crypto Officer cannot create or rotate keys (it manages roles, purges and exports, and can grant itself Administrator), Crypto User is the key-management role.`,
           observed,
           expected,
         });

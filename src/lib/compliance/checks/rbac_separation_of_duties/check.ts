@@ -6,7 +6,7 @@ import { metadata } from "./metadata.js";
 
 export function check(ctx: CheckContext): ControlResult[] {
   const r = resultsFor(metadata, ctx);
-  const expected = "an administrative role (Administrator, Crypto Officer, Policy Administrator, or a custom role that writes role assignments), or Crypto User — never both";
+  const expected = "an administrative role (Administrator, Crypto Officer, Policy Administrator, or a custom role that writes role assignments), or Crypto User; never both";
   return hsmPairs(ctx).flatMap(({ policy, hsm, resource }) => {
     if (hsm.roleAssignments === null) {
       return [r.unknown({ resource, message: `The role assignments of ${policy.name} could not be read, so who holds which duties is unknown.`, expected, errors: rbacErrors(ctx, hsm, ["rbac.roleAssignments"]) })];
