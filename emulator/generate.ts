@@ -69,12 +69,12 @@ const KEYWARDEN_CONSUMER_OPERATOR = {
 
 /**
  * The estate's Azure RBAC: the security officers own and the key team contributes to every subscription; KeyWarden
- * holds exactly its documented ARM grants (Reader and its consumer operator role on each subscription, the signal
- * readers on the HSM's workspace and the HSM, and the data roles on its own topic, rule and state storage account).
+ * holds exactly its documented ARM grants (Reader and its consumer operator role on each subscription, and the data
+ * roles on its own topic, rule and state storage account). No Log Analytics Reader: the HSM's workspace is in the
+ * first subscription, where Reader covers the query.
  */
-function armRoleAssignmentsFor(subs: readonly string[], hsmId: string): NonNullable<FixtureInput["armRoleAssignments"]> {
+function armRoleAssignmentsFor(subs: readonly string[]): NonNullable<FixtureInput["armRoleAssignments"]> {
   const home = `/subscriptions/${subs[0]!}/resourceGroups/rg-contoso-hsm/providers`;
-  const workspace = `/subscriptions/${subs[0]!}/resourceGroups/rg-contoso-monitor/providers/Microsoft.OperationalInsights/workspaces/law-contoso-security`;
   return [
     ...subs.flatMap((sub) => [
       { principalId: ADMINS, role: "Owner", scope: `/subscriptions/${sub}` },
@@ -82,8 +82,6 @@ function armRoleAssignmentsFor(subs: readonly string[], hsmId: string): NonNulla
       { principalId: KEYWARDEN, role: "Reader", scope: `/subscriptions/${sub}` },
       { principalId: KEYWARDEN, role: KEYWARDEN_CONSUMER_OPERATOR.roleName, scope: `/subscriptions/${sub}` },
     ]),
-    { principalId: KEYWARDEN, role: "Log Analytics Reader", scope: workspace },
-    { principalId: KEYWARDEN, role: "Monitoring Reader", scope: hsmId },
     { principalId: KEYWARDEN, role: "Storage Blob Data Owner", scope: `${home}/Microsoft.Storage/storageAccounts/contosokeywardenst01` },
     { principalId: KEYWARDEN, role: "EventGrid Data Sender", scope: `${home}/Microsoft.EventGrid/topics/contoso-keywarden-events` },
     { principalId: KEYWARDEN, role: "Monitoring Metrics Publisher", scope: `${home}/Microsoft.Insights/dataCollectionRules/${KEYWARDEN_DATA_COLLECTION_RULE.name}` },
@@ -259,7 +257,7 @@ export function generateEstate(options: GenerateOptions): GeneratedEstate {
     // KeyWarden sends its alert rows here through the Logs Ingestion API (the built-in fixtures carry the same rule).
     dataCollectionRules: [KEYWARDEN_DATA_COLLECTION_RULE],
     armRoleDefinitions: [KEYWARDEN_CONSUMER_OPERATOR],
-    armRoleAssignments: armRoleAssignmentsFor(subs, hsmId),
+    armRoleAssignments: armRoleAssignmentsFor(subs),
   };
 
   const desName = (region: string) => `des-gen-${region}`;

@@ -5,7 +5,16 @@ import { derivedHsmUri } from "../lib/inventory/collect.js";
 import type { RoleAssignmentSnapshot, RoleDefinitionSnapshot } from "../lib/estate/snapshot.js";
 import { MANAGED_HSM_ROLES } from "../lib/rbac/builtinRoles.js";
 import { renderTable } from "../lib/text/table.js";
-import { isSatisfied, planHsmRoles, ROLE_DEFINITION_ID_PREFIX, rotatedKeyNames, type HsmRolesPlan } from "../lib/rbac/setupRolesPlan.js";
+import {
+  isSatisfied,
+  planHsmRoles,
+  planWorkspaceGrant,
+  readerSubscriptionIds,
+  ROLE_DEFINITION_ID_PREFIX,
+  rotatedKeyNames,
+  type HsmRolesPlan,
+  type WorkspaceGrantPlan,
+} from "../lib/rbac/setupRolesPlan.js";
 import type { ParsedArgs } from "./args.js";
 import type { RotationIo } from "./rotationCommands.js";
 import { UsageError } from "./usageError.js";
@@ -28,6 +37,8 @@ const EXIT_FAILURE = 1;
  * `keywarden setup-roles`: gives KeyWarden's principal exactly the Managed HSM rows of the permission table on every
  * HSM in the policy — creating the Settings Reader custom role where it is absent — then reads them back. Run by a
  * holder of Managed HSM Administrator. Never deletes: an assignment broader than the table asks for is reported.
+ * It also says, per HSM, whether the conditional ARM row (Log Analytics Reader on the audit workspace) is needed, and
+ * skips it with the reason when Reader covers the workspace; ARM roles are targets.json's to assign.
  */
 export async function setupRolesCommand(args: ParsedArgs, io: RotationIo, deps: SetupRolesDeps): Promise<number> {
   const principalId = principalOf(args, deps.config.settings);
@@ -37,7 +48,10 @@ export async function setupRolesCommand(args: ParsedArgs, io: RotationIo, deps: 
 
   const plans: HsmRolesPlan[] = [];
   for (const hsm of hsms) plans.push(await planFor(clients, hsm.policy, hsm.uri, principalId));
-  io.stdout(plans.map(renderPlan).join("\n"));
+  const readers = readerSubscriptionIds(deps.config.policy);
+  const workspaceGrants: WorkspaceGrantPlan[] = [];
+  for (const hsm of hsms) workspaceGrants.push(await workspaceGrantFor(clients, hsm.policy, readers));
+  io.stdout(plans.map((plan, i) => renderPlan(plan, workspaceGrants[i] as WorkspaceGrantPlan)).join("\n"));
 
   if (plans.every(isSatisfied)) {
     io.stdout(`Nothing to do: principal ${principalId} holds every Managed HSM role of the permission table on ${plural(plans.length, "HSM")}.\n`);
@@ -99,6 +113,17 @@ async function planFor(clients: AzureClients, policy: ManagedHsmPolicy, uri: str
   return planHsmRoles({ hsmName: policy.name, keyNames, principalId, definitions, assignments: [...byId.values()] });
 }
 
+/** The HSM's diagnostic settings, read through ARM (as the caller), decide whether its workspace needs Log Analytics Reader. */
+async function workspaceGrantFor(clients: AzureClients, policy: ManagedHsmPolicy, readerSubscriptions: ReadonlySet<string>): Promise<WorkspaceGrantPlan> {
+  try {
+    return planWorkspaceGrant({ diagnosticSettings: await clients.diagnosticSettings.list(policy.resourceId), readerSubscriptions });
+  } catch (error) {
+    // Advice only: an HSM Administrator without ARM read access still gets the HSM roles.
+    const unread = error instanceof AzureRequestError ? `${error.statusCode ?? "no response"}${error.code ? ` ${error.code}` : ""}` : error instanceof Error ? error.message : String(error);
+    return planWorkspaceGrant({ diagnosticSettings: { unread }, readerSubscriptions });
+  }
+}
+
 async function apply(clients: AzureClients, hsmName: string, uri: string, plan: HsmRolesPlan, io: RotationIo): Promise<void> {
   const rbac = clients.hsmRbac(uri);
   // Definitions first: an assignment of a custom role needs the role to exist.
@@ -147,7 +172,7 @@ function failureOf(hsmName: string, what: string, error: unknown): Error {
   return new Error(`Managed HSM ${hsmName}: could not ${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
 }
 
-function renderPlan(plan: HsmRolesPlan): string {
+function renderPlan(plan: HsmRolesPlan, workspaceGrant: WorkspaceGrantPlan): string {
   const rows: string[][] = [];
   for (const d of plan.definitions) rows.push([`${d.roleName} (role definition)`, "/", d.status, d.roleGuid]);
   for (const a of plan.assignments) rows.push([a.roleName, a.scope, a.status, a.existingName ?? a.assignmentName]);
@@ -172,6 +197,7 @@ function renderPlan(plan: HsmRolesPlan): string {
   for (const u of plan.unexpected) {
     notes.push(`  not in the permission table: ${u.roleName ?? u.roleDefinitionId} at ${u.scope} (assignment ${u.name}); left in place, review whether KeyWarden needs it`);
   }
+  notes.push(`  ${workspaceGrant.roleName} (ARM, ${workspaceGrant.permissionId}) on the audit workspace: ${workspaceGrant.reason}`);
   return `Managed HSM ${plan.hsmName}: roles of principal ${plan.principalId}\n${table}\n${notes.length > 0 ? `${notes.join("\n")}\n` : ""}`;
 }
 

@@ -10,7 +10,8 @@ Commands:
   runs        List rotation runs, or print one run's journal (--id)
   history     List the stored scans (the evidence history), newest first, with what changed in each
   setup-roles Give KeyWarden's identity exactly its Managed HSM roles on every HSM in the policy, then verify
-              them (run as a Managed HSM Administrator; asks first on a terminal; never deletes)
+              them (run as a Managed HSM Administrator; asks first on a terminal; never deletes); says whether
+              each HSM's audit workspace needs Log Analytics Reader (an ARM role: infra/targets.json assigns it)
   help        Show this help
 
 Options (inventory, scan, validate, plan, rotate, verify, runs, history, setup-roles):

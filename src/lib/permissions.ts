@@ -62,7 +62,7 @@ export const PERMISSIONS: readonly PermissionGrant[] = [
     roleGuid: "acdd72a7-3385-48ef-bd42-f606fba81ae7",
     scope: "each subscription in the policy's `subscriptions` (and the HSM's)",
     scopeTemplate: "/subscriptions/{subscriptionId}",
-    why: "discovers the HSM, its private endpoints and diagnostic settings, and every consumer; without it that subscription's results are UNKNOWN",
+    why: "discovers the HSM, its private endpoints and diagnostic settings, and every consumer, and reads the HSM's metrics and the logs of a workspace in that subscription; without it that subscription's results are UNKNOWN",
   },
   {
     id: "hsm-crypto-auditor",
@@ -91,19 +91,10 @@ export const PERMISSIONS: readonly PermissionGrant[] = [
     plane: "arm",
     roleName: "Log Analytics Reader",
     roleGuid: "73c42c96-874c-492b-b04d-ab87d138a893",
-    scope: "the workspace each HSM's diagnostic setting sends AuditEvent to",
+    scope:
+      "the workspace each HSM's diagnostic setting sends AuditEvent to, when that workspace is in a subscription arm-reader does not cover (a central logging subscription); elsewhere Reader covers the query",
     scopeTemplate: "{workspaceResourceId}",
-    why: "reads the HSM's newest audit event and the requests it refused; without it those controls are UNKNOWN",
-  },
-  {
-    id: "arm-monitoring-reader",
-    capability: "signals",
-    plane: "arm",
-    roleName: "Monitoring Reader",
-    roleGuid: "43d0d8ad-25c7-4714-9337-8ba259a9fe05",
-    scope: "each Managed HSM",
-    scopeTemplate: "{managedHsmResourceId}",
-    why: "reads the HSM's Availability and ServiceApiLatency metrics; without it hsm_availability_and_latency is UNKNOWN",
+    why: "reads the HSM's newest audit event and the requests it refused from a workspace KeyWarden holds no Reader on; without it there those controls are UNKNOWN",
   },
   {
     id: "hsm-crypto-user",

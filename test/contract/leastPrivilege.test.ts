@@ -70,19 +70,23 @@ const ALL_DUE = "P181D";
 /** KeyWarden's own state storage account in the Contoso story (blob storage itself is not emulated). */
 const STATE_ACCOUNT = "contosokeywardenst01";
 
-/** What PERMISSIONS asks for in an estate, as "<plane> <role> <scope>" (scopes lower-cased), from the policy and the fixture. */
+/**
+ * What PERMISSIONS asks for in an estate, as "<plane> <role> <scope>" (scopes lower-cased), from the policy and the fixture.
+ * Log Analytics Reader is conditional: only on a workspace outside the subscriptions Reader is granted on.
+ */
 function documentedGrants(f: FixtureJson, policy: PolicyDocumentInput): string[] {
   const sub = (id: string) => `/subscriptions/${id}`;
   const hsms = f.managedHsms.map((h) => ({ h, id: `${sub((h as { subscriptionId?: string }).subscriptionId ?? f.subscriptionId)}/resourceGroups/${h.resourceGroup}/providers/Microsoft.KeyVault/managedHSMs/${h.name}` }));
   const own = (type: string, x: { name: string; resourceGroup: string }) => `${sub(f.subscriptionId)}/resourceGroups/${x.resourceGroup}/providers/${type}/${x.name}`;
+  const readerSubscriptions = [...new Set([...(policy.subscriptions ?? []), ...hsms.map(({ id }) => id.split("/")[2]!)].map((s) => s.toLowerCase()))];
   const scopes = (row: PermissionGrant): string[] => {
     switch (row.scopeTemplate) {
       case "/subscriptions/{subscriptionId}":
-        return [...new Set([...(policy.subscriptions ?? []), ...hsms.map(({ id }) => id.split("/")[2]!)])].map(sub);
+        return readerSubscriptions.map(sub);
       case "{workspaceResourceId}":
-        return hsms.flatMap(({ h }) => h.diagnosticSettings.map((d) => d.workspaceId).filter((w): w is string => w !== undefined));
-      case "{managedHsmResourceId}":
-        return hsms.map(({ id }) => id);
+        return hsms
+          .flatMap(({ h }) => h.diagnosticSettings.map((d) => d.workspaceId).filter((w): w is string => w !== undefined))
+          .filter((w) => !readerSubscriptions.includes(w.split("/")[2]!.toLowerCase()));
       case "/":
         return ["/"];
       case "/keys/{keyName}":
@@ -116,10 +120,19 @@ describe("the fixtures grant KeyWarden exactly what PERMISSIONS documents", () =
     it(name, () => {
       const f = readFixture(name);
       const documented = documentedGrants(f, contoso);
-      expect(documented.length).toBe(PERMISSIONS.length + 2); // Crypto User on each of the three keys
+      // Crypto User on each of the three keys; no Log Analytics Reader, as the workspace is in the subscription KeyWarden reads.
+      expect(documented.length).toBe(PERMISSIONS.length - 1 + 2);
+      expect(documented.filter((g) => g.startsWith("arm Log Analytics Reader "))).toEqual([]);
       expect(fixtureGrants(f)).toEqual(documented);
     });
   }
+
+  it("the reference estate with a central logging workspace: Log Analytics Reader on that workspace, and only there", () => {
+    const f = centralWorkspace(readFixture("contoso-reference"));
+    const documented = documentedGrants(f, contoso);
+    expect(documented.filter((g) => g.startsWith("arm Log Analytics Reader "))).toEqual([`arm Log Analytics Reader ${CENTRAL_WORKSPACE.toLowerCase()}`]);
+    expect(fixtureGrants(f)).toEqual(documented);
+  });
 
   it("a generated estate over three subscriptions", () => {
     const { fixture, policy } = generateEstate({ subscriptions: 3, consumers: 20, platformKeyFraction: 0 });
@@ -259,10 +272,34 @@ describe("least privilege against the emulator's RBAC", () => {
   const CASES: Record<string, () => Promise<void>> = {
     "arm-reader": async () => {
       const r = await scanWithout(readFixture("contoso-reference"), grant("arm-reader"), baseline);
-      const parts = ["consumers.diskEncryptionSets", "consumers.disks", "consumers.sqlManagedInstances", "consumers.storageAccounts", "consumers.virtualMachines", "managedHsm.privateEndpoint"];
+      // No other grant reads the HSM's ARM side (Monitoring Reader on the HSM did, by its */read, before it was dropped):
+      // the HSM, its regions, connections, diagnostic settings and metrics are all Reader's.
+      const parts = [
+        "consumers.diskEncryptionSets",
+        "consumers.disks",
+        "consumers.sqlManagedInstances",
+        "consumers.storageAccounts",
+        "consumers.virtualMachines",
+        "managedHsm",
+        "managedHsm.diagnosticSettings",
+        "managedHsm.metrics",
+        "managedHsm.privateEndpointConnections",
+        "managedHsm.regions",
+      ];
       expect([...new Set(r.errors.map((e) => `${e.part} ${e.statusCode} ${e.code}`))].sort()).toEqual(parts.map((p) => `${p} 403 AuthorizationFailed`));
       expectCleanUnknowns(r.changed, parts);
-      expect(r.refused).toEqual(["DiskEncryptionSets_List", "Disks_List", "ManagedInstances_List", "PrivateEndpoints_Get", "StorageAccounts_List", "VirtualMachines_ListAll"]);
+      expect(r.refused).toEqual([
+        "DiagnosticSettings_List",
+        "DiskEncryptionSets_List",
+        "Disks_List",
+        "MHSMPrivateEndpointConnections_ListByResource",
+        "MHSMRegions_ListByResource",
+        "ManagedHsms_Get",
+        "ManagedInstances_List",
+        "MetricsBatch_Batch",
+        "StorageAccounts_List",
+        "VirtualMachines_ListAll",
+      ]);
     },
     "hsm-crypto-auditor": async () => {
       const r = await scanWithout(readFixture("contoso-reference"), grant("hsm-crypto-auditor"), baseline);
@@ -279,11 +316,12 @@ describe("least privilege against the emulator's RBAC", () => {
       expect(r.refused).toEqual(["GetSettings"]);
     },
     "arm-log-analytics-reader": async () => {
-      // Reader's */read covers the workspace query where the workspace sits in a subscription KeyWarden reads (Contoso's):
-      // there, this grant adds nothing (a finding: see docs/azure-fidelity.md).
-      const same = await scanWithout(readFixture("contoso-reference"), grant("arm-log-analytics-reader"), baseline);
-      expect(same.errors).toEqual([]);
-      expect(same.changed.map((c) => c.controlId)).toEqual([]);
+      // Conditional: Reader's */read covers the workspace query where the workspace sits in a subscription KeyWarden reads
+      // (Contoso's), so the reference estate holds no such grant and (a) read its audit signals without it.
+      expect(readFixture("contoso-reference").armRoleAssignments.filter((a) => a.principalId === KW && a.role === "Log Analytics Reader")).toEqual([]);
+      const audit = [...baseline].filter(([k]) => /^(hsm_audit_events_arriving|hsm_denied_requests_reviewed) /.test(k));
+      expect(audit.length).toBeGreaterThan(0);
+      expect(audit.filter(([, status]) => status === "UNKNOWN")).toEqual([]);
       // A central logging subscription KeyWarden does not read: only this grant lets it query the workspace.
       const central = centralWorkspace(readFixture("contoso-reference"));
       await load(central);
@@ -294,14 +332,6 @@ describe("least privilege against the emulator's RBAC", () => {
       expect([...new Set(r.errors.map((e) => `${e.part} ${e.statusCode}`))].sort()).toEqual(parts.map((p) => `${p} 403`));
       expectCleanUnknowns(r.changed, parts);
       expect(r.refused).toEqual(["Query_ResourceExecute"]);
-    },
-    "arm-monitoring-reader": async () => {
-      // Reader on the HSM's subscription (arm-reader) already grants Microsoft.Insights/metrics/read on the HSM, so this
-      // grant never decides anything (a finding: see docs/azure-fidelity.md). Without both, the metrics part fails alone.
-      const r = await scanWithout(readFixture("contoso-reference"), grant("arm-monitoring-reader"), baseline);
-      expect(r.errors).toEqual([]);
-      expect(r.changed.map((c) => c.controlId)).toEqual([]);
-      expect(r.refused).toEqual([]);
     },
     "hsm-crypto-user": async () => {
       const { h, run, mark } = await rotate(without(rotationFixture(), grant("hsm-crypto-user")));
@@ -400,14 +430,19 @@ describe("least privilege against the emulator's RBAC", () => {
   }
 });
 
-/** The reference estate with its workspace in a central logging subscription that KeyWarden holds no Reader on. */
+const CENTRAL_SUBSCRIPTION = "7c2e9d41-3b5a-4f6e-9a1d-8e0f2b4c6d88";
+const CENTRAL_WORKSPACE = `/subscriptions/${CENTRAL_SUBSCRIPTION}/resourceGroups/rg-contoso-monitor/providers/Microsoft.OperationalInsights/workspaces/law-contoso-security`;
+
+/**
+ * The reference estate with its workspace in a central logging subscription that KeyWarden holds no Reader on, and
+ * KeyWarden's Log Analytics Reader there: the one case the conditional grant is documented for.
+ */
 function centralWorkspace(f: FixtureJson): FixtureJson {
   const copy = structuredClone(f) as FixtureJson & { subscriptions?: { subscriptionId: string }[] };
-  const central = "7c2e9d41-3b5a-4f6e-9a1d-8e0f2b4c6d88";
   const from = copy.managedHsms[0]!.diagnosticSettings[0]!.workspaceId!;
-  const to = from.replace(/^\/subscriptions\/[^/]+/, `/subscriptions/${central}`);
-  copy.subscriptions = [...(copy.subscriptions ?? []), { subscriptionId: central }];
-  for (const ds of copy.managedHsms[0]!.diagnosticSettings) if (ds.workspaceId === from) ds.workspaceId = to;
-  for (const a of copy.armRoleAssignments) if (a.scope === from) a.scope = to;
+  expect(from.replace(/^\/subscriptions\/[^/]+/, `/subscriptions/${CENTRAL_SUBSCRIPTION}`)).toBe(CENTRAL_WORKSPACE);
+  copy.subscriptions = [...(copy.subscriptions ?? []), { subscriptionId: CENTRAL_SUBSCRIPTION }];
+  for (const ds of copy.managedHsms[0]!.diagnosticSettings) if (ds.workspaceId === from) ds.workspaceId = CENTRAL_WORKSPACE;
+  copy.armRoleAssignments = [...copy.armRoleAssignments, { principalId: KW, role: "Log Analytics Reader", scope: CENTRAL_WORKSPACE }];
   return copy;
 }

@@ -16,6 +16,16 @@ const KEY_TEAM = "a1000000-0000-4000-8000-000000000002";
 const NOBODY = "c3000000-0000-4000-8000-00000000dead";
 const KEYS = ["Contoso-SQLMI-CMK", "Contoso-DISK-CMK", "Contoso-STORAGE-CMK"];
 const SETTINGS_READ = "Microsoft.KeyVault/managedHsm/settings/read/action";
+const SUBSCRIPTION = "5f1c2b7e-9a41-4c0e-8d7b-2f6a1e3c9b10";
+const WORKSPACE = `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-contoso-monitor/providers/Microsoft.OperationalInsights/workspaces/law-contoso-security`;
+const CENTRAL_SUBSCRIPTION = "7c2e9d41-3b5a-4f6e-9a1d-8e0f2b4c6d88";
+const CENTRAL_WORKSPACE = WORKSPACE.replace(SUBSCRIPTION, CENTRAL_SUBSCRIPTION);
+
+interface FixtureCopy {
+  subscriptions?: { subscriptionId: string }[];
+  managedHsms: { diagnosticSettings: { workspaceId?: string }[] }[];
+  armRoleAssignments: { principalId: string; role: string; scope: string }[];
+}
 
 /** Exactly the HSM rows of src/lib/permissions.ts for the Contoso policy, as (role GUID, scope). */
 const DOCUMENTED = [
@@ -96,6 +106,10 @@ describe("keywarden setup-roles", () => {
     expect(c.out()).toMatch(/KeyWarden Settings Reader \(role definition\)\s+\/\s+create/);
     expect(c.out()).toMatch(/Managed HSM Crypto User\s+\/keys\/Contoso-DISK-CMK\s+create/);
     expect(c.out()).toContain("Verified: principal a1000000-0000-4000-8000-000000000003 now holds every Managed HSM role of the permission table on 1 HSM (6 changes made).");
+    // The conditional ARM row: Contoso's audit workspace is in the subscription KeyWarden reads, so Reader covers it.
+    expect(c.out()).toContain(
+      `Log Analytics Reader (ARM, arm-log-analytics-reader) on the audit workspace: skipped: workspace ${WORKSPACE} is in subscription ${SUBSCRIPTION}, where KeyWarden's Reader (arm-reader) covers the query`,
+    );
 
     const writes = succeededWrites(mark);
     expect(writes.map((e) => e.operationId).sort()).toEqual([...Array(5).fill("RoleAssignments_Create"), "RoleDefinitions_CreateOrUpdate"].sort());
@@ -182,6 +196,51 @@ describe("keywarden setup-roles", () => {
     expect(succeededWrites(mark).map((e) => e.operationId)).toEqual(Array(KEYS.length).fill("RoleAssignments_Create"));
     expect(writesSince(mark).filter((e) => e.method === "DELETE")).toEqual([]);
     expect(await keywardenAssignments()).toEqual([...DOCUMENTED, `${MANAGED_HSM_ROLES.cryptoUser.guid} /keys`].sort());
+  });
+
+  /** `bare` changed by `edit` (validated as a fixture before the emulator sees it). */
+  function variant(edit: (f: FixtureCopy) => void): FixtureCopy {
+    const f = structuredClone(bare) as FixtureCopy;
+    edit(f);
+    parseFixture(f);
+    return f;
+  }
+
+  it("asks for Log Analytics Reader, through targets.json, when the audit workspace is in a subscription KeyWarden does not read", async () => {
+    await t.control(
+      "POST",
+      "/_emulator/fixture",
+      variant((f) => {
+        f.subscriptions = [...(f.subscriptions ?? []), { subscriptionId: CENTRAL_SUBSCRIPTION }];
+        for (const ds of f.managedHsms[0]!.diagnosticSettings) if (ds.workspaceId === WORKSPACE) ds.workspaceId = CENTRAL_WORKSPACE;
+      }),
+    );
+    const mark = t.exchanges.length;
+    const c = cli();
+    expect(await c.run("setup-roles", "--principal", KEYWARDEN_PRINCIPAL_ID, "--dry-run")).toBe(0);
+    expect(c.out()).toContain(`Log Analytics Reader (ARM, arm-log-analytics-reader) on the audit workspace: needed: workspace ${CENTRAL_WORKSPACE} is in subscription ${CENTRAL_SUBSCRIPTION}, which KeyWarden does not read`);
+    expect(c.out()).toContain(`deploy infra/targets.json with workspaceResourceId=${CENTRAL_WORKSPACE}`);
+    expect(c.out()).toContain("Dry run: 6 changes planned, nothing was changed.");
+    // It read the HSM's diagnostic settings through ARM, and wrote nothing there or anywhere.
+    expect(t.exchanges.slice(mark).filter((e) => e.operationId === "DiagnosticSettings_List").map((e) => e.status)).toEqual([200]);
+    expect(writesSince(mark)).toEqual([]);
+  });
+
+  it("an HSM Administrator who may not read ARM still gets the HSM roles; whether the workspace needs Log Analytics Reader is then unknown", async () => {
+    await t.control(
+      "POST",
+      "/_emulator/fixture",
+      variant((f) => {
+        f.armRoleAssignments = f.armRoleAssignments.filter((a) => a.principalId !== SECURITY_OFFICERS);
+      }),
+    );
+    const c = cli();
+    expect(await c.run("setup-roles", "--principal", KEYWARDEN_PRINCIPAL_ID, "--yes")).toBe(0);
+    expect(c.out()).toContain(
+      "Log Analytics Reader (ARM, arm-log-analytics-reader) on the audit workspace: unknown: could not read the HSM's diagnostic settings (403 AuthorizationFailed); it is needed only if their audit workspace is in a subscription KeyWarden does not read",
+    );
+    expect(c.out()).toContain("(6 changes made)");
+    expect(await keywardenAssignments()).toEqual(DOCUMENTED);
   });
 
   it("needs the principal: from --principal or KEYWARDEN_PRINCIPAL_ID, a GUID", async () => {

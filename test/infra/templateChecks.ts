@@ -400,7 +400,7 @@ export function resourceProblems(t: ArmTemplate): ResourceReport {
 
 export interface RoleAssignmentFact {
   roleGuid: string;
-  /** a PERMISSIONS scopeTemplate: "/subscriptions/{subscriptionId}", "{storageAccountResourceId}", "{managedHsmResourceId}", … */
+  /** a PERMISSIONS scopeTemplate: "/subscriptions/{subscriptionId}", "{storageAccountResourceId}", "{workspaceResourceId}", … */
   scope: string;
   principal: string;
   where: string;

@@ -92,6 +92,8 @@ function expectedAssignments(template: keyof typeof TEMPLATES): string[] {
   const rows = PERMISSIONS.filter((p) => p.plane === "arm" && (template === "azuredeploy.json" ? p.capability === "ownResources" : p.capability !== "ownResources"));
   return rows.map((p) => `${p.roleGuid} ${p.scopeTemplate}`).sort();
 }
+const LOG_ANALYTICS_READER = "73c42c96-874c-492b-b04d-ab87d138a893";
+const MONITORING_READER = "43d0d8ad-25c7-4714-9337-8ba259a9fe05";
 const assigned = (t: ArmTemplate): string[] => roleAssignments(t).facts.map((f) => `${f.roleGuid} ${f.scope}`).sort();
 
 describe("the ARM templates against the official REST specs", () => {
@@ -164,11 +166,11 @@ describe("the role assignments are exactly the permission table's (src/lib/permi
     expect(facts.filter((f) => f.principal !== principal)).toEqual([]);
   });
 
-  it("targets.json assigns Reader and, opted in, the consumer operator on the subscription, and the signals roles on the HSM and its workspace", () => {
+  it("targets.json assigns Reader and, opted in, the consumer operator on the subscription, and Log Analytics Reader on the audit workspace", () => {
     const { facts, problems } = roleAssignments(targets);
     expect(problems).toEqual([]);
     expect(assigned(targets)).toEqual(expectedAssignments("targets.json"));
-    expect(facts.length).toBe(4);
+    expect(facts.length).toBe(3);
     expect(facts.filter((f) => f.principal !== "[parameters('principalId')]")).toEqual([]);
     // HSM-plane rows are the data plane's (keywarden setup-roles), never an ARM assignment
     const hsm = new Set(PERMISSIONS.filter((p) => p.plane === "hsm").map((p) => p.roleGuid));
@@ -178,7 +180,7 @@ describe("the role assignments are exactly the permission table's (src/lib/permi
 
   it("every assignment names a service principal, and only the opt-in one depends on the parameter that opts in", () => {
     const all = Object.values(TEMPLATES).flatMap((t) => templateScopes(t).flatMap((s) => only(s.template, "Microsoft.Authorization/roleAssignments")));
-    expect(all).toHaveLength(7);
+    expect(all).toHaveLength(6);
     expect(all.filter((r) => props(r).principalType !== "ServicePrincipal").map((r) => r.name)).toEqual([]);
     const operator = all.filter((r) => String(props(r).roleDefinitionId).includes(CONSUMER_OPERATOR_ROLE.roleGuid));
     expect(operator).toHaveLength(1);
@@ -198,6 +200,21 @@ describe("the role assignments are exactly the permission table's (src/lib/permi
     expect(p.permissions).toEqual([{ actions: [...CONSUMER_OPERATOR_ACTIONS], notActions: [], dataActions: [], notDataActions: [] }]);
     expect(p.assignableScopes).toBe("[variables('consumerOperatorAssignableScopes')]");
     expect(targets.variables?.consumerOperatorAssignableScopes).toBe("[if(empty(parameters('consumerOperatorScopes')), createArray(subscription().id), parameters('consumerOperatorScopes'))]");
+  });
+
+  it("targets.json grants Log Analytics Reader only on a workspace outside the deployment's subscription (Reader covers one inside), and no Monitoring Reader", () => {
+    const workspace = only(targets, "Microsoft.Resources/deployments");
+    expect(workspace.map((d) => d.name)).toEqual(["[format('keywarden-workspace-{0}', uniqueString(parameters('workspaceResourceId')))]"]);
+    expect(workspace[0]?.subscriptionId).toBe("[variables('workspaceSubscriptionId')]");
+    expect(targets.variables?.workspaceSubscriptionId).toBe("[if(empty(parameters('workspaceResourceId')), subscription().subscriptionId, split(parameters('workspaceResourceId'), '/')[2])]");
+    // Empty or in this subscription: the same id as the deployment's, so the nested deployment is skipped.
+    expect(workspace[0]?.condition).toBe("[not(equals(toLower(variables('workspaceSubscriptionId')), toLower(subscription().subscriptionId)))]");
+    expect(targets.parameters?.workspaceResourceId?.defaultValue).toBe("");
+    expect((targets.parameters?.workspaceResourceId as { metadata?: { description?: string } } | undefined)?.metadata?.description).toContain("Pass it only when that workspace is in a subscription KeyWarden does not read");
+    // KeyWarden's Reader on the HSM's subscription reads the metrics: the template takes no HSM id and grants no Monitoring Reader.
+    expect(Object.keys(targets.parameters ?? {})).not.toContain("managedHsmResourceId");
+    expect(PERMISSIONS.filter((p) => p.roleName === "Monitoring Reader")).toEqual([]);
+    expect(roleAssignments(targets).facts.filter((f) => f.roleGuid === MONITORING_READER)).toEqual([]);
   });
 });
 
@@ -452,6 +469,15 @@ describe("the checks fail on a wrong template (they can fail)", () => {
     const m = clone(targets);
     m.resources = m.resources.filter((r) => r.type !== "Microsoft.Resources/deployments");
     expect(assigned(m)).not.toEqual(expectedAssignments("targets.json"));
+    // The dropped grant, back: Monitoring Reader on the HSM through a nested deployment like the workspace's.
+    const hsm = clone(targets);
+    hsm.parameters = { ...hsm.parameters, managedHsmResourceId: { type: "string", defaultValue: "" } };
+    const nestedHsm = clone(hsm.resources.find((r) => r.type === "Microsoft.Resources/deployments") as ArmResource);
+    const body = JSON.stringify(nestedHsm).replaceAll("workspaceResourceId", "managedHsmResourceId").replaceAll("Microsoft.OperationalInsights/workspaces/{0}", "Microsoft.KeyVault/managedHSMs/{0}").replaceAll(LOG_ANALYTICS_READER, MONITORING_READER);
+    hsm.resources.push(JSON.parse(body) as ArmResource);
+    expect(roleAssignments(hsm).problems).toEqual([]);
+    expect(assigned(hsm)).toEqual([...expectedAssignments("targets.json"), `${MONITORING_READER} {managedHsmResourceId}`].sort());
+    expect(assigned(hsm)).not.toEqual(expectedAssignments("targets.json"));
     const s = clone(app);
     (only(s, "Microsoft.Authorization/roleAssignments")[0] as ArmResource).scope = "[resourceGroup().id]";
     expect(roleAssignments(s).problems).toEqual([expect.stringContaining("is not a declared resource KeyWarden owns")]);

@@ -4,8 +4,10 @@
  * policy's keys, the HSM's role definitions and assignments as read, and the principal in; a plan out.
  */
 import { createHash } from "node:crypto";
-import type { RoleAssignmentSnapshot, RoleDefinitionSnapshot } from "../estate/snapshot.js";
-import { PERMISSIONS, type PermissionGrant } from "../permissions.js";
+import { auditWorkspaceOf } from "../estate/auditWorkspace.js";
+import { subscriptionOf } from "../estate/resourceId.js";
+import type { DiagnosticSettingSnapshot, RoleAssignmentSnapshot, RoleDefinitionSnapshot } from "../estate/snapshot.js";
+import { permissionById, PERMISSIONS, type PermissionGrant } from "../permissions.js";
 import { roleDefinitionGuid, scopeCovers } from "./builtinRoles.js";
 
 export const ROLE_DEFINITION_ID_PREFIX = "Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/";
@@ -150,4 +152,57 @@ function grantsExactly(definition: RoleDefinitionSnapshot, dataActions: readonly
 function normaliseScope(scope: string): string {
   const s = scope.replace(/\/+$/, "") || "/";
   return s.startsWith("/") ? s : `/${s}`;
+}
+
+/** The permission table's conditional ARM row: Log Analytics Reader on an audit workspace that Reader does not cover. */
+export const WORKSPACE_GRANT: PermissionGrant = permissionById("arm-log-analytics-reader");
+
+/**
+ * What setup-roles says about one HSM's conditional Log Analytics Reader. It makes no ARM assignment (targets.json
+ * does), so this is advice: `needed` names the workspace to pass as targets.json's `workspaceResourceId`; `skipped`
+ * says why not (Reader covers it); `noWorkspace`: nothing to grant; `unknown`: the diagnostic settings were not read.
+ */
+export interface WorkspaceGrantPlan {
+  permissionId: string;
+  roleName: string;
+  status: "needed" | "skipped" | "noWorkspace" | "unknown";
+  workspaceId?: string;
+  /** One sentence for the plan output. */
+  reason: string;
+}
+
+/** arm-reader's scope: the policy's subscriptions and each HSM's, lower-cased. */
+export function readerSubscriptionIds(policy: { subscriptions: readonly string[]; managedHsms: readonly { subscriptionId: string }[] }): ReadonlySet<string> {
+  return new Set([...policy.subscriptions, ...policy.managedHsms.map((h) => h.subscriptionId)].map((s) => s.toLowerCase()));
+}
+
+/**
+ * Whether the HSM's audit workspace (the one KeyWarden queries: auditWorkspaceOf its diagnostic settings) needs Log
+ * Analytics Reader: only when its subscription is not one Reader is granted on. `diagnosticSettings` is the read's
+ * outcome; `{ unread }` names why it failed.
+ */
+export function planWorkspaceGrant(input: { diagnosticSettings: readonly DiagnosticSettingSnapshot[] | { unread: string }; readerSubscriptions: ReadonlySet<string> }): WorkspaceGrantPlan {
+  const row = { permissionId: WORKSPACE_GRANT.id, roleName: WORKSPACE_GRANT.roleName };
+  if ("unread" in input.diagnosticSettings) {
+    const { unread } = input.diagnosticSettings;
+    return {
+      ...row,
+      status: "unknown",
+      reason: `unknown: could not read the HSM's diagnostic settings (${unread}); it is needed only if their audit workspace is in a subscription KeyWarden does not read`,
+    };
+  }
+  const workspace = auditWorkspaceOf(input.diagnosticSettings);
+  if (!workspace) return { ...row, status: "noWorkspace", reason: "not needed: no diagnostic setting of the HSM sends AuditEvent to a workspace (hsm_audit_logging_enabled fails until one does)" };
+  const subscription = subscriptionOf(workspace.id);
+  if (subscription !== undefined && input.readerSubscriptions.has(subscription)) {
+    return { ...row, status: "skipped", workspaceId: workspace.id, reason: `skipped: workspace ${workspace.id} is in subscription ${subscription}, where KeyWarden's Reader (arm-reader) covers the query` };
+  }
+  return {
+    ...row,
+    status: "needed",
+    workspaceId: workspace.id,
+    reason:
+      `needed: workspace ${workspace.id} is in ${subscription === undefined ? "no subscription its id names" : `subscription ${subscription}`}, which KeyWarden does not read; ` +
+      `it is an ARM role, which setup-roles does not assign: deploy infra/targets.json with workspaceResourceId=${workspace.id}`,
+  };
 }
