@@ -26,33 +26,33 @@ describe("rbac_assignment_limits", () => {
   it("passes the HSM scope and every key scope of the reference estate", () => {
     const results = check(contextFor(loadSnapshot()));
     expect(results.map((r) => [r.resourceName, r.status, r.evidence.observed])).toEqual([
-      ["Contoso-PROD-HSM HSM scope", "PASS", { assignments: 5 }],
-      ["Contoso-PROD-HSM/keys/Contoso-SQLMI-CMK", "PASS", { assignments: 1 }],
-      ["Contoso-PROD-HSM/keys/Contoso-DISK-CMK", "PASS", { assignments: 2 }],
-      ["Contoso-PROD-HSM/keys/Contoso-STORAGE-CMK", "PASS", { assignments: 1 }],
+      ["Contoso-PROD-HSM HSM scope", "PASS", { assignments: 4 }],
+      ["Contoso-PROD-HSM/keys/Contoso-SQLMI-CMK", "PASS", { assignments: 2 }],
+      ["Contoso-PROD-HSM/keys/Contoso-DISK-CMK", "PASS", { assignments: 3 }],
+      ["Contoso-PROD-HSM/keys/Contoso-STORAGE-CMK", "PASS", { assignments: 2 }],
     ]);
     expect(results[0]?.evidence.expected).toEqual({ limit: 50, warnAt: 40 });
   });
 
   it("fails at the per-key limit of 10", () => {
     const snapshot = loadSnapshot();
-    addAssignments(snapshot, "/keys/Contoso-DISK-CMK", 8);
+    addAssignments(snapshot, "/keys/Contoso-DISK-CMK", 7);
     const result = byName(snapshot, "Contoso-PROD-HSM/keys/Contoso-DISK-CMK");
     expect(result).toMatchObject({ status: "FAIL", severity: "medium", evidence: { observed: { assignments: 10 } } });
   });
 
   it("fails with lower severity within 20% of the limit", () => {
     const snapshot = loadSnapshot();
-    addAssignments(snapshot, "/keys/Contoso-DISK-CMK", 6);
+    addAssignments(snapshot, "/keys/Contoso-DISK-CMK", 5);
     expect(byName(snapshot, "Contoso-PROD-HSM/keys/Contoso-DISK-CMK")).toMatchObject({ status: "FAIL", severity: "low" });
-    addAssignments(snapshot, "/keys", 35);
+    addAssignments(snapshot, "/keys", 36);
     expect(byName(snapshot, "Contoso-PROD-HSM HSM scope")).toMatchObject({ status: "FAIL", severity: "low", evidence: { observed: { assignments: 40 } } });
   });
 
   it('counts "/" and "/keys" together against the HSM-scope limit of 50', () => {
     const snapshot = loadSnapshot();
     addAssignments(snapshot, "/", 23);
-    addAssignments(snapshot, "/keys", 22);
+    addAssignments(snapshot, "/keys", 23);
     expect(byName(snapshot, "Contoso-PROD-HSM HSM scope")).toMatchObject({ status: "FAIL", severity: "medium", evidence: { observed: { assignments: 50 } } });
   });
 
