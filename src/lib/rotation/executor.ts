@@ -86,6 +86,7 @@ const NEW_VERSION_WAIT_MS = 6 * 60_000;
  */
 export async function executePlan(plan: RotationPlan, options: ExecuteOptions): Promise<RunResult> {
   const { clock } = options;
+  const limits = stepLimits(options.concurrency);
   const runId = newRunId(clock);
   const startedAt = clock.now().toISOString();
   const journal = options.dryRun ? undefined : new Journal(options.store, runId, plan.id, clock);
@@ -99,7 +100,6 @@ export async function executePlan(plan: RotationPlan, options: ExecuteOptions): 
     throw new RunNotStartedError("journal", runId, plan.id, [...new Map(plan.steps.map((s) => [s.key.id.toLowerCase(), { id: s.key.id, name: s.key.name }])).values()], error);
   }
 
-  const limits = stepLimits(options.concurrency);
   const byKey = new Map<string, PlanStep[]>();
   for (const step of plan.steps) byKey.set(step.key.id.toLowerCase(), [...(byKey.get(step.key.id.toLowerCase()) ?? []), step]);
 
