@@ -9,7 +9,8 @@
  * default: as deployed), KEYWARDEN_MAX_CONCURRENCY and friends pass through as in the scan bench.
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { generateRotationEstate } from "../emulator/generate.js";
@@ -102,8 +103,13 @@ try {
   const t1 = performance.now();
   const c1 = await counts();
   const concurrency = config.settings.rotationConcurrency;
+  const cpu0 = process.cpuUsage();
+  const emulatorCpu0 = processCpuMs(ready.child.pid);
   const run = await executePlan(plan, { clients, store, policy: config.policy, clock, pollIntervalMs: config.settings.lroPollIntervalMs, concurrency });
   const t2 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
+  const executeCpuMs = (cpu.user + cpu.system) / 1000;
+  const emulatorExecuteCpuMs = processCpuMs(ready.child.pid) - emulatorCpu0;
   const c2 = await counts();
   const stats2 = layer.stats();
   const verification = verifyRotation(await collectEstate(config, clients, clock), config.policy, clock.now());
@@ -207,10 +213,24 @@ try {
       stepConcurrency: concurrency.overall,
       stepSubscriptionConcurrency: concurrency.perSubscription,
       stepBoundMs,
+      executeCpuMs,
+      emulatorExecuteCpuMs,
+      cores: availableParallelism(),
+      loadAverage: loadavg()[0],
       peakRssMb: process.resourceUsage().maxRSS / 1024,
     }),
   );
 } finally {
   ready.child.kill("SIGTERM");
   await rm(work, { recursive: true, force: true });
+}
+
+/** CPU time (user + system) of a process so far, from /proc (Linux); 0 where /proc is not there. */
+function processCpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
 }

@@ -6,6 +6,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { keyRotationHandler } from "../../src/functions/keyRotation.js";
 import { ROTATIONS_STREAM } from "../../src/lib/alerts/alertRows.js";
 import { systemClock, type Clock } from "../../src/lib/clock.js";
+import { createLogsSink } from "../../src/lib/azure/logsIngestion.js";
+import { handleKeyEvent, TransientEventError } from "../../src/lib/events/handleKeyEvent.js";
+import { KEY_VAULT_EVENT_TYPES, keyVaultEvents } from "../../src/lib/events/keyVaultEvents.js";
+import { collectEstate } from "../../src/lib/inventory/collect.js";
 import { RunNotStartedError } from "../../src/lib/rotation/executor.js";
 import { readRun } from "../../src/lib/rotation/journal.js";
 import { createRuntime, setRuntime } from "../../src/lib/runtime.js";
@@ -154,6 +158,38 @@ describe("a rotation the state store stops (reference estate, all keys due)", ()
     const sent = (await runtime.store.list("alerts/")).filter((n) => n.includes("/sent/"));
     expect(sent).toHaveLength(received.length);
     expect((await runtime.store.list("alerts/")).filter((n) => n.includes("/pending/"))).toEqual([]);
+  });
+});
+
+describe("the key event handler when the state store stops its run", () => {
+  it("raises the failed row past the outbox and fails the delivery, so that Event Grid redelivers it", async () => {
+    const t = await startTestEmulator("contoso-reference");
+    try {
+      const { rules } = (await t.control("GET", "/_emulator/monitor/rules")) as { rules: { name: string; immutableId: string }[] };
+      const h = await rotationHarness(t, { env: { KEYWARDEN_MONITOR_INGESTION_ENDPOINT: t.emulator.ingestionEndpoint(RULE), KEYWARDEN_MONITOR_DCR_ID: String(rules.find((r) => r.name === RULE)?.immutableId) } });
+      const { settings } = h.config;
+      if (!settings.monitor) throw new Error("no monitor settings");
+      // What the handler reads of events/ works; the journal and the alerts outbox do not.
+      const store = failingStore(h.store, (c) => c.name.startsWith("runs/") || c.name.startsWith("alerts/") || c.name.startsWith("locks/alerts"));
+      const config = { ...h.config, settings: { ...settings, rotationMode: "execute" as const } };
+      const logged: string[] = [];
+      const deps = { config, clients: h.clients, store, clock: h.clock, collect: () => collectEstate(config, h.clients, h.clock), logsSink: createLogsSink({ ...settings, monitor: settings.monitor }), log: (line: string) => logged.push(line), owner: "test" };
+      const created = keyVaultEvents(await deps.collect(), config.policy, h.clock.now()).find((e) => e.event.type === KEY_VAULT_EVENT_TYPES.newVersion && e.event.subject === "Contoso-SQLMI-CMK")?.event;
+      if (!created) throw new Error("no KeyNewVersionCreated for Contoso-SQLMI-CMK");
+      const nearExpiry = { id: "22222222-2222-4222-8222-222222222222", topic: "/subscriptions/0/resourceGroups/rg/providers/Microsoft.EventGrid/topics/kw", subject: created.subject, eventType: KEY_VAULT_EVENT_TYPES.nearExpiry, eventTime: created.time, data: created.data, dataVersion: "1", metadataVersion: "1" };
+      const mark = h.mark();
+
+      const outcome = await handleKeyEvent(nearExpiry, deps).catch((e: unknown) => e);
+      expect(outcome).toBeInstanceOf(TransientEventError);
+      expect((outcome as Error).message).toMatch(/did not start.*its alert went straight to Azure Monitor; the event will be redelivered/);
+      expect(h.writesSince(mark).filter((e) => e.operationId !== "Upload")).toEqual([]);
+      const received = ((await t.control("GET", `/_emulator/monitor/rules/${RULE}/streams/${ROTATIONS_STREAM}/rows`)) as { rows: StoredRow[] }).rows;
+      expect(received.map((r) => [r.row.Transition, r.row.KeyName, (r.row.Details as { stage?: string }).stage])).toEqual([["failed", "Contoso-SQLMI-CMK", "journal"]]);
+      expect(logged.filter((l) => l.startsWith('{"event":"KeyWarden.Alert"'))).toHaveLength(1);
+      await h.close();
+    } finally {
+      await t.close();
+    }
   });
 });
 
