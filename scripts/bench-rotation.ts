@@ -181,6 +181,7 @@ try {
       keys: plan.keys.map((k) => `${k.keyName} ${k.status}`),
       steps: tally(plan.steps.map((s) => `${s.kind} ${s.action}`)),
       outcomes: tally(run.outcomes.map((o) => o.status)),
+      failures: run.outcomes.filter((o) => o.status === "failed").slice(0, 5).map((o) => `${o.resource.name}: ${o.message}`),
       verdicts: tally(verification.consumers.map((c) => c.verdict)),
       verdictsDayLater: tally(dayLater.consumers.map((c) => c.verdict)),
       accessLost: lost,

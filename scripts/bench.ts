@@ -125,6 +125,8 @@ interface RotationFigures {
   keys: string[];
   steps: Record<string, number>;
   outcomes: Record<string, number>;
+  /** The first failed steps, with why. */
+  failures: string[];
   verdicts: Record<string, number>;
   verdictsDayLater: Record<string, number>;
   accessLost: number;
@@ -172,6 +174,7 @@ function printRotation(f: RotationFigures): void {
   console.log(`\n${f.label}: ${f.subscriptions} subscriptions; ${c.total} consumers (${c.sqlManagedInstances} SQL MIs, ${c.diskEncryptionSets} DES over ${c.disks} disks, ${c.storageAccounts} storage accounts); ${f.collectionErrors} collection errors; ${f.keys.join(", ")}`);
   console.log(`  plan          ${list(f.steps)}`);
   console.log(`  execute       ${s(f.executeMs)} wall (${list(f.outcomes)}); collect + plan ${s(f.collectPlanMs)} (${f.collectReads} reads), verify ${s(f.verifyMs)} (${f.verifyReads} reads); ${s(f.totalMs)} in all`);
+  for (const failure of f.failures) console.log(`  failed step   ${failure}`);
   console.log(`  per consumer  ${per(f.writes)} writes, ${per(f.reads)} reads, ${per(f.polls)} LRO polls while executing (${f.writes} writes — ${f.expectedArmWrites} to ARM expected, at most ${f.maxWritesPerSubscription} in one subscription — ${f.reads} reads, ${f.polls} polls of ${f.lroWrites} long-running writes)`);
   console.log(`  by operation  ${list(f.executeOps)}`);
   console.log(`  429s          ${f.throttledByEmulator} served, ${f.throttledSeen} seen; ${f.retries} retries; peak ${f.peakInFlight} in flight (cap ${f.cap})`);
