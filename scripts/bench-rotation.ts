@@ -4,11 +4,13 @@
  * on the emulator in a child process, 20 ms on every operation. KeyWarden runs as `rotate --yes` does — collect,
  * plan, execute (rotate the key once, move every consumer), collect again and verify — then the emulator's clock
  * moves a day (versionless storage catches up) and it verifies again. Prints one JSON line of figures on stdout.
- * Usage: node scripts/bench-rotation.js <spec json>. BENCH_ROTATION_CONCURRENCY sets the executor's consumer steps
- * in flight per key (default: as deployed); KEYWARDEN_MAX_CONCURRENCY and friends pass through as in the scan bench.
+ * Usage: node scripts/bench-rotation.js <spec json>. KEYWARDEN_ROTATION_CONCURRENCY and
+ * KEYWARDEN_ROTATION_SUBSCRIPTION_CONCURRENCY (the executor's consumer steps in flight, in the run and per subscription;
+ * default: as deployed), KEYWARDEN_MAX_CONCURRENCY and friends pass through as in the scan bench.
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { generateRotationEstate } from "../emulator/generate.js";
@@ -69,7 +71,7 @@ try {
     KEYWARDEN_EMULATOR_PRINCIPAL_ID: KEYWARDEN_PRINCIPAL_ID,
     KEYWARDEN_POLICY_FILE: policyPath,
     KEYWARDEN_STATE_DIR: join(work, "state"),
-    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => /^KEYWARDEN_(MAX_CONCURRENCY|TRY_TIMEOUT_MS|DEADLINE_MS|MAX_RETRIES|LRO_POLL_INTERVAL_MS)$/.test(k))),
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => /^KEYWARDEN_(MAX_CONCURRENCY|TRY_TIMEOUT_MS|DEADLINE_MS|MAX_RETRIES|LRO_POLL_INTERVAL_MS|ROTATION_CONCURRENCY|ROTATION_SUBSCRIPTION_CONCURRENCY)$/.test(k))),
   };
   const config = await loadConfig({ env, readFile: (p) => readFile(p, "utf8") });
   const layer = createRequestLayer(requestLayerOptions(config.settings));
@@ -100,9 +102,14 @@ try {
   const plan = planRotation(snapshot, config.policy, clock.now());
   const t1 = performance.now();
   const c1 = await counts();
-  const concurrency = process.env.BENCH_ROTATION_CONCURRENCY ? Number(process.env.BENCH_ROTATION_CONCURRENCY) : undefined;
-  const run = await executePlan(plan, { clients, store, policy: config.policy, clock, pollIntervalMs: config.settings.lroPollIntervalMs, ...(concurrency ? { concurrency } : {}) });
+  const concurrency = config.settings.rotationConcurrency;
+  const cpu0 = process.cpuUsage();
+  const emulatorCpu0 = processCpuMs(ready.child.pid);
+  const run = await executePlan(plan, { clients, store, policy: config.policy, clock, pollIntervalMs: config.settings.lroPollIntervalMs, concurrency });
   const t2 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
+  const executeCpuMs = (cpu.user + cpu.system) / 1000;
+  const emulatorExecuteCpuMs = processCpuMs(ready.child.pid) - emulatorCpu0;
   const c2 = await counts();
   const stats2 = layer.stats();
   const verification = verifyRotation(await collectEstate(config, clients, clock), config.policy, clock.now());
@@ -144,11 +151,19 @@ try {
   const requests = writes + reads + polls;
   const capacityMs = (requests * spec.latencyMs) / cap;
   const lowerBoundMs = Math.max(bucketBoundMs, chainMs, capacityMs);
-  // Not a bound Azure sets but KeyWarden's own: at most `concurrency` consumer steps at once per key, each at
-  // least its one write (a long-running one with its polls).
-  const stepConcurrency = concurrency ?? 8;
-  const stepMs = run.outcomes.filter((o) => o.kind !== "rotateKey" && o.action === "change").reduce((ms, o) => ms + (o.kind === "storageAccount" ? spec.latencyMs : lroMs), 0);
-  const stepBoundMs = spec.latencyMs + stepMs / stepConcurrency;
+  // Not a bound Azure sets but KeyWarden's own: at most `overall` consumer steps at once in the run and
+  // `perSubscription` in one subscription (KEYWARDEN_ROTATION_CONCURRENCY, KEYWARDEN_ROTATION_SUBSCRIPTION_CONCURRENCY),
+  // each step at least its one write (a long-running one with its polls): the busiest subscription's steps ÷
+  // perSubscription, or all of them ÷ overall, after the rotation.
+  const stepMsOf = (o: (typeof run.outcomes)[number]) => (o.kind === "storageAccount" ? spec.latencyMs : lroMs);
+  const consumerChanges = run.outcomes.filter((o) => o.kind !== "rotateKey" && o.kind !== "rotationPolicy" && o.action === "change");
+  const stepMsBySubscription = new Map<string, number>();
+  for (const o of consumerChanges) {
+    const sub = /^\/subscriptions\/([^/]+)/i.exec(o.resource.id)?.[1]?.toLowerCase() ?? "";
+    stepMsBySubscription.set(sub, (stepMsBySubscription.get(sub) ?? 0) + stepMsOf(o));
+  }
+  const stepMs = consumerChanges.reduce((ms, o) => ms + stepMsOf(o), 0);
+  const stepBoundMs = spec.latencyMs + Math.max(stepMs / concurrency.overall, Math.max(0, ...stepMsBySubscription.values()) / concurrency.perSubscription);
 
   const consumers = (fixture.sqlManagedInstances?.length ?? 0) + (fixture.diskEncryptionSets?.length ?? 0) + (fixture.storageAccounts?.length ?? 0);
   console.log(
@@ -166,6 +181,7 @@ try {
       keys: plan.keys.map((k) => `${k.keyName} ${k.status}`),
       steps: tally(plan.steps.map((s) => `${s.kind} ${s.action}`)),
       outcomes: tally(run.outcomes.map((o) => o.status)),
+      failures: run.outcomes.filter((o) => o.status === "failed").slice(0, 5).map((o) => `${o.resource.name}: ${o.message}`),
       verdicts: tally(verification.consumers.map((c) => c.verdict)),
       verdictsDayLater: tally(dayLater.consumers.map((c) => c.verdict)),
       accessLost: lost,
@@ -195,12 +211,27 @@ try {
       chainMs,
       capacityMs,
       lowerBoundMs,
-      stepConcurrency,
+      stepConcurrency: concurrency.overall,
+      stepSubscriptionConcurrency: concurrency.perSubscription,
       stepBoundMs,
+      executeCpuMs,
+      emulatorExecuteCpuMs,
+      cores: availableParallelism(),
+      loadAverage: loadavg()[0],
       peakRssMb: process.resourceUsage().maxRSS / 1024,
     }),
   );
 } finally {
   ready.child.kill("SIGTERM");
   await rm(work, { recursive: true, force: true });
+}
+
+/** CPU time (user + system) of a process so far, from /proc (Linux); 0 where /proc is not there. */
+function processCpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
 }

@@ -129,6 +129,8 @@ interface RotationFigures {
   keys: string[];
   steps: Record<string, number>;
   outcomes: Record<string, number>;
+  /** The first failed steps, with why. */
+  failures: string[];
   verdicts: Record<string, number>;
   verdictsDayLater: Record<string, number>;
   accessLost: number;
@@ -159,7 +161,12 @@ interface RotationFigures {
   capacityMs: number;
   lowerBoundMs: number;
   stepConcurrency: number;
+  stepSubscriptionConcurrency: number;
   stepBoundMs: number;
+  executeCpuMs: number;
+  emulatorExecuteCpuMs: number;
+  cores: number;
+  loadAverage: number;
   peakRssMb: number;
 }
 
@@ -171,11 +178,17 @@ function printRotation(f: RotationFigures): void {
   console.log(`\n${f.label}: ${f.subscriptions} subscriptions; ${c.total} consumers (${c.sqlManagedInstances} SQL MIs, ${c.diskEncryptionSets} DES over ${c.disks} disks, ${c.storageAccounts} storage accounts); ${f.collectionErrors} collection errors; ${f.keys.join(", ")}`);
   console.log(`  plan          ${list(f.steps)}`);
   console.log(`  execute       ${s(f.executeMs)} wall (${list(f.outcomes)}); collect + plan ${s(f.collectPlanMs)} (${f.collectReads} reads), verify ${s(f.verifyMs)} (${f.verifyReads} reads); ${s(f.totalMs)} in all`);
+  for (const failure of f.failures) console.log(`  failed step   ${failure}`);
   console.log(`  per consumer  ${per(f.writes)} writes, ${per(f.reads)} reads, ${per(f.polls)} LRO polls while executing (${f.writes} writes — ${f.expectedArmWrites} to ARM expected, at most ${f.maxWritesPerSubscription} in one subscription — ${f.reads} reads, ${f.polls} polls of ${f.lroWrites} long-running writes)`);
   console.log(`  by operation  ${list(f.executeOps)}`);
   console.log(`  429s          ${f.throttledByEmulator} served, ${f.throttledSeen} seen; ${f.retries} retries; peak ${f.peakInFlight} in flight (cap ${f.cap})`);
   console.log(`  lower bound   ${s(f.lowerBoundMs)} = max(ARM write bucket ${f.bucket.capacity} + ${f.bucket.refillPerSecond}/s per subscription: ${s(f.bucketBoundMs)}, chain rotate → MI key PUT → ${f.lroPolls + 1} polls → protector PUT → ${f.lroPolls + 1} polls at ${f.latencyMs} ms each and Retry-After ${f.lroRetryAfterSeconds} s: ${s(f.chainMs)}, ${f.writes + f.reads + f.polls} requests × ${f.latencyMs} ms ÷ ${f.cap}: ${s(f.capacityMs)}); ratio ${ratio.toFixed(2)}`);
-  console.log(`                KeyWarden's own ${f.stepConcurrency} consumer steps in flight per key allow no less than ${s(f.stepBoundMs)} (ratio to it ${(f.executeMs / f.stepBoundMs).toFixed(2)})`);
+  console.log(`  own floor     KeyWarden's own ${f.stepConcurrency} consumer steps in flight in the run and ${f.stepSubscriptionConcurrency} per subscription (KEYWARDEN_ROTATION_CONCURRENCY, KEYWARDEN_ROTATION_SUBSCRIPTION_CONCURRENCY) allow no less than ${s(f.stepBoundMs)} (ratio to it ${(f.executeMs / f.stepBoundMs).toFixed(2)}); ${f.stepBoundMs > f.lowerBoundMs ? "it binds" : "the lower bound binds"}`);
+  // Each side is one Node thread: neither can finish its share of the run faster than its own CPU time, and on a
+  // machine whose cores are shared (load average at or above the cores) neither gets a whole core.
+  const cpuFloorMs = Math.max(f.executeCpuMs, f.emulatorExecuteCpuMs, (f.executeCpuMs + f.emulatorExecuteCpuMs) / f.cores);
+  const binds = cpuFloorMs > Math.max(f.lowerBoundMs, f.stepBoundMs) ? ` — CPU binds: the ${f.emulatorExecuteCpuMs >= f.executeCpuMs ? "emulator's" : "KeyWarden's"} one thread needs ${s(cpuFloorMs)} (ratio to it ${(f.executeMs / cpuFloorMs).toFixed(2)}); the lower bound assumes the latency is all a request costs` : "";
+  console.log(`  cpu           KeyWarden ${s(f.executeCpuMs)}, emulator ${s(f.emulatorExecuteCpuMs)} while executing, ${f.cores} cores (load average ${f.loadAverage.toFixed(2)} at the end)${binds}`);
   console.log(`  verify        ${list(f.verdicts)}; a day later ${list(f.verdictsDayLater)}; ${f.accessLost} moments a consumer lost access to its key`);
   console.log(`  peak RSS      ${f.peakRssMb.toFixed(0)} MB`);
   console.log(`  ${target(f.accessLost === 0 && (f.verdictsDayLater.moved ?? 0) === c.total, `every consumer moved, none lost access (${f.verdictsDayLater.moved ?? 0} of ${c.total} moved, ${f.accessLost} lost)`)}`);

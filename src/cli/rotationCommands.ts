@@ -90,6 +90,7 @@ export async function rotateCommand(args: ParsedArgs, io: RotationIo, deps: Rota
     policyOrigin: deps.config.policyOrigin,
     clock: deps.clock,
     pollIntervalMs: deps.config.settings.lroPollIntervalMs,
+    concurrency: deps.config.settings.rotationConcurrency,
     dryRun,
     onOutcome: progress,
   });

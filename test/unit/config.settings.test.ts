@@ -44,6 +44,7 @@ describe("loadAppSettings", () => {
       retry: { maxRetries: 3, retryDelayInMs: 1000, maxRetryDelayInMs: 64000 },
       requests: { tryTimeoutMs: 30000, deadlineMs: 600000, maxConcurrency: 32 },
       lroPollIntervalMs: 2000,
+      rotationConcurrency: { overall: 256, perSubscription: 10 },
       stateStore: { kind: "directory", path: resolve(".keywarden/state") },
       rotationMode: "plan",
       historyRetentionDays: 400,
@@ -54,6 +55,23 @@ describe("loadAppSettings", () => {
     expect(loadAppSettings({ ...BASE, KEYWARDEN_HISTORY_RETENTION_DAYS: "30" }, noFiles).historyRetentionDays).toBe(30);
     expect(lines(settingsError({ ...BASE, KEYWARDEN_HISTORY_RETENTION_DAYS: "0" }))).toEqual([expect.stringMatching(/^KEYWARDEN_HISTORY_RETENTION_DAYS: .*1.*3650/)]);
     expect(lines(settingsError({ ...BASE, KEYWARDEN_HISTORY_RETENTION_DAYS: "a year" }))).toEqual([expect.stringMatching(/^KEYWARDEN_HISTORY_RETENTION_DAYS: /)]);
+  });
+
+  it("reads the rotation's concurrency, in the run and per subscription", () => {
+    expect(loadAppSettings({ ...BASE, KEYWARDEN_ROTATION_CONCURRENCY: "64", KEYWARDEN_ROTATION_SUBSCRIPTION_CONCURRENCY: "4" }, noFiles).rotationConcurrency).toEqual({ overall: 64, perSubscription: 4 });
+  });
+
+  it.each([
+    ["KEYWARDEN_ROTATION_CONCURRENCY", "0", '"0" is not a whole number from 1 to 4096'],
+    ["KEYWARDEN_ROTATION_CONCURRENCY", "-8", '"-8" is not a whole number from 1 to 4096'],
+    ["KEYWARDEN_ROTATION_CONCURRENCY", "eight", '"eight" is not a whole number from 1 to 4096'],
+    ["KEYWARDEN_ROTATION_CONCURRENCY", "2.5", '"2.5" is not a whole number from 1 to 4096'],
+    ["KEYWARDEN_ROTATION_SUBSCRIPTION_CONCURRENCY", "0", '"0" is not a whole number from 1 to 200'],
+    ["KEYWARDEN_ROTATION_SUBSCRIPTION_CONCURRENCY", "-1", '"-1" is not a whole number from 1 to 200'],
+    ["KEYWARDEN_ROTATION_SUBSCRIPTION_CONCURRENCY", "ten", '"ten" is not a whole number from 1 to 200'],
+    ["KEYWARDEN_ROTATION_SUBSCRIPTION_CONCURRENCY", "201", '"201" is not a whole number from 1 to 200'],
+  ])("refuses %s=%s, naming the setting", (name, value, message) => {
+    expect(lines(settingsError({ ...BASE, [name]: value }))).toEqual([`${name}: ${message}`]);
   });
 
   it.each([

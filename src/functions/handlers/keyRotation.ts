@@ -8,6 +8,8 @@ import { needsAttention } from "../../lib/rotation/verify.js";
 import { getRuntime, type Runtime } from "../../lib/runtime.js";
 import { undeliveredAlerts } from "../../lib/alerts/deliverAlerts.js";
 import { lockOwner } from "../../lib/state/lockOwner.js";
+import { alertRunNotStarted } from "../../lib/alerts/runNotStarted.js";
+import { RunNotStartedError } from "../../lib/rotation/executor.js";
 
 /**
  * On KEYWARDEN_ROTATION_SCHEDULE (default daily, 02:30 UTC): plan; in KEYWARDEN_ROTATION_MODE=execute, rotate
@@ -27,6 +29,9 @@ export async function keyRotationHandler(timer: Timer, context: InvocationContex
     mode,
     collect: () => collectEstate(config, clients, clock, { deadlineMs: config.settings.requests.deadlineMs }),
     onOutcome: (o) => context.log(JSON.stringify({ event: "KeyWarden.RotationStep", step: o.stepId, status: o.status, resourceId: o.resource.id, message: o.message, elapsedMs: o.elapsedMs })),
+  }).catch(async (error: unknown) => {
+    if (error instanceof RunNotStartedError) await raiseRunNotStarted(error, runtime, context);
+    throw error;
   });
   await tellRoundFacts(round, runtime, mode, context);
   const { plan } = round;
@@ -54,4 +59,15 @@ async function tellRoundFacts(round: Awaited<ReturnType<typeof runRotation>>, ru
   if (told.alertsError) context.error(`Rotation alerts were not delivered this run (the outbox keeps what was queued): ${told.alertsError}`);
   if (told.published) logPublished(told.published, context);
   if (told.publishError) context.warn(`Events were not published this run (the outbox keeps what was queued): ${told.publishError}`);
+}
+
+/**
+ * The state store stopped the run before it changed anything (its journal or a key's lock): the alert still goes
+ * out, straight to Logs Ingestion when the outbox (in the same store) cannot take it. The invocation fails after.
+ */
+async function raiseRunNotStarted(error: RunNotStartedError, runtime: Runtime, context: InvocationContext): Promise<void> {
+  const { store, clock, logsSink } = runtime;
+  const alert = await alertRunNotStarted(error, { store, clock, ...(logsSink ? { sink: logsSink } : {}), log: (line) => context.warn(line), owner: lockOwner(context.invocationId) });
+  const how = alert.via === "outbox" ? "through the alerts outbox" : alert.via === "direct" ? "straight to Azure Monitor (the alerts outbox could not be written)" : "to this log only";
+  context.error(`${error.message}. Its alert (${alert.rows} row(s)) went ${how}${alert.uploadError ? `; the upload failed: ${alert.uploadError}` : ""}.`);
 }

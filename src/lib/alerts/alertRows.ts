@@ -102,3 +102,42 @@ function messageOf(transition: string, d: Record<string, unknown>): string {
   if (transition === "failed") return `Rotation run ${String(d.runId)} of ${String(d.keyName)} failed: ${((d.failures as { resourceName?: string; message?: string }[] | undefined) ?? []).map((f) => `${f.resourceName}: ${f.message}`).join("; ")}`;
   return `${String(d.consumerName)} (${String(d.keyName)}): ${String(d.reason)}`;
 }
+
+/** A rotation run the state store stopped before it changed anything (src/lib/rotation/executor.ts RunNotStartedError). */
+export interface RunNotStarted {
+  stage: "journal" | "lock";
+  runId: string;
+  planId: string;
+  keys: readonly { id: string; name: string }[];
+  /** Why, as the error says it (state store errors never carry a key, SAS or connection string). */
+  message: string;
+}
+
+/**
+ * One `failed` row per key of a run that did not start because the state store failed. Its identity is the run's
+ * (a run id is never reused), so sending it without the outbox cannot repeat a fact a later round tells.
+ */
+export function runNotStartedRows(failure: RunNotStarted, at: Date): OutboxItem<AlertRow>[] {
+  return failure.keys.map((key) => {
+    const identity = `RunNotStarted|${failure.runId}|${key.id.toLowerCase()}`;
+    return {
+      identity: `rotation|${identity}`,
+      item: {
+        stream: ROTATIONS_STREAM,
+        row: {
+          TimeGenerated: at.toISOString(),
+          Fingerprint: identityHash(identity).slice(0, 32),
+          Transition: "failed",
+          KeyId: key.id,
+          KeyName: key.name,
+          ResourceId: key.id,
+          ResourceName: key.name,
+          Version: "",
+          RunId: failure.runId,
+          Message: `Rotation run ${failure.runId} of ${key.name} did not start: the state store failed (${failure.stage === "journal" ? "the journal's first record" : "the key's lock"}). Nothing was changed; the invocation failed.`,
+          Details: { runId: failure.runId, planId: failure.planId, stage: failure.stage, stateStore: "unavailable", error: failure.message },
+        },
+      },
+    };
+  });
+}

@@ -36,6 +36,8 @@ export const APP_SETTING_NAMES = [
   "KEYWARDEN_TRY_TIMEOUT_MS",
   "KEYWARDEN_DEADLINE_MS",
   "KEYWARDEN_MAX_CONCURRENCY",
+  "KEYWARDEN_ROTATION_CONCURRENCY",
+  "KEYWARDEN_ROTATION_SUBSCRIPTION_CONCURRENCY",
   "KEYWARDEN_STATE_DIR",
   "KEYWARDEN_STATE_BLOB_URL",
   "KEYWARDEN_STATE_BLOB_CONNECTION_STRING",
@@ -105,6 +107,15 @@ export const SETTING_DEFAULTS = {
   // For the CLI and the timer; the HTTP trigger runs its scan under a shorter one (it must answer within 230 s).
   deadlineMs: 600_000,
   maxConcurrency: 32,
+  // Consumer steps in flight at once in a rotation run, and in one subscription (docs/operations.md, "Rotation
+  // throughput"). Per subscription: ARM refills a subscription's write bucket at 10/s per principal and a step
+  // takes at least a second (its fresh reads, its write, the polls of a long-running one), so 10 steps write no
+  // faster than ARM refills: the 200-token burst is never drawn down, and a subscription with many consumers
+  // cannot draw 429s. Overall: a step holds a request slot only while one of its requests is out and sleeps
+  // between polls, so 8 steps per slot of KEYWARDEN_MAX_CONCURRENCY's 32 keep the request layer busy without
+  // queueing on it.
+  rotationConcurrency: 256,
+  rotationSubscriptionConcurrency: 10,
   // Relative to the working directory, beside the emulator's CA (.keywarden/ is git-ignored).
   stateDir: ".keywarden/state",
   stateContainer: "keywarden",
@@ -120,6 +131,9 @@ const INTEGER_RANGES = {
   KEYWARDEN_TRY_TIMEOUT_MS: { min: 1, max: 600_000 },
   KEYWARDEN_DEADLINE_MS: { min: 1, max: 86_400_000 },
   KEYWARDEN_MAX_CONCURRENCY: { min: 1, max: 1_024 },
+  KEYWARDEN_ROTATION_CONCURRENCY: { min: 1, max: 4_096 },
+  // More than ARM's write burst of 200 in one subscription would only queue on its token bucket.
+  KEYWARDEN_ROTATION_SUBSCRIPTION_CONCURRENCY: { min: 1, max: 200 },
   KEYWARDEN_HISTORY_RETENTION_DAYS: { min: 1, max: 3_650 },
 } as const satisfies Partial<Record<AppSettingName, { min: number; max: number }>>;
 
@@ -163,6 +177,11 @@ export function loadAppSettings(env: NodeJS.ProcessEnv = process.env, readFile: 
     maxConcurrency: reader.integer("KEYWARDEN_MAX_CONCURRENCY") ?? SETTING_DEFAULTS.maxConcurrency,
   };
 
+  const rotationConcurrency = {
+    overall: reader.integer("KEYWARDEN_ROTATION_CONCURRENCY") ?? SETTING_DEFAULTS.rotationConcurrency,
+    perSubscription: reader.integer("KEYWARDEN_ROTATION_SUBSCRIPTION_CONCURRENCY") ?? SETTING_DEFAULTS.rotationSubscriptionConcurrency,
+  };
+
   const stateStore = readStateStore(reader);
   const rotationMode =
     reader.optional("KEYWARDEN_ROTATION_MODE", (value) => {
@@ -177,7 +196,7 @@ export function loadAppSettings(env: NodeJS.ProcessEnv = process.env, readFile: 
   if (reader.issues.length > 0 || cloud === undefined || policySource === undefined || stateStore === undefined) {
     throw new ConfigError("Invalid app settings", reader.issues);
   }
-  const settings: AppSettings = { cloud, policySource, schedules, retry, requests, lroPollIntervalMs, stateStore, rotationMode, historyRetentionDays };
+  const settings: AppSettings = { cloud, policySource, schedules, retry, requests, lroPollIntervalMs, rotationConcurrency, stateStore, rotationMode, historyRetentionDays };
   if (emulator !== undefined) settings.emulator = emulator;
   if (events !== undefined) settings.events = events;
   if (monitor !== undefined) settings.monitor = monitor;

@@ -45,6 +45,14 @@ export interface RequestSettings {
   maxConcurrency: number;
 }
 
+/** How many consumer steps a rotation run has in flight at once (each waits on its long-running operation's polls). */
+export interface RotationConcurrency {
+  /** In the whole run: KEYWARDEN_ROTATION_CONCURRENCY. */
+  overall: number;
+  /** In one subscription (ARM's write budget is per subscription and principal): KEYWARDEN_ROTATION_SUBSCRIPTION_CONCURRENCY. */
+  perSubscription: number;
+}
+
 /**
  * `file`: KEYWARDEN_POLICY_FILE, read by loadConfig (a relative path from the caller's base directory: the
  * function app's root in Azure, the working directory in the CLI). `inline`: KEYWARDEN_POLICY_JSON, whose text is
@@ -99,6 +107,8 @@ export interface AppSettings {
   requests: RequestSettings;
   /** Poll interval for long-running ARM operations. */
   lroPollIntervalMs: number;
+  /** Consumer steps a rotation run has in flight at once. */
+  rotationConcurrency: RotationConcurrency;
   stateStore: StateStoreSettings;
   /**
    * KEYWARDEN_ROTATION_MODE: what the rotation timer does. `plan` (the default) proposes and logs the plan;

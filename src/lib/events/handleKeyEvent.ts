@@ -7,7 +7,8 @@ import type { KeyWardenConfig, ManagedHsmPolicy } from "../config/types.js";
 import { ensureError } from "../errors.js";
 import { parseKeyReference } from "../estate/keyReference.js";
 import type { EstateSnapshot } from "../estate/snapshot.js";
-import { executePlan, type RunResult } from "../rotation/executor.js";
+import { alertRunNotStarted } from "../alerts/runNotStarted.js";
+import { executePlan, RunNotStartedError, type RunResult } from "../rotation/executor.js";
 import { latestErrors } from "../rotation/latestErrors.js";
 import type { RotationPlan } from "../rotation/plan.js";
 import { planRotation } from "../rotation/planner.js";
@@ -140,7 +141,14 @@ export async function handleKeyEvent(raw: unknown, deps: KeyEventDeps): Promise<
     return { ...keyed, outcome: "nothingToDo", message: `Nothing to do for ${keyPolicy.name}: ${keyPlan.reasons.join(" ")}`, plan };
   }
 
-  const run = await executePlan(plan, { clients: deps.clients, store: deps.store, policy: deps.config.policy, policyOrigin: deps.config.policyOrigin, clock: deps.clock, pollIntervalMs: deps.config.settings.lroPollIntervalMs, owner: deps.owner });
+  const run = await executePlan(plan, { clients: deps.clients, store: deps.store, policy: deps.config.policy, policyOrigin: deps.config.policyOrigin, clock: deps.clock, pollIntervalMs: deps.config.settings.lroPollIntervalMs, concurrency: deps.config.settings.rotationConcurrency, owner: deps.owner }).catch(
+    async (error: unknown) => {
+      if (!(error instanceof RunNotStartedError)) throw error;
+      // The state store stopped the run before any write: alert (past the outbox if it must), then have it redelivered.
+      const alert = await alertRunNotStarted(error, { store: deps.store, clock: deps.clock, ...(deps.logsSink ? { sink: deps.logsSink } : {}), log: deps.log ?? (() => undefined), owner: deps.owner });
+      throw new TransientEventError(`${error.message}; its alert went ${alert.via === "direct" ? "straight to Azure Monitor" : alert.via === "outbox" ? "through the alerts outbox" : "to the log only"}; the event will be redelivered.`, { cause: error });
+    },
+  );
   const busy = run.outcomes.some((o) => o.lockBusy === true);
   const failed = run.outcomes.filter((o) => o.status === "failed");
   const after = await guard(deps.collect, "read the estate back");

@@ -1,13 +1,15 @@
 import { performance } from "node:perf_hooks";
 import type { AzureClients } from "../azure/clients.js";
+import { ConcurrencyLimit } from "../azure/concurrencyLimit.js";
 import { AzureRequestError } from "../azure/errors.js";
 import type { Clock } from "../clock.js";
 import { consumerPrincipalIds } from "../compliance/query.js";
 import { versionUsabilityProblems } from "../compliance/query/keys.js";
 import { keyScope, wrapAccess } from "../compliance/query/rbac.js";
-import type { KeyPolicy, PolicyDocument, PolicyOrigin } from "../config/types.js";
+import { SETTING_DEFAULTS } from "../config/settings.js";
+import type { KeyPolicy, PolicyDocument, PolicyOrigin, RotationConcurrency } from "../config/types.js";
 import { ensureError } from "../errors.js";
-import { sameResourceId } from "../estate/resourceId.js";
+import { sameResourceId, subscriptionOf } from "../estate/resourceId.js";
 import type { Consumer, ManagedHsmSnapshot, RoleAssignmentSnapshot } from "../estate/snapshot.js";
 import { lockOwner } from "../state/lockOwner.js";
 import type { StateStore } from "../state/stateStore.js";
@@ -59,8 +61,11 @@ export interface ExecuteOptions {
   onOutcome?: (outcome: StepOutcome) => void;
   /** Stops the run between steps (a crash, a shutdown): steps not started are not started. */
   signal?: AbortSignal;
-  /** Consumer writes in flight at once per key (ARM's write budget is per subscription: the request layer paces it). */
-  concurrency?: number;
+  /**
+   * Consumer steps in flight at once, in the run and in one subscription (KEYWARDEN_ROTATION_CONCURRENCY and
+   * KEYWARDEN_ROTATION_SUBSCRIPTION_CONCURRENCY; default SETTING_DEFAULTS'). The request layer still paces each request.
+   */
+  concurrency?: Partial<RotationConcurrency>;
   /** Waits between reads of a just-created version (default: real time). */
   sleep?: (ms: number) => Promise<void>;
   /** Who holds the key locks (default host:pid:run). */
@@ -81,13 +86,19 @@ const NEW_VERSION_WAIT_MS = 6 * 60_000;
  */
 export async function executePlan(plan: RotationPlan, options: ExecuteOptions): Promise<RunResult> {
   const { clock } = options;
+  const limits = stepLimits(options.concurrency);
   const runId = newRunId(clock);
   const startedAt = clock.now().toISOString();
   const journal = options.dryRun ? undefined : new Journal(options.store, runId, plan.id, clock);
   const owner = options.owner ?? lockOwner(runId);
   const origin = options.policyOrigin;
   const policy: Record<string, StateValue> = origin ? { policySource: [origin.setting, origin.location].filter(Boolean).join(" "), policySha256: origin.sha256 } : {};
-  await journal?.append({ type: "run.started", details: { keys: plan.keys.length, steps: plan.steps.length, owner, ...policy } });
+  try {
+    await journal?.append({ type: "run.started", details: { keys: plan.keys.length, steps: plan.steps.length, owner, ...policy } });
+  } catch (error) {
+    // No journal, no write: the run stops before it changes anything.
+    throw new RunNotStartedError("journal", runId, plan.id, [...new Map(plan.steps.map((s) => [s.key.id.toLowerCase(), { id: s.key.id, name: s.key.name }])).values()], error);
+  }
 
   const byKey = new Map<string, PlanStep[]>();
   for (const step of plan.steps) byKey.set(step.key.id.toLowerCase(), [...(byKey.get(step.key.id.toLowerCase()) ?? []), step]);
@@ -104,13 +115,21 @@ export async function executePlan(plan: RotationPlan, options: ExecuteOptions): 
       for (const step of steps) record(outcomeOf(step, "skipped", `key ${step.key.name} is no longer in the policy document`, 0));
       continue;
     }
-    const run = (lockSignal?: AbortSignal) => runKey(steps, keyPolicy, options, journal, record, lockSignal);
+    const run = (lockSignal?: AbortSignal) => runKey(steps, keyPolicy, options, journal, record, limits, lockSignal);
     if (options.dryRun) {
       await run();
       continue;
     }
     const lockName = `locks/${new URL(first.key.hsmUri).hostname.split(".")[0]}/${first.key.name.toLowerCase()}`;
-    const held = await withLease(options.store, lockName, { durationMs: LOCK_DURATION_MS, owner, clock }, async (lockSignal) => run(lockSignal));
+    let locked = false;
+    const held = await withLease(options.store, lockName, { durationMs: LOCK_DURATION_MS, owner, clock }, async (lockSignal) => {
+      locked = true;
+      return run(lockSignal);
+    }).catch((error: unknown) => {
+      // The lock could not be taken (not held by another run: the store failed), so nothing of this key may change.
+      if (!locked) throw new RunNotStartedError("lock", runId, plan.id, [{ id: first.key.id, name: first.key.name }], error);
+      throw error;
+    });
     if (isLeaseBusy(held)) {
       for (const step of steps) record({ ...outcomeOf(step, "skipped", `another run holds the lock on key ${step.key.name}; it will finish this key`, 0), lockBusy: true });
     }
@@ -124,6 +143,28 @@ export async function executePlan(plan: RotationPlan, options: ExecuteOptions): 
   return { runId, planId: plan.id, dryRun: options.dryRun === true, startedAt, finishedAt: clock.now().toISOString(), outcomes };
 }
 
+/**
+ * The state store failed before the run could change anything: the journal's first record (stage `journal`, every
+ * key of the plan) or a key's lock (stage `lock`, that key) could not be written. The run stops there; its alert
+ * cannot go through the outbox, which lives in the same store (src/lib/alerts/runNotStarted.ts sends it directly).
+ */
+export class RunNotStartedError extends Error {
+  override readonly name = "RunNotStartedError";
+
+  constructor(
+    readonly stage: "journal" | "lock",
+    readonly runId: string,
+    readonly planId: string,
+    readonly keys: readonly { id: string; name: string }[],
+    cause: unknown,
+  ) {
+    super(
+      `Rotation run ${runId} did not start${stage === "lock" ? ` on key ${keys[0]?.name ?? "?"}` : ""}: ${stage === "journal" ? "the journal's first record" : "the key's lock"} could not be written to the state store (${ensureError(cause).message.split("\n")[0] ?? ""}); nothing was changed${stage === "lock" ? " on that key" : ""}`,
+      { cause },
+    );
+  }
+}
+
 function findKeyPolicy(policy: PolicyDocument, step: PlanStep): KeyPolicy | undefined {
   const hsm = policy.managedHsms.find((h) => sameResourceId(h.resourceId, step.key.hsmResourceId));
   return hsm?.keys.find((k) => k.name.toLowerCase() === step.key.name.toLowerCase());
@@ -131,7 +172,7 @@ function findKeyPolicy(policy: PolicyDocument, step: PlanStep): KeyPolicy | unde
 
 const KEY_LEVEL = new Set<PlanStep["kind"]>(["rotationPolicy", "rotateKey"]);
 
-async function runKey(steps: PlanStep[], keyPolicy: KeyPolicy, options: ExecuteOptions, journal: Journal | undefined, record: (o: StepOutcome) => void, lockSignal?: AbortSignal): Promise<void> {
+async function runKey(steps: PlanStep[], keyPolicy: KeyPolicy, options: ExecuteOptions, journal: Journal | undefined, record: (o: StepOutcome) => void, limits: StepLimits, lockSignal?: AbortSignal): Promise<void> {
   const done = new Map<string, OutcomeStatus>();
   const stopped = (): string | undefined => {
     if (options.signal?.aborted) return "the run was stopped before this step";
@@ -165,15 +206,15 @@ async function runKey(steps: PlanStep[], keyPolicy: KeyPolicy, options: ExecuteO
     }
   }
 
-  // Each step waits for the steps it depends on; at most `concurrency` run at once.
-  const limit = limiter(options.concurrency ?? 8);
+  // Each step waits for the steps it depends on (dependsOn: a SQL MI's key before its protector, a failover
+  // secondary before its primary), then for a slot in its subscription, then for one in the run.
   const running = new Map<string, Promise<void>>();
   for (const step of consumerSteps) {
     running.set(
       step.id,
       (async () => {
         await Promise.all(step.dependsOn.map((id) => running.get(id)));
-        await limit(async () => {
+        await limits.run(step, async () => {
           if (rotating) return finish(outcomeOf(step, step.action === "blocked" ? "blocked" : "wouldChange", `would move ${step.resource.name} to the version the rotation creates`, 0));
           if (!target) return finish(outcomeOf(step, "skipped", targetProblem ?? "no target version", 0));
           finish(await runStep(step, steps, keyPolicy, target, options, journal, done, stopped));
@@ -182,6 +223,44 @@ async function runKey(steps: PlanStep[], keyPolicy: KeyPolicy, options: ExecuteO
     );
   }
   await Promise.all(running.values());
+}
+
+interface StepLimits {
+  run<T>(step: PlanStep, fn: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * At most `overall` consumer steps at once in the run and `perSubscription` in one subscription (ARM meters writes
+ * per subscription and principal). A step takes its subscription's slot first, so a step waiting for a busy
+ * subscription holds no slot of the run's that another subscription's step could use; slots go first come, first
+ * served, and always in that order, so no two steps wait on each other.
+ */
+function stepLimits(concurrency: Partial<RotationConcurrency> | undefined): StepLimits {
+  const overall = concurrency?.overall ?? SETTING_DEFAULTS.rotationConcurrency;
+  const perSubscription = concurrency?.perSubscription ?? SETTING_DEFAULTS.rotationSubscriptionConcurrency;
+  for (const [name, n] of [["overall", overall], ["perSubscription", perSubscription]] as const) {
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`executePlan: concurrency.${name} must be a whole number of at least 1, got ${String(n)}`);
+  }
+  const run = new ConcurrencyLimit(overall);
+  const bySubscription = new Map<string, ConcurrencyLimit>();
+  return {
+    async run(step, fn) {
+      const subscription = subscriptionOf(step.resource.id) ?? "";
+      let limit = bySubscription.get(subscription);
+      if (!limit) bySubscription.set(subscription, (limit = new ConcurrencyLimit(perSubscription)));
+      const releaseSubscription = await limit.acquire();
+      try {
+        const release = await run.acquire();
+        try {
+          return await fn();
+        } finally {
+          release();
+        }
+      } finally {
+        releaseSubscription();
+      }
+    },
+  };
 }
 
 /** Settled: the step's effect is in place (or, in a dry run, would be). */
@@ -235,7 +314,8 @@ async function runStep(
   const wouldChange = new Set(steps.filter((s) => done.get(s.id) === "wouldChange").map((s) => s.kind));
   const ctx: StepContext = { clients: options.clients, step, keyPolicy, target, now: () => options.clock.now(), write: { pollIntervalMs: options.pollIntervalMs, onRequestId: (id) => requestIds.push(id) }, wouldChange };
   let before: Record<string, StateValue> | undefined;
-  let started = false;
+  // What a throw interrupted: the fresh reads, the step.started record (nothing written to Azure yet), or the write.
+  let phase: "read" | "journal" | "write" = "read";
   try {
     const state = await handler.read(ctx);
     before = handler.describe(state);
@@ -256,8 +336,9 @@ async function runStep(
     const halted = stopped();
     if (halted) return out("skipped", halted);
 
+    phase = "journal";
     await journal?.append({ type: "step.started", stepId: step.id, kind: step.kind, keyId: step.key.id, resourceId: step.resource.id, before, ...(version ? { details: { targetVersion: version } } : {}) });
-    started = true;
+    phase = "write";
     await handler.apply(state, ctx);
     const after = await handler.read(ctx);
     const afterState = handler.describe(after);
@@ -269,8 +350,9 @@ async function runStep(
     return out(status, message, { requestIds, ...created });
   } catch (thrown) {
     const error = recordedError(thrown);
-    const message = `${started ? "the write failed" : "a read failed"}: ${error.code ? `${error.code}: ` : ""}${error.message}`;
-    if (started) {
+    const what = phase === "write" ? "the write failed" : phase === "journal" ? `the journal write failed, so ${step.resource.name} was not changed` : "a read failed";
+    const message = `${what}: ${error.code ? `${error.code}: ` : ""}${error.message}`;
+    if (phase === "write") {
       await journal
         ?.append({ type: "step.finished", stepId: step.id, kind: step.kind, keyId: step.key.id, resourceId: step.resource.id, outcome: "failed", message, ...(before ? { before } : {}), requestIds, error })
         .catch(() => undefined);
@@ -344,20 +426,3 @@ function recordedError(thrown: unknown): RecordedError {
 function outcomeOf(step: PlanStep, status: OutcomeStatus, message: string, elapsedMs: number, extra: Partial<StepOutcome> = {}): StepOutcome {
   return { stepId: step.id, kind: step.kind, action: step.action, keyName: step.key.name, resource: { id: step.resource.id, name: step.resource.name }, status, message, requestIds: [], elapsedMs, ...extra };
 }
-
-/** At most n of the functions run at once, in call order. */
-function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const queue: (() => void)[] = [];
-  return async <T>(fn: () => Promise<T>): Promise<T> => {
-    if (active >= n) await new Promise<void>((resolve) => queue.push(resolve));
-    active++;
-    try {
-      return await fn();
-    } finally {
-      active--;
-      queue.shift()?.();
-    }
-  };
-}
-

@@ -44,6 +44,7 @@ export async function runRotation(deps: RotationDeps): Promise<RotationRound> {
     policyOrigin: deps.config.policyOrigin,
     clock: deps.clock,
     pollIntervalMs: deps.config.settings.lroPollIntervalMs,
+    concurrency: deps.config.settings.rotationConcurrency,
     ...(deps.onOutcome ? { onOutcome: deps.onOutcome } : {}),
     ...(deps.signal ? { signal: deps.signal } : {}),
   });
