@@ -12,6 +12,7 @@ import { ensureError } from "../errors.js";
 import { sameResourceId, subscriptionOf } from "../estate/resourceId.js";
 import type { Consumer, ManagedHsmSnapshot, RoleAssignmentSnapshot } from "../estate/snapshot.js";
 import { lockOwner } from "../state/lockOwner.js";
+import { InFlightReads } from "./inFlightReads.js";
 import type { StateStore } from "../state/stateStore.js";
 import { isLeaseBusy, withLease } from "../state/withLease.js";
 import { Journal, newRunId, type OutcomeStatus, type RecordedError } from "./journal.js";
@@ -174,6 +175,8 @@ const KEY_LEVEL = new Set<PlanStep["kind"]>(["rotationPolicy", "rotateKey"]);
 
 async function runKey(steps: PlanStep[], keyPolicy: KeyPolicy, options: ExecuteOptions, journal: Journal | undefined, record: (o: StepOutcome) => void, limits: StepLimits, lockSignal?: AbortSignal): Promise<void> {
   const done = new Map<string, OutcomeStatus>();
+  // The key's steps check their consumers' access at once: identical reads then in flight are sent once.
+  const reads = new InFlightReads();
   const stopped = (): string | undefined => {
     if (options.signal?.aborted) return "the run was stopped before this step";
     if (lockSignal?.aborted) return "the key's lock was lost, so this run stopped writing";
@@ -185,7 +188,7 @@ async function runKey(steps: PlanStep[], keyPolicy: KeyPolicy, options: ExecuteO
   };
 
   for (const step of steps.filter((s) => KEY_LEVEL.has(s.kind))) {
-    finish(await runStep(step, steps, keyPolicy, undefined, options, journal, done, stopped));
+    finish(await runStep(step, steps, keyPolicy, undefined, options, journal, done, stopped, reads));
   }
   const consumerSteps = steps.filter((s) => !KEY_LEVEL.has(s.kind));
   if (consumerSteps.length === 0) return;
@@ -217,7 +220,7 @@ async function runKey(steps: PlanStep[], keyPolicy: KeyPolicy, options: ExecuteO
         await limits.run(step, async () => {
           if (rotating) return finish(outcomeOf(step, step.action === "blocked" ? "blocked" : "wouldChange", `would move ${step.resource.name} to the version the rotation creates`, 0));
           if (!target) return finish(outcomeOf(step, "skipped", targetProblem ?? "no target version", 0));
-          finish(await runStep(step, steps, keyPolicy, target, options, journal, done, stopped));
+          finish(await runStep(step, steps, keyPolicy, target, options, journal, done, stopped, reads));
         });
       })(),
     );
@@ -296,6 +299,7 @@ async function runStep(
   journal: Journal | undefined,
   done: Map<string, OutcomeStatus>,
   stopped: () => string | undefined,
+  reads: InFlightReads,
 ): Promise<StepOutcome> {
   // Elapsed time is a duration on the monotonic clock (the injected clock may be frozen, as the emulator's is).
   const startedMs = performance.now();
@@ -327,7 +331,7 @@ async function runStep(
 
     const consumer = handler.consumer?.(state);
     if (consumer && target) {
-      const blockedBy = await accessProblem(options, step, consumer, target);
+      const blockedBy = await accessProblem(options, step, consumer, target, reads);
       if (blockedBy) return out("blocked", `not switched: ${blockedBy}`);
     }
     const unmetPrecondition = await handler.precondition?.(state, ctx);
@@ -379,9 +383,10 @@ function pending(step: PlanStep, target: ResolvedTarget | undefined, now: Date, 
  * Why the consumer must not be switched to the target now, from fresh reads: the version must be enabled,
  * active and unexpired, and the consumer's identity must hold read, wrap and unwrap at a covering scope.
  */
-async function accessProblem(options: ExecuteOptions, step: PlanStep, consumer: Consumer, target: ResolvedTarget): Promise<string | undefined> {
+async function accessProblem(options: ExecuteOptions, step: PlanStep, consumer: Consumer, target: ResolvedTarget, reads: InFlightReads): Promise<string | undefined> {
   const keys = options.clients.hsmKeys(step.key.hsmUri);
-  const version = await keys.getVersion(step.key.name, target.version);
+  const hsm = step.key.hsmUri.toLowerCase();
+  const version = await reads.read(`${hsm}|version|${step.key.name.toLowerCase()}|${target.version}`, () => keys.getVersion(step.key.name, target.version));
   const problems = versionUsabilityProblems(version, options.clock.now());
   if (version.enabled !== true || problems.length > 0) return `version ${target.version} is not usable (${version.enabled !== true ? "not enabled" : problems.join(" and ")})`;
 
@@ -389,13 +394,13 @@ async function accessProblem(options: ExecuteOptions, step: PlanStep, consumer: 
   if (principalIds.length === 0) return `${consumer.name} has no managed identity that could use ${step.key.name}`;
   const roles = options.clients.hsmRoles(step.key.hsmUri);
   const [definitions, ...perScope] = await Promise.all([
-    roles.listRoleDefinitions("/"),
-    ...["/", "/keys", keyScope(step.key.name)].map((scope) => roles.listRoleAssignments(scope)),
+    reads.read(`${hsm}|roleDefinitions|/`, () => roles.listRoleDefinitions("/")),
+    ...["/", "/keys", keyScope(step.key.name)].map((scope) => reads.read(`${hsm}|roleAssignments|${scope.toLowerCase()}`, () => roles.listRoleAssignments(scope))),
   ]);
   const byId = new Map<string, RoleAssignmentSnapshot>();
   for (const a of perScope.flat()) byId.set(a.id.toLowerCase(), a);
-  const hsm = freshRbac(step, [...byId.values()], definitions);
-  const verdicts = principalIds.map((id) => wrapAccess(hsm, id, keyScope(step.key.name)));
+  const fresh = freshRbac(step, [...byId.values()], definitions);
+  const verdicts = principalIds.map((id) => wrapAccess(fresh, id, keyScope(step.key.name)));
   const lacking = verdicts.filter((v) => v.verdict !== "ok");
   if (lacking.length === 0) return undefined;
   return `${consumer.name}'s identity cannot use ${step.key.name}: ${lacking.map((v) => `${v.principalId} ${v.verdict === "unknown" ? "holds a role whose definition could not be read" : `lacks ${v.missing.map((a) => a.split("/").at(-2)).join("/")}`}`).join("; ")}`;
