@@ -9,6 +9,7 @@ const OPERATIONS: MatrixOperation[] = [
   { name: "HSM role assignments", operationId: "RoleAssignments_ListForScope" },
   { name: "list SQL MIs", operationId: "ManagedInstances_List", hidesConsumers: true },
   { name: "TDE protector read", operationId: "ManagedInstanceEncryptionProtectors_Get", hidesConsumers: true },
+  { name: "SQL failover groups", operationId: "InstanceFailoverGroups_ListByLocation" },
   { name: "list DESes", operationId: "DiskEncryptionSets_List", hidesConsumers: true },
   { name: "list storage", operationId: "StorageAccounts_List", hidesConsumers: true },
 ];

@@ -14,7 +14,7 @@ import { KEYWARDEN_EVENT_TYPES } from "../../src/lib/events/keywardenEvents.js";
 import { collectEstate } from "../../src/lib/inventory/collect.js";
 import { listRunIds } from "../../src/lib/rotation/journal.js";
 import type { PlanStep } from "../../src/lib/rotation/plan.js";
-import { planRotation } from "../../src/lib/rotation/planner.js";
+import { planRotation, STORAGE_CATCH_UP } from "../../src/lib/rotation/planner.js";
 import { runRotation } from "../../src/lib/rotation/runRotation.js";
 import { verifyRotation } from "../../src/lib/rotation/verify.js";
 import { createRuntime, setRuntime, type Runtime } from "../../src/lib/runtime.js";
@@ -62,21 +62,46 @@ const DEADLINE_MS = 5000;
 /** The whole faulted round must end within this (a hang must not hold it). */
 const ROUND_BOUND_MS = 8000;
 
+/** The storage account on a versionless key: Storage follows a new version by itself within a day; KeyWarden only verifies. */
+export const VERSIONLESS_ACCOUNT = "contosoprodcmkst02";
+/** The SQL MI's geo-secondary in an instance failover group: it must hold the new key before the primary's protector moves. */
+export const FAILOVER_PARTNER = "contoso-sqlmi-dr-01";
+
 /**
- * The reference estate, small, with every kind of write in it: both DESes and the storage account pinned (KeyWarden
- * patches them), the SQL MI without TDE auto-rotation (its key and protector are written), and the disk key without
- * a rotation policy (KeyWarden sets one before Managed HSM allows an on-demand rotation).
+ * The reference estate, small, with every kind of write in it: both DESes and one storage account pinned (KeyWarden
+ * patches them), a second storage account versionless (it follows on the emulator clock; KeyWarden must not patch
+ * it), the SQL MI without TDE auto-rotation (its key and protector are written) in a failover group with a
+ * geo-secondary (whose key goes first), and the disk key without a rotation policy (KeyWarden sets one before
+ * Managed HSM allows an on-demand rotation).
  */
 async function matrixFixture(): Promise<Record<string, unknown>> {
+  type Principal = { id: string; displayName: string };
+  type HsmRole = { principalId: string; role: string; scope: string; description: string };
   const fixture = JSON.parse(await readFile(join(import.meta.dirname, "..", "..", "emulator", "fixtures", "contoso-reference.json"), "utf8")) as Record<string, unknown> & {
+    principals: Principal[];
     diskEncryptionSets: { rotationToLatestKeyVersionEnabled: boolean }[];
-    storageAccounts: { name: string; encryption: { key?: string } }[];
-    managedHsms: { keys: { name: string; rotationPolicy?: unknown }[] }[];
+    storageAccounts: { name: string; identity?: { principalId: string }; encryption: { key?: string } }[];
+    sqlManagedInstances: { name: string; resourceGroup: string; location: string; identity: { type: string; principalId: string } }[];
+    managedHsms: { keys: { name: string; rotationPolicy?: unknown }[]; roleAssignments: HsmRole[] }[];
   };
   fixture.name = "contoso-fault-matrix";
   for (const des of fixture.diskEncryptionSets) des.rotationToLatestKeyVersionEnabled = false;
-  for (const account of fixture.storageAccounts) if (account.name === "contosoprodcmkst01") account.encryption.key = "Contoso-PROD-HSM/Contoso-STORAGE-CMK@1";
-  for (const key of fixture.managedHsms[0]?.keys ?? []) if (key.name === "Contoso-DISK-CMK") delete key.rotationPolicy;
+  const pinned = fixture.storageAccounts.find((a) => a.name === "contosoprodcmkst01");
+  const primary = fixture.sqlManagedInstances[0];
+  const hsm = fixture.managedHsms[0];
+  if (!pinned || !primary || !hsm) throw new Error("the reference fixture lost its storage account, SQL MI or HSM");
+  const versionlessPrincipal = "b2000000-0000-4000-8000-0000000000a4";
+  const partnerPrincipal = "b2000000-0000-4000-8000-0000000000a1";
+  fixture.storageAccounts.push({ ...structuredClone(pinned), name: VERSIONLESS_ACCOUNT, identity: { ...pinned.identity, principalId: versionlessPrincipal } });
+  pinned.encryption.key = "Contoso-PROD-HSM/Contoso-STORAGE-CMK@1";
+  fixture.sqlManagedInstances.push({ ...structuredClone(primary), name: FAILOVER_PARTNER, resourceGroup: "rg-contoso-sql-dr", location: "centralindia", identity: { type: "SystemAssigned", principalId: partnerPrincipal } });
+  fixture.sqlFailoverGroups = [{ name: "fog-contoso-sql", primary: primary.name, partner: FAILOVER_PARTNER, readWriteFailoverPolicy: "Automatic", gracePeriodMinutes: 60 }];
+  fixture.principals.push({ id: versionlessPrincipal, displayName: `${VERSIONLESS_ACCOUNT} (system-assigned)` }, { id: partnerPrincipal, displayName: `${FAILOVER_PARTNER} (system-assigned)` });
+  hsm.roleAssignments.push(
+    { principalId: versionlessPrincipal, role: "Managed HSM Crypto Service Encryption User", scope: "/keys/Contoso-STORAGE-CMK", description: "versionless storage account identity" },
+    { principalId: partnerPrincipal, role: "Managed HSM Crypto Service Encryption User", scope: "/keys/Contoso-SQLMI-CMK", description: "SQL MI geo-secondary identity" },
+  );
+  for (const key of hsm.keys) if (key.name === "Contoso-DISK-CMK") delete key.rotationPolicy;
   return fixture;
 }
 
@@ -124,12 +149,15 @@ export async function startFaultMatrix(): Promise<FaultMatrix> {
   async function calibrate(): Promise<void> {
     const c = await freshCell(t, undefined);
     try {
-      const thrown = [await c.round(), await c.round()].filter((e) => e !== undefined);
-      const failed = c.logs.filter(([, line]) => line.startsWith('{"event":"KeyWarden.RotationStep"') && !/"status":"(changed|unchanged|verified)"/.test(line));
+      const thrown = [await c.round(), await c.round(), await c.catchUp()].filter((e) => e !== undefined);
+      const failed = c.logs.filter(([, line]) => line.startsWith('{"event":"KeyWarden.RotationStep"') && !/"status":"(changed|unchanged|verified|pending)"/.test(line));
       if (thrown.length > 0 || failed.length > 0) throw new Error(`the fault-free calibration round did not succeed: ${[...thrown.map(String), ...failed.map(([, l]) => l)].join("\n")}`);
       baseline = new Set((await c.events()).map((e) => `${e.event.eventType} ${e.event.subject}`));
       consumersPerKey = new Map();
       for (const v of (await c.verify()).consumers) consumersPerKey.set(v.keyName.toLowerCase(), (consumersPerKey.get(v.keyName.toLowerCase()) ?? 0) + 1);
+      // The failover partner and the versionless account are consumers of the rotated keys, or the cells prove nothing of them.
+      const counts = ["contoso-sqlmi-cmk", "contoso-storage-cmk"].map((k) => consumersPerKey?.get(k));
+      if (counts.some((n) => n !== 2)) throw new Error(`calibration: consumers of the SQL MI and storage keys ${JSON.stringify(counts)}, not 2 each`);
     } finally {
       await c.close();
     }
@@ -168,7 +196,8 @@ interface Cell {
   events(): Promise<StoredEvent[]>;
   rows(): Promise<StoredRow[]>;
   verify(): ReturnType<typeof verifyAfter>;
-  sync(): Promise<void>;
+  /** A day on (the versionless account follows the new version by itself), then a round; what it threw. */
+  catchUp(): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -211,17 +240,18 @@ async function freshCell(t: TestEmulator, storeFault: MatrixOperation["store"], 
   const runtime: Runtime = storeFault && failStore ? { ...base, store: faultyStore(base.store, storeFault(), failStore) } : base;
   setRuntime(runtime);
   const logs: [string, string][] = [];
+  const round = async (): Promise<unknown> => {
+    try {
+      await keyRotationHandler(TIMER, new InvocationContext({ invocationId: `round-${logs.length}`, functionName: "keyRotation", logHandler: (level, ...args) => logs.push([level, args.map(String).join(" ")]) }));
+      return undefined;
+    } catch (error) {
+      return error;
+    }
+  };
   return {
     runtime,
     logs,
-    async round() {
-      try {
-        await keyRotationHandler(TIMER, new InvocationContext({ invocationId: `round-${logs.length}`, functionName: "keyRotation", logHandler: (level, ...args) => logs.push([level, args.map(String).join(" ")]) }));
-        return undefined;
-      } catch (error) {
-        return error;
-      }
-    },
+    round,
     async events() {
       return ((await t.control("GET", `/_emulator/eventgrid/topics/${CONTOSO_TOPIC}/events`)) as { events: StoredEvent[] }).events;
     },
@@ -229,7 +259,11 @@ async function freshCell(t: TestEmulator, storeFault: MatrixOperation["store"], 
       return ((await t.control("GET", `/_emulator/monitor/rules/${RULE}/streams/${ROTATIONS_STREAM}/rows`)) as { rows: StoredRow[] }).rows;
     },
     verify: () => verifyAfter(base),
-    sync,
+    async catchUp() {
+      await t.control("POST", "/_emulator/clock", { advance: STORAGE_CATCH_UP });
+      await sync();
+      return round();
+    },
     close: () => rm(dir, { recursive: true, force: true }),
   };
 }
@@ -361,17 +395,27 @@ async function runCell(t: TestEmulator, op: MatrixOperation, fault: FaultKind, b
     faultedRunId ??= (await listRunIds(c.runtime.store).catch(() => []))[0];
     if (fault === "hang" && faultedMs > ROUND_BOUND_MS) problems.push(`the hung round took ${Math.round(faultedMs)} ms (bound ${ROUND_BOUND_MS} ms)`);
 
-    // --- reruns until converged (at most two)
+    // --- reruns until converged (at most two): nothing left to change; only the versionless account still to follow
+    const thrownText = (e: unknown) => (e ? ` (the last threw: ${e instanceof Error ? e.message : String(e)})` : "");
+    const onlyCatchUpLeft = (x: Awaited<ReturnType<Cell["verify"]>>) => x.plan.steps.every((s) => s.action === "verify" && s.kind === "storageAccount" && s.resource.name === VERSIONLESS_ACCOUNT);
     let converged = false;
     let lastThrown: unknown;
     let v: Awaited<ReturnType<Cell["verify"]>> | undefined;
     for (let i = 0; i < 2 && !converged; i++) {
       lastThrown = await c.round();
       v = await c.verify();
-      converged = lastThrown === undefined && v.plan.steps.length === 0 && v.gaps.length === 0;
+      converged = lastThrown === undefined && onlyCatchUpLeft(v) && v.gaps.length === 0;
     }
-    if (!converged) problems.push(`not converged after 2 reruns${lastThrown ? ` (the last threw: ${lastThrown instanceof Error ? lastThrown.message : String(lastThrown)})` : ""}`);
+    if (!converged) problems.push(`not converged after 2 reruns${thrownText(lastThrown)}`);
     if (!v) throw new Error("no rerun ran");
+    // The versionless account waits for Storage (pending within its day), never for KeyWarden.
+    const versionless = v.consumers.filter((x) => x.resource.name === VERSIONLESS_ACCOUNT);
+    if (versionless.length !== 1 || versionless.some((x) => x.verdict !== "pending" || x.pastDeadline !== false)) problems.push(`the versionless account before its day: ${JSON.stringify(versionless.map((x) => [x.verdict, x.pastDeadline]))} (pending within its deadline expected)`);
+    const caughtUpThrown = await c.catchUp();
+    v = await c.verify();
+    if (caughtUpThrown !== undefined || v.plan.steps.length > 0) problems.push(`not converged a day on: ${v.plan.steps.length} step(s) left${thrownText(caughtUpThrown)}`);
+    const patched = t.exchanges.slice(mark).filter((e) => e.operationId === "StorageAccounts_Update" && e.path.toLowerCase().includes(`/storageaccounts/${VERSIONLESS_ACCOUNT}`));
+    if (patched.length > 0) problems.push(`the versionless account was patched ${patched.length} time(s)`);
 
     // --- invariants
     const notMoved = v.consumers.filter((x) => x.verdict !== "moved").map((x) => `${x.resource.name}: ${x.verdict} (${x.reason})`);
