@@ -19,6 +19,8 @@ import { runRotation } from "../../src/lib/rotation/runRotation.js";
 import { verifyRotation } from "../../src/lib/rotation/verify.js";
 import { createRuntime, setRuntime, type Runtime } from "../../src/lib/runtime.js";
 import type { StateStore } from "../../src/lib/state/stateStore.js";
+import type { Exchange } from "../../emulator/index.js";
+import { SETTING_DEFAULTS } from "../../src/lib/config/settings.js";
 import { startTestEmulator, type TestEmulator } from "./emulator.js";
 import { CONTOSO_TOPIC, topicKey } from "./eventTopic.js";
 
@@ -29,7 +31,17 @@ import { CONTOSO_TOPIC, topicKey } from "./eventTopic.js";
  * usable version, no key rotated twice, every fact's event delivered once, every failure raised as an alert.
  */
 export const FAULTS = ["429", "429 Retry-After", "500", "503", "reset", "hang", "LRO Failed", "crash"] as const;
-export type FaultKind = (typeof FAULTS)[number];
+/**
+ * Throttling with the request layer's retries on (its defaults, the retry delay capped at RETRY_CAP_MS): the first
+ * two calls throttled without Retry-After, or the first one with it. The faulted round itself must converge.
+ */
+export const RETRIED_FAULTS = ["429 ×2, retried", "429 Retry-After ×1, retried"] as const;
+export type FaultKind = (typeof FAULTS)[number] | (typeof RETRIED_FAULTS)[number];
+const isRetried = (fault: FaultKind): boolean => (RETRIED_FAULTS as readonly string[]).includes(fault);
+/** KEYWARDEN_MAX_RETRY_DELAY_MS of the retried cells (the smallest the default initial delay of 1 s allows). */
+const RETRY_CAP_MS = 1000;
+/** The Retry-After the retried cell asks for (seconds, within the cap, so the layer must wait all of it). */
+const RETRY_AFTER_S = 1;
 
 export interface MatrixOperation {
   name: string;
@@ -61,6 +73,7 @@ const TRY_TIMEOUT_MS = 1000;
 const DEADLINE_MS = 5000;
 /** The whole faulted round must end within this (a hang must not hold it). */
 const ROUND_BOUND_MS = 8000;
+const RETRIED_DEADLINE_MS = 30_000;
 
 /** The storage account on a versionless key: Storage follows a new version by itself within a day; KeyWarden only verifies. */
 export const VERSIONLESS_ACCOUNT = "contosoprodcmkst02";
@@ -124,7 +137,7 @@ export interface FaultMatrix {
   applies(op: MatrixOperation, fault: FaultKind): boolean;
   /** Runs one cell; the problems found (empty: every invariant held). */
   cell(op: MatrixOperation, fault: FaultKind): Promise<string[]>;
-  table(operations: readonly MatrixOperation[]): string;
+  table(operations: readonly MatrixOperation[], faults: readonly FaultKind[]): string;
   close(): Promise<void>;
 }
 
@@ -136,7 +149,8 @@ export async function startFaultMatrix(): Promise<FaultMatrix> {
 
   // A local-directory store cannot hang (a hung Blob Storage call is not modelled here).
   const applies = (op: MatrixOperation, fault: FaultKind) =>
-    op.store ? !["hang", "LRO Failed", "crash"].includes(fault) : fault === "LRO Failed" ? op.lro === true : fault === "crash" ? op.crashAfter !== undefined : true;
+    isRetried(fault) ? !op.store
+    : op.store ? !["hang", "LRO Failed", "crash"].includes(fault) : fault === "LRO Failed" ? op.lro === true : fault === "crash" ? op.crashAfter !== undefined : true;
 
   async function cell(op: MatrixOperation, fault: FaultKind): Promise<string[]> {
     const started = performance.now();
@@ -167,11 +181,11 @@ export async function startFaultMatrix(): Promise<FaultMatrix> {
   return {
     applies,
     cell,
-    table(operations) {
-      const header = ["operation", ...FAULTS];
+    table(operations, faults) {
+      const header = ["operation", ...faults];
       const rows = operations.map((op) => [
         op.name,
-        ...FAULTS.map((f) => {
+        ...faults.map((f) => {
           if (!applies(op, f)) return "n/a";
           const r = results.get(`${op.name}|${f}`);
           return r ? `${r.status} ${r.seconds.toFixed(2)}s` : "not run";
@@ -207,7 +221,7 @@ async function verifyAfter(runtime: Runtime) {
 }
 
 /** The estate as loaded, half a year on; a new state directory; the timer's runtime pointed at the emulator. */
-async function freshCell(t: TestEmulator, storeFault: MatrixOperation["store"], failStore?: StoreFailing): Promise<Cell> {
+async function freshCell(t: TestEmulator, storeFault: MatrixOperation["store"], failStore?: StoreFailing, retried = false): Promise<Cell> {
   await t.control("POST", "/_emulator/reset");
   await t.control("DELETE", "/_emulator/faults");
   await t.control("DELETE", "/_emulator/lro-failures");
@@ -232,6 +246,8 @@ async function freshCell(t: TestEmulator, storeFault: MatrixOperation["store"], 
     KEYWARDEN_MONITOR_DCR_ID: String(rules.find((r) => r.name === RULE)?.immutableId),
     KEYWARDEN_TRY_TIMEOUT_MS: String(TRY_TIMEOUT_MS),
     KEYWARDEN_DEADLINE_MS: String(DEADLINE_MS),
+    // Retries on: the layer's defaults, waits capped low; no hang here, so the deadline leaves room for the waits.
+    ...(retried ? { KEYWARDEN_MAX_RETRIES: String(SETTING_DEFAULTS.maxRetries), KEYWARDEN_MAX_RETRY_DELAY_MS: String(RETRY_CAP_MS), KEYWARDEN_DEADLINE_MS: String(RETRIED_DEADLINE_MS) } : {}),
   });
   // A fresh process per cell: its own request layer (ARM buckets, caps), as the emulator's reset gives it fresh ones.
   const created = await createRuntime({ env, clock });
@@ -333,13 +349,15 @@ async function injectFault(t: TestEmulator, op: MatrixOperation, fault: FaultKin
     : fault === "503" ? { status: 503 }
     : fault === "reset" ? { behaviour: "reset" }
     : fault === "hang" ? { behaviour: "hang" }
+    : fault === "429 ×2, retried" ? { status: 429, count: 2 }
+    : fault === "429 Retry-After ×1, retried" ? { status: 429, retryAfter: RETRY_AFTER_S, count: 1 }
     : {};
   if (fault === "LRO Failed") {
     await t.control("POST", "/_emulator/lro-failures", { operationId: op.operationId, code: "InternalServerError", message: "The operation failed (injected).", count: 1 });
     return;
   }
   // A hang is one hung call (each costs a try timeout); the statuses and resets last the whole round.
-  await t.control("POST", "/_emulator/faults", { ...target, ...spec, ...(fault === "hang" ? { count: 1 } : { persistent: true }) });
+  await t.control("POST", "/_emulator/faults", { ...target, ...spec, ...(fault === "hang" ? { count: 1 } : "count" in spec ? {} : { persistent: true }) });
 }
 
 interface StepLine {
@@ -350,13 +368,15 @@ interface StepLine {
 
 async function runCell(t: TestEmulator, op: MatrixOperation, fault: FaultKind, baseline: () => Set<string> | undefined, consumersPerKey: () => Map<string, number> | undefined): Promise<string[]> {
   const failing: StoreFailing = { on: false, fault, hits: 0 };
-  const c = await freshCell(t, op.store, failing);
+  const retried = isRetried(fault);
+  const c = await freshCell(t, op.store, failing, retried);
   const problems: string[] = [];
   try {
     const mark = t.exchanges.length;
     // --- the faulted round
     const faultedStart = performance.now();
     let faultedRunId: string | undefined;
+    let faultedThrown: unknown;
     if (fault === "crash") {
       // The process dies after the step: the run stops there, and nothing of it is told.
       const controller = new AbortController();
@@ -381,7 +401,7 @@ async function runCell(t: TestEmulator, op: MatrixOperation, fault: FaultKind, b
       failing.on = false;
     } else {
       await injectFault(t, op, fault);
-      await c.round();
+      faultedThrown = await c.round();
     }
     const faultedMs = performance.now() - faultedStart;
     // A cell whose fault nothing met proves nothing.
@@ -395,18 +415,26 @@ async function runCell(t: TestEmulator, op: MatrixOperation, fault: FaultKind, b
     faultedRunId ??= (await listRunIds(c.runtime.store).catch(() => []))[0];
     if (fault === "hang" && faultedMs > ROUND_BOUND_MS) problems.push(`the hung round took ${Math.round(faultedMs)} ms (bound ${ROUND_BOUND_MS} ms)`);
 
-    // --- reruns until converged (at most two): nothing left to change; only the versionless account still to follow
+    // --- reruns until converged (at most two; none for a retried fault): nothing left to change; only the
+    // versionless account still to follow
     const thrownText = (e: unknown) => (e ? ` (the last threw: ${e instanceof Error ? e.message : String(e)})` : "");
     const onlyCatchUpLeft = (x: Awaited<ReturnType<Cell["verify"]>>) => x.plan.steps.every((s) => s.action === "verify" && s.kind === "storageAccount" && s.resource.name === VERSIONLESS_ACCOUNT);
     let converged = false;
     let lastThrown: unknown;
     let v: Awaited<ReturnType<Cell["verify"]>> | undefined;
-    for (let i = 0; i < 2 && !converged; i++) {
+    if (retried) {
+      lastThrown = faultedThrown;
+      v = await c.verify();
+      converged = lastThrown === undefined && failedSteps.length === 0 && onlyCatchUpLeft(v) && v.gaps.length === 0;
+      if (!converged) problems.push(`the retried round did not converge by itself (${failedSteps.length} failed step(s), ${v.plan.steps.length} step(s) left)${thrownText(lastThrown)}`);
+      problems.push(...retryWaits(t, t.exchanges.slice(mark), op, fault));
+    }
+    for (let i = 0; i < 2 && !converged && !retried; i++) {
       lastThrown = await c.round();
       v = await c.verify();
       converged = lastThrown === undefined && onlyCatchUpLeft(v) && v.gaps.length === 0;
     }
-    if (!converged) problems.push(`not converged after 2 reruns${thrownText(lastThrown)}`);
+    if (!converged && !retried) problems.push(`not converged after 2 reruns${thrownText(lastThrown)}`);
     if (!v) throw new Error("no rerun ran");
     // The versionless account waits for Storage (pending within its day), never for KeyWarden.
     const versionless = v.consumers.filter((x) => x.resource.name === VERSIONLESS_ACCOUNT);
@@ -452,7 +480,7 @@ async function runCell(t: TestEmulator, op: MatrixOperation, fault: FaultKind, b
     if (unalerted.length > 0) problems.push(`failed steps with no alert row: ${unalerted.join(", ")}`);
     const failedRunRows = rows.filter((r) => r.row.Transition === "failed" && r.row.RunId === faultedRunId);
     // Only a fault that lasts the round hides them for sure (a single hung call may be retried by the collector).
-    const hidden = op.hidesConsumers === true && fault !== "crash" && fault !== "hang";
+    const hidden = op.hidesConsumers === true && fault !== "crash" && fault !== "hang" && !retried;
     if (hidden && failedRunRows.length === 0) problems.push(`consumers were hidden from the faulted run ${String(faultedRunId)}, but no failed row names it`);
     if (hidden && rows.some((r) => r.row.Transition === "completed" && r.row.RunId === faultedRunId)) problems.push(`the faulted run ${String(faultedRunId)}, which could not see every consumer, said a rotation completed`);
     if (failedSteps.length > 0 && failedRunRows.length === 0) problems.push(`the faulted run ${String(faultedRunId)} failed steps but no failed row names it`);
@@ -465,8 +493,32 @@ async function runCell(t: TestEmulator, op: MatrixOperation, fault: FaultKind, b
   return problems;
 }
 
+/**
+ * Every throttled call was tried again, and after a Retry-After no sooner than it asked: from the emulator's
+ * answer to the throttled try to its answer to the retry (a lower bound only, so a loaded box cannot flake it).
+ */
+function retryWaits(t: TestEmulator, exchanges: readonly Exchange[], op: MatrixOperation, fault: FaultKind): string[] {
+  const problems: string[] = [];
+  const throttled = exchanges.filter((e) => e.operationId === op.operationId && e.status === 429);
+  const expected = fault === "429 ×2, retried" ? 2 : 1;
+  if (throttled.length !== expected) problems.push(`${throttled.length} throttled ${String(op.operationId)} answer(s), not ${expected}`);
+  for (const e of throttled) {
+    const asked = Number(e.responseHeaders["retry-after"] ?? Number.NaN);
+    if (fault === "429 Retry-After ×1, retried" && asked !== RETRY_AFTER_S) problems.push(`the throttled answer asked Retry-After ${String(e.responseHeaders["retry-after"])}, not ${RETRY_AFTER_S}`);
+    const retry = exchanges.slice(exchanges.indexOf(e) + 1).find((x) => x.method === e.method && x.host === e.host && x.path === e.path);
+    if (!retry) {
+      problems.push(`the throttled ${e.method} ${e.path} was never tried again`);
+      continue;
+    }
+    const waited = (t.answeredAt(retry) ?? 0) - (t.answeredAt(e) ?? Number.POSITIVE_INFINITY);
+    // A timer may fire a millisecond early against performance.now().
+    if (Number.isFinite(asked) && waited < asked * 1000 - 2) problems.push(`the retry of ${e.method} ${e.path} came ${Math.round(waited)} ms after its 429, which asked ${asked} s`);
+  }
+  return problems;
+}
+
 /** One matrix file's suite: a cell per (operation × fault), skipped where it does not apply, the table printed at the end. */
-export function faultMatrixSuite(title: string, tableTitle: string, operations: readonly MatrixOperation[]): void {
+export function faultMatrixSuite(title: string, tableTitle: string, operations: readonly MatrixOperation[], faults: readonly FaultKind[] = FAULTS): void {
   describe(title, () => {
     let m: FaultMatrix;
     beforeAll(async () => {
@@ -474,13 +526,13 @@ export function faultMatrixSuite(title: string, tableTitle: string, operations: 
     }, 30_000);
     afterAll(async () => {
       if (m) {
-        console.log(`Fault matrix (${tableTitle}):\n${m.table(operations)}`);
+        console.log(`Fault matrix (${tableTitle}):\n${m.table(operations, faults)}`);
         await m.close();
       }
     });
 
     for (const op of operations) {
-      for (const fault of FAULTS) {
+      for (const fault of faults) {
         it(`${op.name} × ${fault}`, async (ctx) => {
           if (!m.applies(op, fault)) return ctx.skip();
           expect(await m.cell(op, fault)).toEqual([]);

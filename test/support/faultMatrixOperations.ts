@@ -1,0 +1,58 @@
+import type { MatrixOperation, StoreCall } from "./faultMatrix.js";
+
+/** Every write the rotation makes (issue 10). */
+export const WRITE_OPERATIONS: readonly MatrixOperation[] = [
+  { name: "rotation policy", operationId: "UpdateKeyRotationPolicy", crashAfter: "rotationPolicy" },
+  { name: "rotate", operationId: "RotateKey", crashAfter: "rotateKey" },
+  { name: "SQL MI key", operationId: "ManagedInstanceKeys_CreateOrUpdate", lro: true, crashAfter: "sqlMiKey" },
+  { name: "encryption protector", operationId: "ManagedInstanceEncryptionProtectors_CreateOrUpdate", lro: true, crashAfter: "tdeProtector" },
+  { name: "DES patch", operationId: "DiskEncryptionSets_Update", lro: true, crashAfter: "diskEncryptionSet" },
+  { name: "storage patch", operationId: "StorageAccounts_Update", crashAfter: "storageAccount" },
+];
+
+/** The reads the snapshot needs. */
+export const READ_OPERATIONS: readonly MatrixOperation[] = [
+  { name: "HSM resource read", operationId: "ManagedHsms_Get" },
+  { name: "list keys", operationId: "GetKeys" },
+  { name: "key versions", operationId: "GetKeyVersions" },
+  { name: "rotation policy read", operationId: "GetKeyRotationPolicy" },
+  { name: "HSM role assignments", operationId: "RoleAssignments_ListForScope" },
+  { name: "list SQL MIs", operationId: "ManagedInstances_List", hidesConsumers: true },
+  { name: "TDE protector read", operationId: "ManagedInstanceEncryptionProtectors_Get", hidesConsumers: true },
+  { name: "SQL failover groups", operationId: "InstanceFailoverGroups_ListByLocation" },
+  { name: "list DESes", operationId: "DiskEncryptionSets_List", hidesConsumers: true },
+  { name: "list storage", operationId: "StorageAccounts_List", hidesConsumers: true },
+];
+
+const isJournalWrite = (c: StoreCall) => (c.method === "create" || c.method === "put") && c.name.startsWith("runs/");
+
+/** Fails the nth call `pick` chooses and every one after it (the 4th journal write: a step.finished after its write went out). */
+function nth(n: number, pick: (c: StoreCall) => boolean): () => (c: StoreCall) => boolean {
+  return () => {
+    let seen = 0;
+    return (c) => pick(c) && ++seen >= n;
+  };
+}
+
+/** The executor's fresh reads and the round's telling (Event Grid, Logs Ingestion), all Azure calls. */
+export const EXECUTOR_AND_TELLING_OPERATIONS: readonly MatrixOperation[] = [
+  { name: "key read (executor)", operationId: "GetKey" },
+  { name: "SQL MI read", operationId: "ManagedInstances_Get" },
+  { name: "SQL MI key read", operationId: "ManagedInstanceKeys_Get" },
+  { name: "DES read", operationId: "DiskEncryptionSets_Get" },
+  { name: "storage read", operationId: "StorageAccounts_GetProperties" },
+  { name: "HSM role definitions", operationId: "RoleDefinitions_List" },
+  { name: "Event Grid publish", operationId: "PublishEvents" },
+  { name: "Logs Ingestion upload", operationId: "Upload" },
+];
+
+/**
+ * The state store (journal writes, the outbox, the key lock's lease): a proxy over the real local-directory store
+ * fails matching calls for the faulted round.
+ */
+export const STORE_OPERATIONS: readonly MatrixOperation[] = [
+  { name: "journal write (first)", store: () => (c) => isJournalWrite(c) },
+  { name: "journal write (after a write)", store: nth(4, isJournalWrite) },
+  { name: "outbox write", store: () => (c) => (c.method === "create" || c.method === "put") && /^(events|alerts)\//.test(c.name) },
+  { name: "key lock lease", store: () => (c) => c.method === "acquireLease" && c.name.startsWith("locks/") },
+];
