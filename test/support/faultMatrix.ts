@@ -57,6 +57,11 @@ export interface MatrixOperation {
   hidesConsumers?: true;
   /** A state-store fault instead of an Azure one: a new matcher per cell; the store proxy fails the calls it picks. */
   store?: () => (call: StoreCall) => boolean;
+  /**
+   * "crash" in the telling: the process dies at the first state-store call `at` picks (that call and every store
+   * call after it never happen, so nothing more is sent); the outbox under `pending` must hold what it queued.
+   */
+  diesAt?: { at: (call: StoreCall) => boolean; pending: string };
 }
 
 export interface StoreCall {
@@ -149,7 +154,8 @@ export async function startFaultMatrix(): Promise<FaultMatrix> {
 
   // A local-directory store cannot hang (a hung Blob Storage call is not modelled here).
   const applies = (op: MatrixOperation, fault: FaultKind) =>
-    isRetried(fault) ? !op.store
+    op.diesAt ? fault === "crash"
+    : isRetried(fault) ? !op.store
     : op.store ? !["hang", "LRO Failed", "crash"].includes(fault) : fault === "LRO Failed" ? op.lro === true : fault === "crash" ? op.crashAfter !== undefined : true;
 
   async function cell(op: MatrixOperation, fault: FaultKind): Promise<string[]> {
@@ -287,6 +293,8 @@ async function freshCell(t: TestEmulator, storeFault: MatrixOperation["store"], 
 interface StoreFailing {
   on: boolean;
   fault?: FaultKind;
+  /** A "crash": the process is gone; no store call happens any more. */
+  dead?: boolean;
   /** Calls failed so far. */
   hits: number;
 }
@@ -294,6 +302,11 @@ interface StoreFailing {
 /** A real store underneath; while `failing.on`, calls that `matches` picks fail as Blob Storage would under the fault. */
 function faultyStore(store: StateStore, matches: (call: StoreCall) => boolean, failing: StoreFailing): StateStore {
   const fail = (method: StoreCall["method"], name: string) => {
+    if (failing.on && failing.fault === "crash" && (failing.dead === true || matches({ method, name }))) {
+      if (!failing.dead) failing.hits += 1;
+      failing.dead = true;
+      throw new Error(`the process died (injected) before ${method} ${name}`);
+    }
     if (!failing.on || !matches({ method, name })) return;
     failing.hits += 1;
     if (failing.fault === "reset") throw Object.assign(new Error(`read ECONNRESET (injected: ${method} ${name})`), { code: "ECONNRESET" });
@@ -333,7 +346,10 @@ function faultyStore(store: StateStore, matches: (call: StoreCall) => boolean, f
           fail("renew", name);
           return lease.renew();
         },
-        release: () => lease.release(),
+        async release() {
+          fail("release", name);
+          return lease.release();
+        },
       };
     },
   };
@@ -369,7 +385,8 @@ interface StepLine {
 async function runCell(t: TestEmulator, op: MatrixOperation, fault: FaultKind, baseline: () => Set<string> | undefined, consumersPerKey: () => Map<string, number> | undefined): Promise<string[]> {
   const failing: StoreFailing = { on: false, fault, hits: 0 };
   const retried = isRetried(fault);
-  const c = await freshCell(t, op.store, failing, retried);
+  const diesAt = op.diesAt;
+  const c = await freshCell(t, op.store ?? (diesAt ? () => diesAt.at : undefined), failing, retried);
   const problems: string[] = [];
   try {
     const mark = t.exchanges.length;
@@ -377,7 +394,13 @@ async function runCell(t: TestEmulator, op: MatrixOperation, fault: FaultKind, b
     const faultedStart = performance.now();
     let faultedRunId: string | undefined;
     let faultedThrown: unknown;
-    if (fault === "crash") {
+    if (diesAt) {
+      failing.on = true;
+      await c.round();
+      failing.on = false;
+      failing.dead = false;
+      if ((await c.runtime.store.list(diesAt.pending)).length === 0) problems.push(`the crash left nothing queued under ${diesAt.pending}`);
+    } else if (fault === "crash") {
       // The process dies after the step: the run stops there, and nothing of it is told.
       const controller = new AbortController();
       const { config, clients, store, clock } = c.runtime;
@@ -406,7 +429,7 @@ async function runCell(t: TestEmulator, op: MatrixOperation, fault: FaultKind, b
     const faultedMs = performance.now() - faultedStart;
     // A cell whose fault nothing met proves nothing.
     const status = fault === "500" ? 500 : fault === "503" ? 503 : fault.startsWith("429") ? 429 : undefined;
-    if (op.store && failing.hits === 0) problems.push("no state-store call met the fault");
+    if ((op.store || diesAt) && failing.hits === 0) problems.push("no state-store call met the fault");
     if (!op.store && op.operationId && status !== undefined && !t.exchanges.slice(mark).some((e) => e.operationId === op.operationId && e.status === status)) problems.push(`no ${op.operationId} call met the ${fault}`);
     await t.control("DELETE", "/_emulator/faults");
     await t.control("DELETE", "/_emulator/lro-failures");
@@ -484,6 +507,9 @@ async function runCell(t: TestEmulator, op: MatrixOperation, fault: FaultKind, b
     if (hidden && failedRunRows.length === 0) problems.push(`consumers were hidden from the faulted run ${String(faultedRunId)}, but no failed row names it`);
     if (hidden && rows.some((r) => r.row.Transition === "completed" && r.row.RunId === faultedRunId)) problems.push(`the faulted run ${String(faultedRunId)}, which could not see every consumer, said a rotation completed`);
     if (failedSteps.length > 0 && failedRunRows.length === 0) problems.push(`the faulted run ${String(faultedRunId)} failed steps but no failed row names it`);
+    const rowTexts = rows.map((r) => JSON.stringify(r.row));
+    const rowDupes = rowTexts.filter((r, i) => rowTexts.indexOf(r) !== i);
+    if (rowDupes.length > 0) problems.push(`alert rows uploaded twice: ${rowDupes.join("; ")}`);
     const completedRows = rows.filter((r) => r.row.Transition === "completed").map((r) => String(r.row.KeyName).toLowerCase());
     if (completedRows.length !== new Set(completedRows).size) problems.push(`a completed row sent twice: ${completedRows.join(", ")}`);
     if (keys && [...keys.keys()].some((k) => !completedRows.includes(k))) problems.push(`completed rows: ${completedRows.join(", ") || "none"} (every key's expected)`);

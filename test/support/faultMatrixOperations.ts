@@ -1,3 +1,4 @@
+import { ROTATIONS_STREAM } from "../../src/lib/alerts/alertRows.js";
 import type { MatrixOperation, StoreCall } from "./faultMatrix.js";
 
 /** Every write the rotation makes (issue 10). */
@@ -55,4 +56,16 @@ export const STORE_OPERATIONS: readonly MatrixOperation[] = [
   { name: "journal write (after a write)", store: nth(4, isJournalWrite) },
   { name: "outbox write", store: () => (c) => (c.method === "create" || c.method === "put") && /^(events|alerts)\//.test(c.name) },
   { name: "key lock lease", store: () => (c) => c.method === "acquireLease" && c.name.startsWith("locks/") },
+];
+
+/** The rotation alerts' outbox (deliverAlerts: alerts/<stream, without Custom- and _CL>/). */
+const ROTATION_ALERTS = `alerts/${ROTATIONS_STREAM.replace(/^Custom-/, "").replace(/_CL$/, "").toLowerCase()}/`;
+
+/**
+ * A crash between an outbox's enqueue and its send: the process dies as the flush would take the outbox's lease,
+ * right after the enqueue (the alerts are told before the events).
+ */
+export const OUTBOX_CRASH_OPERATIONS: readonly MatrixOperation[] = [
+  { name: "alerts: queued, not sent", diesAt: { at: (c) => c.method === "acquireLease" && c.name === `locks/${ROTATION_ALERTS.replace(/\/+$/, "")}-outbox`, pending: `${ROTATION_ALERTS}pending/` } },
+  { name: "events: queued, not sent", diesAt: { at: (c) => c.method === "acquireLease" && c.name === "locks/events-outbox", pending: "events/pending/" } },
 ];
