@@ -1,9 +1,10 @@
+import { randomUUID } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { InvocationContext, type Timer } from "@azure/functions";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { keyRotationHandler } from "../../src/functions/keyRotation.js";
 import { ROTATIONS_STREAM } from "../../src/lib/alerts/alertRows.js";
 import { createAzureClients } from "../../src/lib/azure/clients.js";
@@ -21,6 +22,8 @@ import { createRuntime, setRuntime, type Runtime } from "../../src/lib/runtime.j
 import type { StateStore } from "../../src/lib/state/stateStore.js";
 import type { Exchange } from "../../emulator/index.js";
 import { SETTING_DEFAULTS } from "../../src/lib/config/settings.js";
+import { azuriteConnectionString } from "./azuriteGlobalSetup.js";
+import { startBlobHangProxy, type BlobHangProxy, type BlobRequestHead } from "./blobHangProxy.js";
 import { startTestEmulator, type TestEmulator } from "./emulator.js";
 import { CONTOSO_TOPIC, topicKey } from "./eventTopic.js";
 
@@ -62,6 +65,11 @@ export interface MatrixOperation {
    * call after it never happen, so nothing more is sent); the outbox under `pending` must hold what it queued.
    */
   diesAt?: { at: (call: StoreCall) => boolean; pending: string };
+  /**
+   * "hang" of a state-store call: the cell's store is Blob Storage (Azurite, through a proxy), and the proxy hangs
+   * the first Blob request this picks (a new matcher per cell), for real, until KeyWarden's per-try timeout.
+   */
+  hangs?: () => (request: BlobRequestHead) => boolean;
 }
 
 export interface StoreCall {
@@ -149,18 +157,20 @@ export interface FaultMatrix {
 export async function startFaultMatrix(): Promise<FaultMatrix> {
   const t = await startTestEmulator((await matrixFixture()) as unknown as string);
   const results = new Map<string, CellResult>();
+  let proxy: BlobHangProxy | undefined;
+  const blobProxy = async () => (proxy ??= await startBlobHangProxy(blobEndpointOf(inject("azuriteConnectionString"))));
   let baseline: Set<string> | undefined;
   let consumersPerKey: Map<string, number> | undefined;
 
-  // A local-directory store cannot hang (a hung Blob Storage call is not modelled here).
+  // A state-store hang runs on Blob Storage (a local directory does not hang; see MatrixOperation.hangs).
   const applies = (op: MatrixOperation, fault: FaultKind) =>
     op.diesAt ? fault === "crash"
     : isRetried(fault) ? !op.store
-    : op.store ? !["hang", "LRO Failed", "crash"].includes(fault) : fault === "LRO Failed" ? op.lro === true : fault === "crash" ? op.crashAfter !== undefined : true;
+    : op.store ? (fault === "hang" ? op.hangs !== undefined : !["LRO Failed", "crash"].includes(fault)) : fault === "LRO Failed" ? op.lro === true : fault === "crash" ? op.crashAfter !== undefined : true;
 
   async function cell(op: MatrixOperation, fault: FaultKind): Promise<string[]> {
     const started = performance.now();
-    const problems = await runCell(t, op, fault, () => baseline, () => consumersPerKey).catch((e: unknown) => [`the cell threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`]);
+    const problems = await runCell(t, op, fault, () => baseline, () => consumersPerKey, blobProxy).catch((e: unknown) => [`the cell threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`]);
     results.set(`${op.name}|${fault}`, { operation: op.name, fault, status: problems.length === 0 ? "PASS" : "FAIL", seconds: (performance.now() - started) / 1000 });
     return problems;
   }
@@ -203,6 +213,7 @@ export async function startFaultMatrix(): Promise<FaultMatrix> {
     },
     async close() {
       setRuntime(undefined);
+      await proxy?.close();
       await t.close();
     },
   };
@@ -227,7 +238,14 @@ async function verifyAfter(runtime: Runtime) {
 }
 
 /** The estate as loaded, half a year on; a new state directory; the timer's runtime pointed at the emulator. */
-async function freshCell(t: TestEmulator, storeFault: MatrixOperation["store"], failStore?: StoreFailing, retried = false): Promise<Cell> {
+/** The Blob endpoint of an Azurite connection string. */
+function blobEndpointOf(connectionString: string): string {
+  const endpoint = /BlobEndpoint=([^;]+)/.exec(connectionString)?.[1];
+  if (!endpoint) throw new Error("the Azurite connection string names no BlobEndpoint");
+  return endpoint;
+}
+
+async function freshCell(t: TestEmulator, storeFault: MatrixOperation["store"], failStore?: StoreFailing, retried = false, blobEndpoint?: string): Promise<Cell> {
   await t.control("POST", "/_emulator/reset");
   await t.control("DELETE", "/_emulator/faults");
   await t.control("DELETE", "/_emulator/lro-failures");
@@ -244,7 +262,8 @@ async function freshCell(t: TestEmulator, storeFault: MatrixOperation["store"], 
   const dir = await mkdtemp(join(tmpdir(), "kw-faults-"));
   const { rules } = (await t.control("GET", "/_emulator/monitor/rules")) as { rules: { name: string; immutableId: string }[] };
   const env = t.env({
-    KEYWARDEN_STATE_DIR: dir,
+    // A Blob container of its own per cell (a hang cell), else a new directory.
+    ...(blobEndpoint ? { KEYWARDEN_STATE_BLOB_CONNECTION_STRING: azuriteConnectionString(blobEndpoint), KEYWARDEN_STATE_CONTAINER: `matrix-${randomUUID().slice(0, 8)}` } : { KEYWARDEN_STATE_DIR: dir }),
     KEYWARDEN_ROTATION_MODE: "execute",
     KEYWARDEN_EVENTS_TOPIC_ENDPOINT: t.emulator.topicEndpoint(CONTOSO_TOPIC),
     KEYWARDEN_EVENTS_TOPIC_KEY: await topicKey(t),
@@ -382,11 +401,20 @@ interface StepLine {
   status: string;
 }
 
-async function runCell(t: TestEmulator, op: MatrixOperation, fault: FaultKind, baseline: () => Set<string> | undefined, consumersPerKey: () => Map<string, number> | undefined): Promise<string[]> {
+async function runCell(
+  t: TestEmulator,
+  op: MatrixOperation,
+  fault: FaultKind,
+  baseline: () => Set<string> | undefined,
+  consumersPerKey: () => Map<string, number> | undefined,
+  blobProxy: () => Promise<BlobHangProxy>,
+): Promise<string[]> {
   const failing: StoreFailing = { on: false, fault, hits: 0 };
   const retried = isRetried(fault);
   const diesAt = op.diesAt;
-  const c = await freshCell(t, op.store ?? (diesAt ? () => diesAt.at : undefined), failing, retried);
+  const hangs = fault === "hang" ? op.hangs : undefined;
+  const proxy = hangs ? await blobProxy() : undefined;
+  const c = hangs ? await freshCell(t, undefined, undefined, false, proxy?.endpoint) : await freshCell(t, op.store ?? (diesAt ? () => diesAt.at : undefined), failing, retried);
   const problems: string[] = [];
   try {
     const mark = t.exchanges.length;
@@ -394,7 +422,12 @@ async function runCell(t: TestEmulator, op: MatrixOperation, fault: FaultKind, b
     const faultedStart = performance.now();
     let faultedRunId: string | undefined;
     let faultedThrown: unknown;
-    if (diesAt) {
+    if (hangs && proxy) {
+      proxy.arm(hangs(), 1);
+      faultedThrown = await c.round();
+      failing.hits = proxy.hung();
+      proxy.disarm();
+    } else if (diesAt) {
       failing.on = true;
       await c.round();
       failing.on = false;

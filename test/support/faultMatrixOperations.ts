@@ -1,4 +1,5 @@
 import { ROTATIONS_STREAM } from "../../src/lib/alerts/alertRows.js";
+import type { BlobRequestHead } from "./blobHangProxy.js";
 import type { MatrixOperation, StoreCall } from "./faultMatrix.js";
 
 /** Every write the rotation makes (issue 10). */
@@ -25,10 +26,13 @@ export const READ_OPERATIONS: readonly MatrixOperation[] = [
   { name: "list storage", operationId: "StorageAccounts_List", hidesConsumers: true },
 ];
 
+/** A blob written (created or replaced): a PUT with no `comp` (leases, metadata and the like name one). */
+const isBlobUpload = (r: BlobRequestHead) => r.method === "PUT" && !r.query.has("comp") && r.blob !== "";
+
 const isJournalWrite = (c: StoreCall) => (c.method === "create" || c.method === "put") && c.name.startsWith("runs/");
 
-/** Fails the nth call `pick` chooses and every one after it (the 4th journal write: a step.finished after its write went out). */
-function nth(n: number, pick: (c: StoreCall) => boolean): () => (c: StoreCall) => boolean {
+/** Picks the nth call `pick` chooses and every one after it (the 4th journal write: a step.finished after its write went out). */
+function nth<T>(n: number, pick: (c: T) => boolean): () => (c: T) => boolean {
   return () => {
     let seen = 0;
     return (c) => pick(c) && ++seen >= n;
@@ -52,10 +56,14 @@ export const EXECUTOR_AND_TELLING_OPERATIONS: readonly MatrixOperation[] = [
  * fails matching calls for the faulted round.
  */
 export const STORE_OPERATIONS: readonly MatrixOperation[] = [
-  { name: "journal write (first)", store: () => (c) => isJournalWrite(c) },
-  { name: "journal write (after a write)", store: nth(4, isJournalWrite) },
-  { name: "outbox write", store: () => (c) => (c.method === "create" || c.method === "put") && /^(events|alerts)\//.test(c.name) },
-  { name: "key lock lease", store: () => (c) => c.method === "acquireLease" && c.name.startsWith("locks/") },
+  { name: "journal write (first)", store: () => (c) => isJournalWrite(c), hangs: () => (r) => isBlobUpload(r) && r.blob.startsWith("runs/") },
+  { name: "journal write (after a write)", store: nth(4, isJournalWrite), hangs: nth(4, (r: BlobRequestHead) => isBlobUpload(r) && r.blob.startsWith("runs/")) },
+  { name: "outbox write", store: () => (c) => (c.method === "create" || c.method === "put") && /^(events|alerts)\//.test(c.name), hangs: () => (r) => isBlobUpload(r) && /^(events|alerts)\//.test(r.blob) },
+  {
+    name: "key lock lease",
+    store: () => (c) => c.method === "acquireLease" && c.name.startsWith("locks/"),
+    hangs: () => (r) => r.method === "PUT" && r.query.get("comp") === "lease" && r.headers["x-ms-lease-action"] === "acquire" && r.blob.startsWith("locks/"),
+  },
 ];
 
 /** The rotation alerts' outbox (deliverAlerts: alerts/<stream, without Custom- and _CL>/). */
