@@ -16,7 +16,7 @@ import { addDuration, parseDuration } from "../duration.js";
 import { armBadRequest, armInvalidParameter, invalidRequestContent } from "../errors.js";
 import { accessRecordOf, desAutoKeyRotationError } from "./access.js";
 import { cloneJson } from "./cloneJson.js";
-import { encryptionProtectorResource, iso, sqlKeyResource } from "./materialise.js";
+import { encryptionProtectorResource, INSTANCE_FAILOVER_GROUP, iso, sqlKeyResource } from "./materialise.js";
 import type { ConsumerKind, LongRunningOperation, Runtime } from "./runtime.js";
 import { globMatches, keyId, modelOf, now, parseHsmUri, parseKeyUrl } from "./runtime.js";
 import type { ArmResource, HsmKey, HsmState, KeyVersion } from "./state.js";
@@ -357,10 +357,37 @@ export function prepareEncryptionProtector(rt: Runtime, instance: ArmResource, b
     if (!resolved?.version) throw armBadRequest("AzureKeyVaultKeyNameNotFound", `The key '${uri}' behind '${serverKeyName}' was not found.`);
     if (!resolved.version.enabled) throw armBadRequest("AzureKeyVaultKeyDisabled", `The key '${uri}' is disabled.`);
     if (resolved.version.expires && resolved.version.expires.getTime() <= now(rt).getTime()) throw armBadRequest("AzureKeyVaultInvalidExpirationDate", `The key '${uri}' has expired.`);
+    requireKeyOnFailoverPartners(rt, instance, uri);
   }
   return () =>
     putResource(rt.state, {
       ...encryptionProtectorResource(instance.id, instance.resourceGroup, serverKeyType, serverKeyName, uri, (auto as boolean | undefined) ?? false),
       subscriptionId: instance.subscriptionId,
     });
+}
+
+/**
+ * Azure requires the new protector's key on every geo-replication partner first (TDE BYOK overview,
+ * §Geo-replication: "add the key to the secondary before"). UNVERIFIED code and wording: the nearest documented
+ * error is SQL's SameKeyMaterialNotFoundOnRemoteServer (sql-docs #8919, seen on database copy).
+ */
+function requireKeyOnFailoverPartners(rt: Runtime, instance: ArmResource, uri: string): void {
+  const self = instance.id.toLowerCase();
+  const partners = new Set<string>();
+  for (const group of listResources(rt.state, INSTANCE_FAILOVER_GROUP)) {
+    const pairs = (obj(group.body.properties)?.managedInstancePairs as { primaryManagedInstanceId?: string; partnerManagedInstanceId?: string }[] | undefined) ?? [];
+    for (const p of pairs) {
+      const ids = [p.primaryManagedInstanceId, p.partnerManagedInstanceId].map((x) => String(x ?? "").toLowerCase());
+      if (ids.includes(self)) for (const id of ids) if (id && id !== self) partners.add(id);
+    }
+  }
+  for (const partnerId of partners) {
+    const held = listChildren(rt.state, partnerId, "Microsoft.Sql/managedInstances/keys").some((k) => String(obj(k.body.properties)?.uri ?? "").toLowerCase() === uri.toLowerCase());
+    if (!held) {
+      throw armBadRequest(
+        "SameKeyMaterialNotFoundOnRemoteServer",
+        `The key '${uri}' is not a managed instance key on the geo-replication partner '${partnerId.split("/").pop() ?? partnerId}'; add it there before making it the TDE protector of '${instance.name}'.`,
+      );
+    }
+  }
 }

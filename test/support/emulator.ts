@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { performance } from "node:perf_hooks";
 import { startEmulator, type EmulatorHandle, type EmulatorOptions, type Exchange } from "../../emulator/index.js";
 import { keywardenEnv } from "../../emulator/keywardenEnv.js";
 import { call } from "../../emulator/test-support.js";
@@ -20,6 +21,8 @@ export const isWrite = (e: Exchange): boolean => e.method !== "GET" && !e.path.s
 export interface TestEmulator {
   emulator: EmulatorHandle;
   exchanges: Exchange[];
+  /** When the emulator had answered the exchange (performance.now() of this process). */
+  answeredAt(e: Exchange): number | undefined;
   /** App settings (as environment variables) that point KeyWarden at this emulator. */
   env(overrides?: Record<string, string>): NodeJS.ProcessEnv;
   config(overrides?: Record<string, string>): Promise<KeyWardenConfig>;
@@ -32,13 +35,22 @@ export interface TestEmulator {
 /** Starts the emulator with a fixture and records every exchange. Retries are off so faults show at once. */
 export async function startTestEmulator(fixture = "contoso-reference", options: Omit<EmulatorOptions, "fixture" | "onExchange"> = {}): Promise<TestEmulator> {
   const exchanges: Exchange[] = [];
-  const emulator = await startEmulator({ ...options, fixture, onExchange: (e) => exchanges.push(e) });
+  const answered = new WeakMap<Exchange, number>();
+  const emulator = await startEmulator({
+    ...options,
+    fixture,
+    onExchange: (e) => {
+      answered.set(e, performance.now());
+      exchanges.push(e);
+    },
+  });
   const env = (overrides: Record<string, string> = {}): NodeJS.ProcessEnv =>
     keywardenEnv(emulator, { KEYWARDEN_MAX_RETRIES: "0", KEYWARDEN_LRO_POLL_INTERVAL_MS: "0", ...overrides });
   const config = (overrides?: Record<string, string>) => loadConfig({ env: env(overrides), readFile: (p) => readFile(p, "utf8") });
   return {
     emulator,
     exchanges,
+    answeredAt: (e) => answered.get(e),
     env,
     config,
     async collect(overrides) {

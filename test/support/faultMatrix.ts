@@ -1,9 +1,10 @@
+import { randomUUID } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { InvocationContext, type Timer } from "@azure/functions";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { keyRotationHandler } from "../../src/functions/keyRotation.js";
 import { ROTATIONS_STREAM } from "../../src/lib/alerts/alertRows.js";
 import { createAzureClients } from "../../src/lib/azure/clients.js";
@@ -14,11 +15,15 @@ import { KEYWARDEN_EVENT_TYPES } from "../../src/lib/events/keywardenEvents.js";
 import { collectEstate } from "../../src/lib/inventory/collect.js";
 import { listRunIds } from "../../src/lib/rotation/journal.js";
 import type { PlanStep } from "../../src/lib/rotation/plan.js";
-import { planRotation } from "../../src/lib/rotation/planner.js";
+import { planRotation, STORAGE_CATCH_UP } from "../../src/lib/rotation/planner.js";
 import { runRotation } from "../../src/lib/rotation/runRotation.js";
 import { verifyRotation } from "../../src/lib/rotation/verify.js";
 import { createRuntime, setRuntime, type Runtime } from "../../src/lib/runtime.js";
 import type { StateStore } from "../../src/lib/state/stateStore.js";
+import type { Exchange } from "../../emulator/index.js";
+import { SETTING_DEFAULTS } from "../../src/lib/config/settings.js";
+import { azuriteConnectionString } from "./azuriteGlobalSetup.js";
+import { startBlobHangProxy, type BlobHangProxy, type BlobRequestHead } from "./blobHangProxy.js";
 import { startTestEmulator, type TestEmulator } from "./emulator.js";
 import { CONTOSO_TOPIC, topicKey } from "./eventTopic.js";
 
@@ -29,7 +34,17 @@ import { CONTOSO_TOPIC, topicKey } from "./eventTopic.js";
  * usable version, no key rotated twice, every fact's event delivered once, every failure raised as an alert.
  */
 export const FAULTS = ["429", "429 Retry-After", "500", "503", "reset", "hang", "LRO Failed", "crash"] as const;
-export type FaultKind = (typeof FAULTS)[number];
+/**
+ * Throttling with the request layer's retries on (its defaults, the retry delay capped at RETRY_CAP_MS): the first
+ * two calls throttled without Retry-After, or the first one with it. The faulted round itself must converge.
+ */
+export const RETRIED_FAULTS = ["429 ×2, retried", "429 Retry-After ×1, retried"] as const;
+export type FaultKind = (typeof FAULTS)[number] | (typeof RETRIED_FAULTS)[number];
+const isRetried = (fault: FaultKind): boolean => (RETRIED_FAULTS as readonly string[]).includes(fault);
+/** KEYWARDEN_MAX_RETRY_DELAY_MS of the retried cells (the smallest the default initial delay of 1 s allows). */
+const RETRY_CAP_MS = 1000;
+/** The Retry-After the retried cell asks for (seconds, within the cap, so the layer must wait all of it). */
+const RETRY_AFTER_S = 1;
 
 export interface MatrixOperation {
   name: string;
@@ -45,6 +60,16 @@ export interface MatrixOperation {
   hidesConsumers?: true;
   /** A state-store fault instead of an Azure one: a new matcher per cell; the store proxy fails the calls it picks. */
   store?: () => (call: StoreCall) => boolean;
+  /**
+   * "crash" in the telling: the process dies at the first state-store call `at` picks (that call and every store
+   * call after it never happen, so nothing more is sent); the outbox under `pending` must hold what it queued.
+   */
+  diesAt?: { at: (call: StoreCall) => boolean; pending: string };
+  /**
+   * "hang" of a state-store call: the cell's store is Blob Storage (Azurite, through a proxy), and the proxy hangs
+   * the first Blob request this picks (a new matcher per cell), for real, until KeyWarden's per-try timeout.
+   */
+  hangs?: () => (request: BlobRequestHead) => boolean;
 }
 
 export interface StoreCall {
@@ -61,22 +86,48 @@ const TRY_TIMEOUT_MS = 1000;
 const DEADLINE_MS = 5000;
 /** The whole faulted round must end within this (a hang must not hold it). */
 const ROUND_BOUND_MS = 8000;
+const RETRIED_DEADLINE_MS = 30_000;
+
+/** The storage account on a versionless key: Storage follows a new version by itself within a day; KeyWarden only verifies. */
+export const VERSIONLESS_ACCOUNT = "contosoprodcmkst02";
+/** The SQL MI's geo-secondary in an instance failover group: it must hold the new key before the primary's protector moves. */
+export const FAILOVER_PARTNER = "contoso-sqlmi-dr-01";
 
 /**
- * The reference estate, small, with every kind of write in it: both DESes and the storage account pinned (KeyWarden
- * patches them), the SQL MI without TDE auto-rotation (its key and protector are written), and the disk key without
- * a rotation policy (KeyWarden sets one before Managed HSM allows an on-demand rotation).
+ * The reference estate, small, with every kind of write in it: both DESes and one storage account pinned (KeyWarden
+ * patches them), a second storage account versionless (it follows on the emulator clock; KeyWarden must not patch
+ * it), the SQL MI without TDE auto-rotation (its key and protector are written) in a failover group with a
+ * geo-secondary (whose key goes first), and the disk key without a rotation policy (KeyWarden sets one before
+ * Managed HSM allows an on-demand rotation).
  */
 async function matrixFixture(): Promise<Record<string, unknown>> {
+  type Principal = { id: string; displayName: string };
+  type HsmRole = { principalId: string; role: string; scope: string; description: string };
   const fixture = JSON.parse(await readFile(join(import.meta.dirname, "..", "..", "emulator", "fixtures", "contoso-reference.json"), "utf8")) as Record<string, unknown> & {
+    principals: Principal[];
     diskEncryptionSets: { rotationToLatestKeyVersionEnabled: boolean }[];
-    storageAccounts: { name: string; encryption: { key?: string } }[];
-    managedHsms: { keys: { name: string; rotationPolicy?: unknown }[] }[];
+    storageAccounts: { name: string; identity?: { principalId: string }; encryption: { key?: string } }[];
+    sqlManagedInstances: { name: string; resourceGroup: string; location: string; identity: { type: string; principalId: string } }[];
+    managedHsms: { keys: { name: string; rotationPolicy?: unknown }[]; roleAssignments: HsmRole[] }[];
   };
   fixture.name = "contoso-fault-matrix";
   for (const des of fixture.diskEncryptionSets) des.rotationToLatestKeyVersionEnabled = false;
-  for (const account of fixture.storageAccounts) if (account.name === "contosoprodcmkst01") account.encryption.key = "Contoso-PROD-HSM/Contoso-STORAGE-CMK@1";
-  for (const key of fixture.managedHsms[0]?.keys ?? []) if (key.name === "Contoso-DISK-CMK") delete key.rotationPolicy;
+  const pinned = fixture.storageAccounts.find((a) => a.name === "contosoprodcmkst01");
+  const primary = fixture.sqlManagedInstances[0];
+  const hsm = fixture.managedHsms[0];
+  if (!pinned || !primary || !hsm) throw new Error("the reference fixture lost its storage account, SQL MI or HSM");
+  const versionlessPrincipal = "b2000000-0000-4000-8000-0000000000a4";
+  const partnerPrincipal = "b2000000-0000-4000-8000-0000000000a1";
+  fixture.storageAccounts.push({ ...structuredClone(pinned), name: VERSIONLESS_ACCOUNT, identity: { ...pinned.identity, principalId: versionlessPrincipal } });
+  pinned.encryption.key = "Contoso-PROD-HSM/Contoso-STORAGE-CMK@1";
+  fixture.sqlManagedInstances.push({ ...structuredClone(primary), name: FAILOVER_PARTNER, resourceGroup: "rg-contoso-sql-dr", location: "centralindia", identity: { type: "SystemAssigned", principalId: partnerPrincipal } });
+  fixture.sqlFailoverGroups = [{ name: "fog-contoso-sql", primary: primary.name, partner: FAILOVER_PARTNER, readWriteFailoverPolicy: "Automatic", gracePeriodMinutes: 60 }];
+  fixture.principals.push({ id: versionlessPrincipal, displayName: `${VERSIONLESS_ACCOUNT} (system-assigned)` }, { id: partnerPrincipal, displayName: `${FAILOVER_PARTNER} (system-assigned)` });
+  hsm.roleAssignments.push(
+    { principalId: versionlessPrincipal, role: "Managed HSM Crypto Service Encryption User", scope: "/keys/Contoso-STORAGE-CMK", description: "versionless storage account identity" },
+    { principalId: partnerPrincipal, role: "Managed HSM Crypto Service Encryption User", scope: "/keys/Contoso-SQLMI-CMK", description: "SQL MI geo-secondary identity" },
+  );
+  for (const key of hsm.keys) if (key.name === "Contoso-DISK-CMK") delete key.rotationPolicy;
   return fixture;
 }
 
@@ -99,23 +150,27 @@ export interface FaultMatrix {
   applies(op: MatrixOperation, fault: FaultKind): boolean;
   /** Runs one cell; the problems found (empty: every invariant held). */
   cell(op: MatrixOperation, fault: FaultKind): Promise<string[]>;
-  table(operations: readonly MatrixOperation[]): string;
+  table(operations: readonly MatrixOperation[], faults: readonly FaultKind[]): string;
   close(): Promise<void>;
 }
 
 export async function startFaultMatrix(): Promise<FaultMatrix> {
   const t = await startTestEmulator((await matrixFixture()) as unknown as string);
   const results = new Map<string, CellResult>();
+  let proxy: BlobHangProxy | undefined;
+  const blobProxy = async () => (proxy ??= await startBlobHangProxy(blobEndpointOf(inject("azuriteConnectionString"))));
   let baseline: Set<string> | undefined;
   let consumersPerKey: Map<string, number> | undefined;
 
-  // A local-directory store cannot hang (a hung Blob Storage call is not modelled here).
+  // A state-store hang runs on Blob Storage (a local directory does not hang; see MatrixOperation.hangs).
   const applies = (op: MatrixOperation, fault: FaultKind) =>
-    op.store ? !["hang", "LRO Failed", "crash"].includes(fault) : fault === "LRO Failed" ? op.lro === true : fault === "crash" ? op.crashAfter !== undefined : true;
+    op.diesAt ? fault === "crash"
+    : isRetried(fault) ? !op.store
+    : op.store ? (fault === "hang" ? op.hangs !== undefined : !["LRO Failed", "crash"].includes(fault)) : fault === "LRO Failed" ? op.lro === true : fault === "crash" ? op.crashAfter !== undefined : true;
 
   async function cell(op: MatrixOperation, fault: FaultKind): Promise<string[]> {
     const started = performance.now();
-    const problems = await runCell(t, op, fault, () => baseline, () => consumersPerKey).catch((e: unknown) => [`the cell threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`]);
+    const problems = await runCell(t, op, fault, () => baseline, () => consumersPerKey, blobProxy).catch((e: unknown) => [`the cell threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`]);
     results.set(`${op.name}|${fault}`, { operation: op.name, fault, status: problems.length === 0 ? "PASS" : "FAIL", seconds: (performance.now() - started) / 1000 });
     return problems;
   }
@@ -125,11 +180,19 @@ export async function startFaultMatrix(): Promise<FaultMatrix> {
     const c = await freshCell(t, undefined);
     try {
       const thrown = [await c.round(), await c.round()].filter((e) => e !== undefined);
-      const failed = c.logs.filter(([, line]) => line.startsWith('{"event":"KeyWarden.RotationStep"') && !/"status":"(changed|unchanged|verified)"/.test(line));
+      // The versionless account is left to Storage: pending within its day, then moved by itself (checked once here
+      // for every cell; each cell checks it ends moved and is never patched).
+      const before = (await c.verify()).consumers.filter((x) => x.resource.name === VERSIONLESS_ACCOUNT);
+      if (before.length !== 1 || before.some((x) => x.verdict !== "pending" || x.pastDeadline !== false)) throw new Error(`calibration: the versionless account before its day: ${JSON.stringify(before)}`);
+      thrown.push(...[await c.catchUp()].filter((e) => e !== undefined));
+      const failed = c.logs.filter(([, line]) => line.startsWith('{"event":"KeyWarden.RotationStep"') && !/"status":"(changed|unchanged|verified|pending)"/.test(line));
       if (thrown.length > 0 || failed.length > 0) throw new Error(`the fault-free calibration round did not succeed: ${[...thrown.map(String), ...failed.map(([, l]) => l)].join("\n")}`);
       baseline = new Set((await c.events()).map((e) => `${e.event.eventType} ${e.event.subject}`));
       consumersPerKey = new Map();
       for (const v of (await c.verify()).consumers) consumersPerKey.set(v.keyName.toLowerCase(), (consumersPerKey.get(v.keyName.toLowerCase()) ?? 0) + 1);
+      // The failover partner and the versionless account are consumers of the rotated keys, or the cells prove nothing of them.
+      const counts = ["contoso-sqlmi-cmk", "contoso-storage-cmk"].map((k) => consumersPerKey?.get(k));
+      if (counts.some((n) => n !== 2)) throw new Error(`calibration: consumers of the SQL MI and storage keys ${JSON.stringify(counts)}, not 2 each`);
     } finally {
       await c.close();
     }
@@ -139,11 +202,11 @@ export async function startFaultMatrix(): Promise<FaultMatrix> {
   return {
     applies,
     cell,
-    table(operations) {
-      const header = ["operation", ...FAULTS];
+    table(operations, faults) {
+      const header = ["operation", ...faults];
       const rows = operations.map((op) => [
         op.name,
-        ...FAULTS.map((f) => {
+        ...faults.map((f) => {
           if (!applies(op, f)) return "n/a";
           const r = results.get(`${op.name}|${f}`);
           return r ? `${r.status} ${r.seconds.toFixed(2)}s` : "not run";
@@ -155,6 +218,7 @@ export async function startFaultMatrix(): Promise<FaultMatrix> {
     },
     async close() {
       setRuntime(undefined);
+      await proxy?.close();
       await t.close();
     },
   };
@@ -168,7 +232,8 @@ interface Cell {
   events(): Promise<StoredEvent[]>;
   rows(): Promise<StoredRow[]>;
   verify(): ReturnType<typeof verifyAfter>;
-  sync(): Promise<void>;
+  /** A day on (the versionless account follows the new version by itself), then a round; what it threw. */
+  catchUp(): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -178,7 +243,14 @@ async function verifyAfter(runtime: Runtime) {
 }
 
 /** The estate as loaded, half a year on; a new state directory; the timer's runtime pointed at the emulator. */
-async function freshCell(t: TestEmulator, storeFault: MatrixOperation["store"], failStore?: StoreFailing): Promise<Cell> {
+/** The Blob endpoint of an Azurite connection string. */
+function blobEndpointOf(connectionString: string): string {
+  const endpoint = /BlobEndpoint=([^;]+)/.exec(connectionString)?.[1];
+  if (!endpoint) throw new Error("the Azurite connection string names no BlobEndpoint");
+  return endpoint;
+}
+
+async function freshCell(t: TestEmulator, storeFault: MatrixOperation["store"], failStore?: StoreFailing, retried = false, blobEndpoint?: string): Promise<Cell> {
   await t.control("POST", "/_emulator/reset");
   await t.control("DELETE", "/_emulator/faults");
   await t.control("DELETE", "/_emulator/lro-failures");
@@ -195,7 +267,8 @@ async function freshCell(t: TestEmulator, storeFault: MatrixOperation["store"], 
   const dir = await mkdtemp(join(tmpdir(), "kw-faults-"));
   const { rules } = (await t.control("GET", "/_emulator/monitor/rules")) as { rules: { name: string; immutableId: string }[] };
   const env = t.env({
-    KEYWARDEN_STATE_DIR: dir,
+    // A Blob container of its own per cell (a hang cell), else a new directory.
+    ...(blobEndpoint ? { KEYWARDEN_STATE_BLOB_CONNECTION_STRING: azuriteConnectionString(blobEndpoint), KEYWARDEN_STATE_CONTAINER: `matrix-${randomUUID().slice(0, 8)}` } : { KEYWARDEN_STATE_DIR: dir }),
     KEYWARDEN_ROTATION_MODE: "execute",
     KEYWARDEN_EVENTS_TOPIC_ENDPOINT: t.emulator.topicEndpoint(CONTOSO_TOPIC),
     KEYWARDEN_EVENTS_TOPIC_KEY: await topicKey(t),
@@ -203,6 +276,8 @@ async function freshCell(t: TestEmulator, storeFault: MatrixOperation["store"], 
     KEYWARDEN_MONITOR_DCR_ID: String(rules.find((r) => r.name === RULE)?.immutableId),
     KEYWARDEN_TRY_TIMEOUT_MS: String(TRY_TIMEOUT_MS),
     KEYWARDEN_DEADLINE_MS: String(DEADLINE_MS),
+    // Retries on: the layer's defaults, waits capped low; no hang here, so the deadline leaves room for the waits.
+    ...(retried ? { KEYWARDEN_MAX_RETRIES: String(SETTING_DEFAULTS.maxRetries), KEYWARDEN_MAX_RETRY_DELAY_MS: String(RETRY_CAP_MS), KEYWARDEN_DEADLINE_MS: String(RETRIED_DEADLINE_MS) } : {}),
   });
   // A fresh process per cell: its own request layer (ARM buckets, caps), as the emulator's reset gives it fresh ones.
   const created = await createRuntime({ env, clock });
@@ -211,17 +286,18 @@ async function freshCell(t: TestEmulator, storeFault: MatrixOperation["store"], 
   const runtime: Runtime = storeFault && failStore ? { ...base, store: faultyStore(base.store, storeFault(), failStore) } : base;
   setRuntime(runtime);
   const logs: [string, string][] = [];
+  const round = async (): Promise<unknown> => {
+    try {
+      await keyRotationHandler(TIMER, new InvocationContext({ invocationId: `round-${logs.length}`, functionName: "keyRotation", logHandler: (level, ...args) => logs.push([level, args.map(String).join(" ")]) }));
+      return undefined;
+    } catch (error) {
+      return error;
+    }
+  };
   return {
     runtime,
     logs,
-    async round() {
-      try {
-        await keyRotationHandler(TIMER, new InvocationContext({ invocationId: `round-${logs.length}`, functionName: "keyRotation", logHandler: (level, ...args) => logs.push([level, args.map(String).join(" ")]) }));
-        return undefined;
-      } catch (error) {
-        return error;
-      }
-    },
+    round,
     async events() {
       return ((await t.control("GET", `/_emulator/eventgrid/topics/${CONTOSO_TOPIC}/events`)) as { events: StoredEvent[] }).events;
     },
@@ -229,7 +305,11 @@ async function freshCell(t: TestEmulator, storeFault: MatrixOperation["store"], 
       return ((await t.control("GET", `/_emulator/monitor/rules/${RULE}/streams/${ROTATIONS_STREAM}/rows`)) as { rows: StoredRow[] }).rows;
     },
     verify: () => verifyAfter(base),
-    sync,
+    async catchUp() {
+      await t.control("POST", "/_emulator/clock", { advance: STORAGE_CATCH_UP });
+      await sync();
+      return round();
+    },
     close: () => rm(dir, { recursive: true, force: true }),
   };
 }
@@ -237,6 +317,8 @@ async function freshCell(t: TestEmulator, storeFault: MatrixOperation["store"], 
 interface StoreFailing {
   on: boolean;
   fault?: FaultKind;
+  /** A "crash": the process is gone; no store call happens any more. */
+  dead?: boolean;
   /** Calls failed so far. */
   hits: number;
 }
@@ -244,6 +326,11 @@ interface StoreFailing {
 /** A real store underneath; while `failing.on`, calls that `matches` picks fail as Blob Storage would under the fault. */
 function faultyStore(store: StateStore, matches: (call: StoreCall) => boolean, failing: StoreFailing): StateStore {
   const fail = (method: StoreCall["method"], name: string) => {
+    if (failing.on && failing.fault === "crash" && (failing.dead === true || matches({ method, name }))) {
+      if (!failing.dead) failing.hits += 1;
+      failing.dead = true;
+      throw new Error(`the process died (injected) before ${method} ${name}`);
+    }
     if (!failing.on || !matches({ method, name })) return;
     failing.hits += 1;
     if (failing.fault === "reset") throw Object.assign(new Error(`read ECONNRESET (injected: ${method} ${name})`), { code: "ECONNRESET" });
@@ -283,7 +370,10 @@ function faultyStore(store: StateStore, matches: (call: StoreCall) => boolean, f
           fail("renew", name);
           return lease.renew();
         },
-        release: () => lease.release(),
+        async release() {
+          fail("release", name);
+          return lease.release();
+        },
       };
     },
   };
@@ -299,13 +389,15 @@ async function injectFault(t: TestEmulator, op: MatrixOperation, fault: FaultKin
     : fault === "503" ? { status: 503 }
     : fault === "reset" ? { behaviour: "reset" }
     : fault === "hang" ? { behaviour: "hang" }
+    : fault === "429 ×2, retried" ? { status: 429, count: 2 }
+    : fault === "429 Retry-After ×1, retried" ? { status: 429, retryAfter: RETRY_AFTER_S, count: 1 }
     : {};
   if (fault === "LRO Failed") {
     await t.control("POST", "/_emulator/lro-failures", { operationId: op.operationId, code: "InternalServerError", message: "The operation failed (injected).", count: 1 });
     return;
   }
   // A hang is one hung call (each costs a try timeout); the statuses and resets last the whole round.
-  await t.control("POST", "/_emulator/faults", { ...target, ...spec, ...(fault === "hang" ? { count: 1 } : { persistent: true }) });
+  await t.control("POST", "/_emulator/faults", { ...target, ...spec, ...(fault === "hang" ? { count: 1 } : "count" in spec ? {} : { persistent: true }) });
 }
 
 interface StepLine {
@@ -314,16 +406,43 @@ interface StepLine {
   status: string;
 }
 
-async function runCell(t: TestEmulator, op: MatrixOperation, fault: FaultKind, baseline: () => Set<string> | undefined, consumersPerKey: () => Map<string, number> | undefined): Promise<string[]> {
+/** The executor's step outcomes among the handler's log lines. */
+const stepLines = (logs: readonly [string, string][]): StepLine[] =>
+  logs.map(([, line]) => line).filter((line) => line.startsWith('{"event":"KeyWarden.RotationStep"')).map((line) => JSON.parse(line) as StepLine);
+
+async function runCell(
+  t: TestEmulator,
+  op: MatrixOperation,
+  fault: FaultKind,
+  baseline: () => Set<string> | undefined,
+  consumersPerKey: () => Map<string, number> | undefined,
+  blobProxy: () => Promise<BlobHangProxy>,
+): Promise<string[]> {
   const failing: StoreFailing = { on: false, fault, hits: 0 };
-  const c = await freshCell(t, op.store, failing);
+  const retried = isRetried(fault);
+  const diesAt = op.diesAt;
+  const hangs = fault === "hang" ? op.hangs : undefined;
+  const proxy = hangs ? await blobProxy() : undefined;
+  const c = hangs ? await freshCell(t, undefined, undefined, false, proxy?.endpoint) : await freshCell(t, op.store ?? (diesAt ? () => diesAt.at : undefined), failing, retried);
   const problems: string[] = [];
   try {
     const mark = t.exchanges.length;
     // --- the faulted round
     const faultedStart = performance.now();
     let faultedRunId: string | undefined;
-    if (fault === "crash") {
+    let faultedThrown: unknown;
+    if (hangs && proxy) {
+      proxy.arm(hangs(), 1);
+      faultedThrown = await c.round();
+      failing.hits = proxy.hung();
+      proxy.disarm();
+    } else if (diesAt) {
+      failing.on = true;
+      await c.round();
+      failing.on = false;
+      failing.dead = false;
+      if ((await c.runtime.store.list(diesAt.pending)).length === 0) problems.push(`the crash left nothing queued under ${diesAt.pending}`);
+    } else if (fault === "crash") {
       // The process dies after the step: the run stops there, and nothing of it is told.
       const controller = new AbortController();
       const { config, clients, store, clock } = c.runtime;
@@ -347,31 +466,55 @@ async function runCell(t: TestEmulator, op: MatrixOperation, fault: FaultKind, b
       failing.on = false;
     } else {
       await injectFault(t, op, fault);
-      await c.round();
+      faultedThrown = await c.round();
     }
     const faultedMs = performance.now() - faultedStart;
     // A cell whose fault nothing met proves nothing.
     const status = fault === "500" ? 500 : fault === "503" ? 503 : fault.startsWith("429") ? 429 : undefined;
-    if (op.store && failing.hits === 0) problems.push("no state-store call met the fault");
+    if ((op.store || diesAt) && failing.hits === 0) problems.push("no state-store call met the fault");
     if (!op.store && op.operationId && status !== undefined && !t.exchanges.slice(mark).some((e) => e.operationId === op.operationId && e.status === status)) problems.push(`no ${op.operationId} call met the ${fault}`);
     await t.control("DELETE", "/_emulator/faults");
     await t.control("DELETE", "/_emulator/lro-failures");
-    const faultedSteps = c.logs.map(([, line]) => line).filter((line) => line.startsWith('{"event":"KeyWarden.RotationStep"')).map((line) => JSON.parse(line) as StepLine);
+    const faultedSteps = stepLines(c.logs);
     const failedSteps = faultedSteps.filter((s) => s.status === "failed").map((s) => s.step);
     faultedRunId ??= (await listRunIds(c.runtime.store).catch(() => []))[0];
     if (fault === "hang" && faultedMs > ROUND_BOUND_MS) problems.push(`the hung round took ${Math.round(faultedMs)} ms (bound ${ROUND_BOUND_MS} ms)`);
 
-    // --- reruns until converged (at most two)
+    // --- reruns until converged (at most two; none for a retried fault): nothing left to change; only the
+    // versionless account still to follow
+    const thrownText = (e: unknown) => (e ? ` (the last threw: ${e instanceof Error ? e.message : String(e)})` : "");
+    const onlyCatchUpLeft = (x: Awaited<ReturnType<Cell["verify"]>>) => x.plan.steps.every((s) => s.action === "verify" && s.kind === "storageAccount" && s.resource.name === VERSIONLESS_ACCOUNT);
     let converged = false;
     let lastThrown: unknown;
     let v: Awaited<ReturnType<Cell["verify"]>> | undefined;
-    for (let i = 0; i < 2 && !converged; i++) {
-      lastThrown = await c.round();
+    if (retried) {
+      lastThrown = faultedThrown;
       v = await c.verify();
-      converged = lastThrown === undefined && v.plan.steps.length === 0 && v.gaps.length === 0;
+      converged = lastThrown === undefined && failedSteps.length === 0 && onlyCatchUpLeft(v) && v.gaps.length === 0;
+      if (!converged) problems.push(`the retried round did not converge by itself (${failedSteps.length} failed step(s), ${v.plan.steps.length} step(s) left)${thrownText(lastThrown)}`);
+      problems.push(...retryWaits(t, t.exchanges.slice(mark), op, fault));
     }
-    if (!converged) problems.push(`not converged after 2 reruns${lastThrown ? ` (the last threw: ${lastThrown instanceof Error ? lastThrown.message : String(lastThrown)})` : ""}`);
-    if (!v) throw new Error("no rerun ran");
+    // A rerun that threw nothing and failed no step is taken as converged without a read-back of its own (a
+    // collection saved per cell): the day-on round below must then change nothing, and its read-back must be clean.
+    for (let i = 0; i < 2 && !converged && !retried; i++) {
+      const from = c.logs.length;
+      lastThrown = await c.round();
+      converged = lastThrown === undefined && stepLines(c.logs.slice(from)).every((s) => s.status !== "failed");
+    }
+    if (!converged && !retried) problems.push(`not converged after 2 reruns${thrownText(lastThrown)}`);
+    if (retried && v) {
+      // The versionless account waits for Storage (pending within its day), never for KeyWarden (the calibration checks it for every cell).
+      const versionless = v.consumers.filter((x) => x.resource.name === VERSIONLESS_ACCOUNT);
+      if (versionless.length !== 1 || versionless.some((x) => x.verdict !== "pending" || x.pastDeadline !== false)) problems.push(`the versionless account before its day: ${JSON.stringify(versionless.map((x) => [x.verdict, x.pastDeadline]))} (pending within its deadline expected)`);
+    }
+    const dayOn = c.logs.length;
+    const caughtUpThrown = await c.catchUp();
+    v = await c.verify();
+    const changedDayOn = stepLines(c.logs.slice(dayOn)).filter((s) => s.status !== "pending" && s.status !== "verified" && s.status !== "unchanged");
+    if (changedDayOn.length > 0) problems.push(`not converged after the reruns: the round a day on still did ${changedDayOn.map((s) => `${s.step} ${s.status}`).join(", ")}`);
+    if (caughtUpThrown !== undefined || v.plan.steps.length > 0 || v.gaps.length > 0) problems.push(`not converged a day on: ${v.plan.steps.length} step(s) left${thrownText(caughtUpThrown)}`);
+    const patched = t.exchanges.slice(mark).filter((e) => e.operationId === "StorageAccounts_Update" && e.path.toLowerCase().includes(`/storageaccounts/${VERSIONLESS_ACCOUNT}`));
+    if (patched.length > 0) problems.push(`the versionless account was patched ${patched.length} time(s)`);
 
     // --- invariants
     const notMoved = v.consumers.filter((x) => x.verdict !== "moved").map((x) => `${x.resource.name}: ${x.verdict} (${x.reason})`);
@@ -408,10 +551,13 @@ async function runCell(t: TestEmulator, op: MatrixOperation, fault: FaultKind, b
     if (unalerted.length > 0) problems.push(`failed steps with no alert row: ${unalerted.join(", ")}`);
     const failedRunRows = rows.filter((r) => r.row.Transition === "failed" && r.row.RunId === faultedRunId);
     // Only a fault that lasts the round hides them for sure (a single hung call may be retried by the collector).
-    const hidden = op.hidesConsumers === true && fault !== "crash" && fault !== "hang";
+    const hidden = op.hidesConsumers === true && fault !== "crash" && fault !== "hang" && !retried;
     if (hidden && failedRunRows.length === 0) problems.push(`consumers were hidden from the faulted run ${String(faultedRunId)}, but no failed row names it`);
     if (hidden && rows.some((r) => r.row.Transition === "completed" && r.row.RunId === faultedRunId)) problems.push(`the faulted run ${String(faultedRunId)}, which could not see every consumer, said a rotation completed`);
     if (failedSteps.length > 0 && failedRunRows.length === 0) problems.push(`the faulted run ${String(faultedRunId)} failed steps but no failed row names it`);
+    const rowTexts = rows.map((r) => JSON.stringify(r.row));
+    const rowDupes = rowTexts.filter((r, i) => rowTexts.indexOf(r) !== i);
+    if (rowDupes.length > 0) problems.push(`alert rows uploaded twice: ${rowDupes.join("; ")}`);
     const completedRows = rows.filter((r) => r.row.Transition === "completed").map((r) => String(r.row.KeyName).toLowerCase());
     if (completedRows.length !== new Set(completedRows).size) problems.push(`a completed row sent twice: ${completedRows.join(", ")}`);
     if (keys && [...keys.keys()].some((k) => !completedRows.includes(k))) problems.push(`completed rows: ${completedRows.join(", ") || "none"} (every key's expected)`);
@@ -421,8 +567,32 @@ async function runCell(t: TestEmulator, op: MatrixOperation, fault: FaultKind, b
   return problems;
 }
 
+/**
+ * Every throttled call was tried again, and after a Retry-After no sooner than it asked: from the emulator's
+ * answer to the throttled try to its answer to the retry (a lower bound only, so a loaded box cannot flake it).
+ */
+function retryWaits(t: TestEmulator, exchanges: readonly Exchange[], op: MatrixOperation, fault: FaultKind): string[] {
+  const problems: string[] = [];
+  const throttled = exchanges.filter((e) => e.operationId === op.operationId && e.status === 429);
+  const expected = fault === "429 ×2, retried" ? 2 : 1;
+  if (throttled.length !== expected) problems.push(`${throttled.length} throttled ${String(op.operationId)} answer(s), not ${expected}`);
+  for (const e of throttled) {
+    const asked = Number(e.responseHeaders["retry-after"] ?? Number.NaN);
+    if (fault === "429 Retry-After ×1, retried" && asked !== RETRY_AFTER_S) problems.push(`the throttled answer asked Retry-After ${String(e.responseHeaders["retry-after"])}, not ${RETRY_AFTER_S}`);
+    const retry = exchanges.slice(exchanges.indexOf(e) + 1).find((x) => x.method === e.method && x.host === e.host && x.path === e.path);
+    if (!retry) {
+      problems.push(`the throttled ${e.method} ${e.path} was never tried again`);
+      continue;
+    }
+    const waited = (t.answeredAt(retry) ?? 0) - (t.answeredAt(e) ?? Number.POSITIVE_INFINITY);
+    // A timer may fire a millisecond early against performance.now().
+    if (Number.isFinite(asked) && waited < asked * 1000 - 2) problems.push(`the retry of ${e.method} ${e.path} came ${Math.round(waited)} ms after its 429, which asked ${asked} s`);
+  }
+  return problems;
+}
+
 /** One matrix file's suite: a cell per (operation × fault), skipped where it does not apply, the table printed at the end. */
-export function faultMatrixSuite(title: string, tableTitle: string, operations: readonly MatrixOperation[]): void {
+export function faultMatrixSuite(title: string, tableTitle: string, operations: readonly MatrixOperation[], faults: readonly FaultKind[] = FAULTS): void {
   describe(title, () => {
     let m: FaultMatrix;
     beforeAll(async () => {
@@ -430,13 +600,13 @@ export function faultMatrixSuite(title: string, tableTitle: string, operations: 
     }, 30_000);
     afterAll(async () => {
       if (m) {
-        console.log(`Fault matrix (${tableTitle}):\n${m.table(operations)}`);
+        console.log(`Fault matrix (${tableTitle}):\n${m.table(operations, faults)}`);
         await m.close();
       }
     });
 
     for (const op of operations) {
-      for (const fault of FAULTS) {
+      for (const fault of faults) {
         it(`${op.name} × ${fault}`, async (ctx) => {
           if (!m.applies(op, fault)) return ctx.skip();
           expect(await m.cell(op, fault)).toEqual([]);
