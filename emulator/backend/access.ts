@@ -10,7 +10,7 @@ import type { RoleDefinitionRecord } from "./roles.js";
 import type { AccessTransition, ConsumerAccessRecord, ConsumerKind, Runtime } from "./runtime.js";
 import { globMatches, keyId, modelOf, now, parseHsmUri, parseKeyUrl } from "./runtime.js";
 import type { ArmResource, HsmKey, HsmState, KeyVersion, RoleAssignmentRecord } from "./state.js";
-import { findVersion, getResource, latestVersion, listResources } from "./state.js";
+import { compareIds, findVersion, getResource, latestVersion, listResources } from "./state.js";
 
 type Json = Record<string, unknown>;
 const obj = (v: unknown): Json | undefined => (v && typeof v === "object" && !Array.isArray(v) ? (v as Json) : undefined);
@@ -188,7 +188,7 @@ export function deriveConsumerAccess(rt: Runtime): DerivedAccess[] {
     const keyUrl = typeof kvp.currentVersionedKeyIdentifier === "string" ? kvp.currentVersionedKeyIdentifier : fallback;
     out.push(judge("storageAccount", sa.id, keyUrl, storagePrincipal(sa, enc)));
   }
-  return out.sort((a, b) => a.resourceId.localeCompare(b.resourceId));
+  return out.sort((a, b) => compareIds(a.resourceId, b.resourceId));
 }
 
 /** The first derivation of an estate: its starting state, no transitions (the estate was loaded that way). */

@@ -275,10 +275,16 @@ export function getResource(state: EstateState, id: string): ArmResource | undef
 
 const NONE: readonly ArmResource[] = Object.freeze([]);
 
+/**
+ * The order of `a.localeCompare(b)` (the spec defines both as a default Intl.Collator), from one collator made
+ * once: localeCompare sets one up per call, and a bucket of a thousand resources is sorted again after each write.
+ */
+export const compareIds: (a: string, b: string) => number = new Intl.Collator().compare;
+
 function sortedBucket(state: EstateState, key: string): readonly ArmResource[] {
   const bucket = state.index.get(key);
   if (!bucket) return NONE;
-  bucket.sorted ??= [...bucket.byId.values()].sort((a, b) => a.id.localeCompare(b.id));
+  bucket.sorted ??= [...bucket.byId.values()].sort((a, b) => compareIds(a.id, b.id));
   return bucket.sorted;
 }
 
