@@ -3,6 +3,7 @@
  * KeyWarden's), always from its sources through tsx. Resolves once it listens, with the line it prints then.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 
@@ -22,4 +23,14 @@ export async function startBenchEmulator(root: string, work: string, args: strin
     createInterface({ input: child.stdout! }).once("line", (line) => resolve(JSON.parse(line) as { endpoint: string; caPath: string; policyPath?: string }));
   });
   return { child, ...ready };
+}
+
+/** CPU time (user + system) of a process so far, from /proc (Linux); 0 where /proc is not there. */
+export function processCpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
 }

@@ -4,13 +4,12 @@
  * the real SDK clients and the request layer, evaluates every control and renders every report format, and
  * prints one JSON line of figures on stdout. Usage: tsx scripts/bench-estate.ts <estate json>.
  */
-import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { generateEstate } from "../emulator/generate.js";
-import { startBenchEmulator } from "./bench-emulator.js";
+import { processCpuMs, startBenchEmulator } from "./bench-emulator.js";
 import { parseFixture } from "../emulator/fixture.js";
 import type { EmulatorHandle } from "../emulator/index.js";
 import { KEYWARDEN_PRINCIPAL_ID } from "../emulator/keywardenEnv.js";
@@ -200,14 +199,4 @@ try {
 } finally {
   child.kill("SIGTERM");
   await rm(work, { recursive: true, force: true });
-}
-
-/** CPU time (user + system) of a process so far, from /proc (Linux); 0 where /proc is not there. */
-function processCpuMs(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return 0;
-  }
 }

@@ -9,7 +9,6 @@
  * default: as deployed), KEYWARDEN_MAX_CONCURRENCY and friends pass through as in the scan bench.
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { readFileSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -28,7 +27,7 @@ import { executePlan } from "../src/lib/rotation/executor.js";
 import { planRotation } from "../src/lib/rotation/planner.js";
 import { verifyRotation } from "../src/lib/rotation/verify.js";
 import { createLocalDirectoryStore } from "../src/lib/state/localDirectoryStore.js";
-import { startBenchEmulator } from "./bench-emulator.js";
+import { processCpuMs, startBenchEmulator } from "./bench-emulator.js";
 
 export interface RotationSpec {
   label: string;
@@ -224,14 +223,4 @@ try {
 } finally {
   ready.child.kill("SIGTERM");
   await rm(work, { recursive: true, force: true });
-}
-
-/** CPU time (user + system) of a process so far, from /proc (Linux); 0 where /proc is not there. */
-function processCpuMs(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return 0;
-  }
 }

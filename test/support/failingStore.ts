@@ -7,52 +7,62 @@ export interface StoreCall {
 }
 
 /**
- * A real state store underneath; every call `fails` picks throws as the Blob store does when Blob Storage answers
- * 503 (a StateStoreError naming the store and the item, never a key). `calls` records the failed ones.
+ * A real state store underneath, with `before` called ahead of every call (and of each lease's renew and release):
+ * it throws to fail the call as the store would, or returns to let it through. The fault proxies are built on it.
  */
-export function failingStore(store: StateStore, fails: (call: StoreCall) => boolean): StateStore & { failed: StoreCall[] } {
-  const failed: StoreCall[] = [];
-  const check = (method: StoreCall["method"], name: string) => {
-    if (!fails({ method, name })) return;
-    failed.push({ method, name });
-    throw new StateStoreError(`State store ${store.description}: ${method} ${name} failed (503 ServerBusy, injected)`, { item: name });
-  };
+export function interceptStore(store: StateStore, before: (method: StoreCall["method"], name: string) => void): StateStore {
   return {
     description: store.description,
-    failed,
     async create(name, body) {
-      check("create", name);
+      before("create", name);
       return store.create(name, body);
     },
     async put(name, body, options) {
-      check("put", name);
+      before("put", name);
       return store.put(name, body, options);
     },
     async get(name) {
-      check("get", name);
+      before("get", name);
       return store.get(name);
     },
     async list(prefix) {
-      check("list", prefix);
+      before("list", prefix);
       return store.list(prefix);
     },
     async delete(name) {
-      check("delete", name);
+      before("delete", name);
       return store.delete(name);
     },
     async acquireLease(name, options) {
-      check("acquireLease", name);
+      before("acquireLease", name);
       const lease = await store.acquireLease(name, options);
       if (!lease) return lease;
       return {
         name: lease.name,
         owner: lease.owner,
         async renew() {
-          check("renew", name);
+          before("renew", name);
           return lease.renew();
         },
-        release: () => lease.release(),
+        async release() {
+          before("release", name);
+          return lease.release();
+        },
       };
     },
   };
+}
+
+/**
+ * Every call `fails` picks throws as the Blob store does when Blob Storage answers 503 (a StateStoreError naming
+ * the store and the item, never a key); a lease's release always goes through. `failed` records the failed calls.
+ */
+export function failingStore(store: StateStore, fails: (call: StoreCall) => boolean): StateStore & { failed: StoreCall[] } {
+  const failed: StoreCall[] = [];
+  const proxy = interceptStore(store, (method, name) => {
+    if (method === "release" || !fails({ method, name })) return;
+    failed.push({ method, name });
+    throw new StateStoreError(`State store ${store.description}: ${method} ${name} failed (503 ServerBusy, injected)`, { item: name });
+  });
+  return Object.assign(proxy, { failed });
 }

@@ -26,6 +26,7 @@ import { azuriteConnectionString } from "./azuriteGlobalSetup.js";
 import { startBlobHangProxy, type BlobHangProxy, type BlobRequestHead } from "./blobHangProxy.js";
 import { startTestEmulator, type TestEmulator } from "./emulator.js";
 import { CONTOSO_TOPIC, topicKey } from "./eventTopic.js";
+import { interceptStore, type StoreCall } from "./failingStore.js";
 
 /**
  * The fault matrix (issue 10): one cell per (operation × fault). Each cell starts from the fixture estate as
@@ -72,10 +73,7 @@ export interface MatrixOperation {
   hangs?: () => (request: BlobRequestHead) => boolean;
 }
 
-export interface StoreCall {
-  method: "create" | "put" | "get" | "list" | "delete" | "acquireLease" | "renew" | "release";
-  name: string;
-}
+export type { StoreCall };
 
 const RULE = "dcr-keywarden";
 const TIMER: Timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: "", next: "", lastUpdated: "" } };
@@ -325,7 +323,7 @@ interface StoreFailing {
 
 /** A real store underneath; while `failing.on`, calls that `matches` picks fail as Blob Storage would under the fault. */
 function faultyStore(store: StateStore, matches: (call: StoreCall) => boolean, failing: StoreFailing): StateStore {
-  const fail = (method: StoreCall["method"], name: string) => {
+  return interceptStore(store, (method, name) => {
     if (failing.on && failing.fault === "crash" && (failing.dead === true || matches({ method, name }))) {
       if (!failing.dead) failing.hits += 1;
       failing.dead = true;
@@ -336,47 +334,7 @@ function faultyStore(store: StateStore, matches: (call: StoreCall) => boolean, f
     if (failing.fault === "reset") throw Object.assign(new Error(`read ECONNRESET (injected: ${method} ${name})`), { code: "ECONNRESET" });
     const statusCode = failing.fault === "500" ? 500 : failing.fault === "503" ? 503 : 429;
     throw Object.assign(new Error(`injected state store failure ${statusCode}: ${method} ${name}`), { statusCode });
-  };
-  return {
-    description: store.description,
-    async create(name, body) {
-      fail("create", name);
-      return store.create(name, body);
-    },
-    async put(name, body, options) {
-      fail("put", name);
-      return store.put(name, body, options);
-    },
-    async get(name) {
-      fail("get", name);
-      return store.get(name);
-    },
-    async list(prefix) {
-      fail("list", prefix);
-      return store.list(prefix);
-    },
-    async delete(name) {
-      fail("delete", name);
-      return store.delete(name);
-    },
-    async acquireLease(name, options) {
-      fail("acquireLease", name);
-      const lease = await store.acquireLease(name, options);
-      if (!lease) return lease;
-      return {
-        name: lease.name,
-        owner: lease.owner,
-        async renew() {
-          fail("renew", name);
-          return lease.renew();
-        },
-        async release() {
-          fail("release", name);
-          return lease.release();
-        },
-      };
-    },
-  };
+  });
 }
 
 async function injectFault(t: TestEmulator, op: MatrixOperation, fault: FaultKind): Promise<void> {
