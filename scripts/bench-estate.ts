@@ -5,7 +5,7 @@
  * prints one JSON line of figures on stdout. Usage: tsx scripts/bench-estate.ts <estate json>.
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { generateEstate } from "../emulator/generate.js";
@@ -193,6 +193,7 @@ try {
       warmWallMs,
       warmCpuMs: (warmCpu.user + warmCpu.system) / 1000,
       emulatorCpuMs,
+      cores: availableParallelism(),
       peakRssMb: process.resourceUsage().maxRSS / 1024,
     }),
   );

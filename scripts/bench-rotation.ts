@@ -26,6 +26,7 @@ import { collectEstate } from "../src/lib/inventory/collect.js";
 import { executePlan } from "../src/lib/rotation/executor.js";
 import { planRotation } from "../src/lib/rotation/planner.js";
 import { verifyRotation } from "../src/lib/rotation/verify.js";
+import { subscriptionOf } from "../src/lib/estate/resourceId.js";
 import { createLocalDirectoryStore } from "../src/lib/state/localDirectoryStore.js";
 import { processCpuMs, startBenchEmulator } from "./bench-emulator.js";
 
@@ -158,7 +159,7 @@ try {
   const consumerChanges = run.outcomes.filter((o) => o.kind !== "rotateKey" && o.kind !== "rotationPolicy" && o.action === "change");
   const stepMsBySubscription = new Map<string, number>();
   for (const o of consumerChanges) {
-    const sub = /^\/subscriptions\/([^/]+)/i.exec(o.resource.id)?.[1]?.toLowerCase() ?? "";
+    const sub = subscriptionOf(o.resource.id) ?? "";
     stepMsBySubscription.set(sub, (stepMsBySubscription.get(sub) ?? 0) + stepMsOf(o));
   }
   const stepMs = consumerChanges.reduce((ms, o) => ms + stepMsOf(o), 0);

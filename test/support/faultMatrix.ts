@@ -73,8 +73,6 @@ export interface MatrixOperation {
   hangs?: () => (request: BlobRequestHead) => boolean;
 }
 
-export type { StoreCall };
-
 const RULE = "dcr-keywarden";
 const TIMER: Timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: "", next: "", lastUpdated: "" } };
 /** Half a year on: every key's current version is older than rotateAfter (P180D). */

@@ -1,6 +1,7 @@
 import { ROTATIONS_STREAM } from "../../src/lib/alerts/alertRows.js";
 import type { BlobRequestHead } from "./blobHangProxy.js";
-import type { MatrixOperation, StoreCall } from "./faultMatrix.js";
+import type { StoreCall } from "./failingStore.js";
+import type { MatrixOperation } from "./faultMatrix.js";
 
 /** Every write the rotation makes (issue 10). */
 export const WRITE_OPERATIONS: readonly MatrixOperation[] = [
