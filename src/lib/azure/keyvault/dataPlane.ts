@@ -27,7 +27,6 @@ export class HsmDataPlane {
     this.baseUrl = hsmUri.replace(/\/+$/, "");
     this.pipeline = createPipelineFromOptions({
       retryOptions: options.retryOptions,
-      ...(options.tlsOptions ? { tlsOptions: options.tlsOptions } : {}),
       ...(options.agent ? { agent: options.agent } : {}),
     });
     this.pipeline.addPolicy(keyVaultAuthenticationPolicy(credential, {}));

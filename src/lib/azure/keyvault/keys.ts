@@ -12,7 +12,6 @@ export class ManagedHsmKeys {
   constructor(readonly hsmUri: string, credential: TokenCredential, options: CommonClientOptions) {
     this.client = new KeyClient(hsmUri, credential, {
       retryOptions: options.retryOptions,
-      ...(options.tlsOptions ? { tlsOptions: options.tlsOptions } : {}),
       ...(options.agent ? { agent: options.agent } : {}),
       ...(options.httpClient ? { httpClient: options.httpClient } : {}),
     });
