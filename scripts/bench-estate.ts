@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { generateEstate } from "../emulator/generate.js";
 import { processCpuMs, startBenchEmulator } from "./bench-emulator.js";
+import { measureRequestCpu } from "./bench-floor.js";
 import { parseFixture } from "../emulator/fixture.js";
 import type { EmulatorHandle } from "../emulator/index.js";
 import { KEYWARDEN_PRINCIPAL_ID } from "../emulator/keywardenEnv.js";
@@ -37,6 +38,8 @@ export interface EstateSpec {
   generate?: { subscriptions: number; consumers: number };
   latencyMs: number;
   pageSize: number;
+  /** Also measure what one request costs KeyWarden's thread (scripts/bench-floor.ts). */
+  requestCpu?: boolean;
 }
 
 const spec = JSON.parse(process.argv[2] ?? "{}") as EstateSpec;
@@ -132,6 +135,11 @@ try {
   const warmWallMs = performance.now() - warmT0;
   const warmCpu = process.cpuUsage(warmCpu0);
   if (again.errors.length !== snapshot.errors.length) throw new Error(`the second scan saw ${again.errors.length} collection errors, the first ${snapshot.errors.length}`);
+  const requestCpu = spec.requestCpu
+    ? await measureRequestCpu(config, snapshot.consumers.sqlManagedInstances.map((mi) => mi.resourceId), async () => {
+        await call(emulator, "POST", "/_emulator/reset", { token: null });
+      })
+    : undefined;
 
   // Per subscription: ARM reads, and the longest run of dependent requests (list pages in sequence; a SQL MI's
   // protector and keys after the page that listed it; HSM: ARM read, then key list, then each key's reads).
@@ -192,6 +200,7 @@ try {
       collectCpuMs,
       warmWallMs,
       warmCpuMs: (warmCpu.user + warmCpu.system) / 1000,
+      requestCpu,
       emulatorCpuMs,
       cores: availableParallelism(),
       peakRssMb: process.resourceUsage().maxRSS / 1024,

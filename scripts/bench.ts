@@ -13,6 +13,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import type { EstateSpec } from "./bench-estate.js";
 import { benchPackage } from "./bench-package.js";
+import type { RequestCpu } from "./bench-floor.js";
 
 import type { RotationSpec } from "./bench-rotation.js";
 
@@ -21,7 +22,7 @@ const PAGE_SIZE = 100;
 const ESTATES: EstateSpec[] = [
   { label: "Contoso reference", fixture: "contoso-reference", latencyMs: LATENCY_MS, pageSize: PAGE_SIZE },
   { label: "1,000 consumers × 50 subscriptions", generate: { subscriptions: 50, consumers: 1_000 }, latencyMs: LATENCY_MS, pageSize: PAGE_SIZE },
-  { label: "10,000 consumers × 50 subscriptions", generate: { subscriptions: 50, consumers: 10_000 }, latencyMs: LATENCY_MS, pageSize: PAGE_SIZE },
+  { label: "10,000 consumers × 50 subscriptions", generate: { subscriptions: 50, consumers: 10_000 }, latencyMs: LATENCY_MS, pageSize: PAGE_SIZE, requestCpu: true },
   { label: "10,000 consumers × 1 subscription", generate: { subscriptions: 1, consumers: 10_000 }, latencyMs: LATENCY_MS, pageSize: PAGE_SIZE },
 ];
 /** One due key, 1,000 consumers of it; the emulator's long-running operations as it advertises them by default. */
@@ -59,6 +60,7 @@ interface Figures {
   /** The same scan again in the same process (a worker's next invocation). */
   warmWallMs: number;
   warmCpuMs: number;
+  requestCpu?: RequestCpu;
   emulatorCpuMs: number;
   cores: number;
 }
@@ -109,6 +111,11 @@ for (const estate of ESTATES) {
   console.log(`  cpu           KeyWarden ${s(f.collectCpuMs)}, emulator ${s(f.emulatorCpuMs)} during collection, ${f.cores} cores${cpuBinds(f.collectCpuMs, f.emulatorCpuMs, f.cores, f.lowerBoundMs, f.wallMs)}`);
   console.log(`  lower bound   ${s(f.lowerBoundMs)} = max(${f.requests} × ${f.latencyMs} ms ÷ ${f.cap} = ${s((f.requests * f.latencyMs) / f.cap)}, chain ${f.longestChain} × ${f.latencyMs} ms = ${s(f.longestChain * f.latencyMs)}${f.bucketBoundMs > 0 ? `, ARM token bucket ${s(f.bucketBoundMs)} (binds)` : ""}); ratio ${(f.wallMs / f.lowerBoundMs).toFixed(2)}`);
   console.log(`  next scan     ${s(f.warmWallMs)} wall, ${s(f.warmCpuMs)} CPU (the same scan again in the same worker); ratio ${(f.warmWallMs / f.lowerBoundMs).toFixed(2)}`);
+  if (f.requestCpu) {
+    const r = f.requestCpu;
+    const allowedUs = (f.latencyMs * 1000) / f.cap;
+    console.log(`  per request   CPU of one SQL MI read (best of 3 rounds of ${r.requests}): ${r.adaptersUs.toFixed(0)} µs through KeyWarden's adapters, ${r.nodeHttpsUs.toFixed(0)} µs through node:https alone (the same tries); at 1× the lower bound a request may take ${allowedUs.toFixed(0)} µs of the thread, at 1.5× ${(1.5 * allowedUs).toFixed(0)} µs, lists and the collector included`);
+  }
   console.log(`  by operation  ${Object.entries(f.requestsByOperation).sort(([, a], [, b]) => b - a).map(([op, n]) => `${op} ${n}`).join(", ")}`);
   console.log(`  evaluate      ${s(f.evaluateMs)} (${f.results} results, median of 5)`);
   console.log(`  render        ${f.renders.map((r) => `${r.format} ${s(r.ms)} ${mb(r.bytes)}`).join(", ")}`);
