@@ -1,4 +1,7 @@
 import { ROTATIONS_STREAM } from "../../src/lib/alerts/alertRows.js";
+import { alertOutboxPrefix } from "../../src/lib/alerts/deliverAlerts.js";
+import { EVENTS_OUTBOX_PREFIX } from "../../src/lib/events/outbox.js";
+import { outboxLockName } from "../../src/lib/state/outbox.js";
 import type { BlobRequestHead } from "./blobHangProxy.js";
 import type { StoreCall } from "./failingStore.js";
 import type { MatrixOperation } from "./faultMatrix.js";
@@ -67,14 +70,14 @@ export const STORE_OPERATIONS: readonly MatrixOperation[] = [
   },
 ];
 
-/** The rotation alerts' outbox (deliverAlerts: alerts/<stream, without Custom- and _CL>/). */
-const ROTATION_ALERTS = `alerts/${ROTATIONS_STREAM.replace(/^Custom-/, "").replace(/_CL$/, "").toLowerCase()}/`;
+/** The rotation alerts' outbox. */
+const ROTATION_ALERTS = alertOutboxPrefix(ROTATIONS_STREAM);
 
 /**
  * A crash between an outbox's enqueue and its send: the process dies as the flush would take the outbox's lease,
  * right after the enqueue (the alerts are told before the events).
  */
 export const OUTBOX_CRASH_OPERATIONS: readonly MatrixOperation[] = [
-  { name: "alerts: queued, not sent", diesAt: { at: (c) => c.method === "acquireLease" && c.name === `locks/${ROTATION_ALERTS.replace(/\/+$/, "")}-outbox`, pending: `${ROTATION_ALERTS}pending/` } },
-  { name: "events: queued, not sent", diesAt: { at: (c) => c.method === "acquireLease" && c.name === "locks/events-outbox", pending: "events/pending/" } },
+  { name: "alerts: queued, not sent", diesAt: { at: (c) => c.method === "acquireLease" && c.name === outboxLockName(ROTATION_ALERTS), pending: `${ROTATION_ALERTS}pending/` } },
+  { name: "events: queued, not sent", diesAt: { at: (c) => c.method === "acquireLease" && c.name === outboxLockName(EVENTS_OUTBOX_PREFIX), pending: `${EVENTS_OUTBOX_PREFIX}pending/` } },
 ];

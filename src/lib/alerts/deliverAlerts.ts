@@ -35,6 +35,11 @@ export interface AlertDeliveryDeps {
   known?: readonly string[];
 }
 
+/** A stream's alerts outbox: alerts/<the stream's name without Custom- and _CL, lower-cased>/. */
+export function alertOutboxPrefix(stream: string): string {
+  return `alerts/${stream.replace(/^Custom-/, "").replace(/_CL$/, "").toLowerCase()}/`;
+}
+
 /**
  * Delivers alert rows once per fact: new rows go to the function log as structured entries and, with Logs
  * Ingestion configured, through the `alerts/` outbox to Azure Monitor, grouped per stream. An upload that fails
@@ -45,7 +50,7 @@ export async function deliverAlerts(rows: readonly OutboxItem<AlertRow>[], deps:
   const total: AlertDelivery = { queued: 0, sent: 0, undelivered: { count: 0 }, rejected: 0, logOnly: !deps.sink };
   // One outbox per stream, so that a batch is one upload to one stream: all accepted or all refused.
   for (const stream of [FINDINGS_STREAM, ROTATIONS_STREAM] as const) {
-    const prefix = `alerts/${stream.replace(/^Custom-/, "").replace(/_CL$/, "").toLowerCase()}/`;
+    const prefix = alertOutboxPrefix(stream);
     const outbox = new Outbox<AlertRow>(deps.store, prefix, deps.clock);
     const ofStream = rows.filter((r) => r.item.stream === stream);
     // Only rotation rows follow facts told elsewhere (a "completed" after an event-only "pending").

@@ -9,7 +9,7 @@ import type { EventToPublish } from "./keyVaultEvents.js";
  * The events outbox (src/lib/state/outbox.ts under `events/`): `events/pending/`, `events/sent/`, `events/rejected/`.
  * Event Grid refuses a malformed event with 400 (or 413 for one too large); anything else is retried next run.
  */
-const PREFIX = "events/";
+export const EVENTS_OUTBOX_PREFIX = "events/";
 
 /** Event Grid's limit per publish request is 1 MB; leave room for the array's brackets and commas. */
 export const MAX_BATCH_BYTES = 1_000_000;
@@ -27,13 +27,13 @@ export interface FlushResult {
 
 /** Queues each event unless the fact it reports was published or is queued already. */
 export async function enqueueEvents(store: StateStore, events: readonly EventToPublish[], clock: Clock): Promise<EnqueueResult> {
-  const result = await new Outbox<OutgoingEvent>(store, PREFIX, clock).enqueue(events.map((e) => ({ identity: e.identity, item: e.event, ...(e.requires ? { requires: e.requires } : {}) })));
+  const result = await new Outbox<OutgoingEvent>(store, EVENTS_OUTBOX_PREFIX, clock).enqueue(events.map((e) => ({ identity: e.identity, item: e.event, ...(e.requires ? { requires: e.requires } : {}) })));
   return { ...result, queued: result.queued.map((q) => ({ identity: q.identity, event: q.item, ...(q.requires ? { requires: q.requires } : {}) })) };
 }
 
 /** Sends every pending event to the topic (see Outbox.flush). */
 export async function flushOutbox(store: StateStore, publisher: EventsPublisher, clock: Clock, owner: string): Promise<FlushResult> {
-  const r: OutboxFlushResult<OutgoingEvent> = await new Outbox<OutgoingEvent>(store, PREFIX, clock).flush(topicSink(publisher), owner);
+  const r: OutboxFlushResult<OutgoingEvent> = await new Outbox<OutgoingEvent>(store, EVENTS_OUTBOX_PREFIX, clock).flush(topicSink(publisher), owner);
   return { sent: r.sent, failed: r.failed.map((f) => ({ event: f.item, attempts: f.attempts, error: f.error })), rejected: r.rejected.map((x) => ({ event: x.item, error: x.error })), busy: r.busy };
 }
 

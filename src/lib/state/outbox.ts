@@ -64,6 +64,11 @@ interface PendingRecord<T> {
   lastError?: Omit<SendFailure, "malformed">;
 }
 
+/** The lease an outbox's flush holds (locks/<prefix>-outbox), so that two runs never send one batch at once. */
+export function outboxLockName(prefix: string): string {
+  return `locks/${prefix.replace(/\/+$/, "")}-outbox`;
+}
+
 export class Outbox<T> {
   constructor(
     private readonly store: StateStore,
@@ -121,7 +126,7 @@ export class Outbox<T> {
    * cannot hold the others back; any other failure leaves the rest pending for the next flush.
    */
   async flush(sink: OutboxSink<T>, owner: string): Promise<FlushResult<T>> {
-    const held = await withLease(this.store, `locks/${this.prefix.replace(/\/+$/, "")}-outbox`, { durationMs: 60_000, owner, clock: this.clock }, (signal) => this.flushHeld(sink, signal));
+    const held = await withLease(this.store, outboxLockName(this.prefix), { durationMs: 60_000, owner, clock: this.clock }, (signal) => this.flushHeld(sink, signal));
     if (isLeaseBusy(held)) return { sent: [], failed: [], rejected: [], busy: true };
     return held;
   }
