@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { generateEstate } from "../emulator/generate.js";
 import { processCpuMs, startBenchEmulator } from "./bench-emulator.js";
-import { measureRequestCpu } from "./bench-floor.js";
+import { measureRequestCpu, type Read } from "./bench-floor.js";
 import { parseFixture } from "../emulator/fixture.js";
 import type { EmulatorHandle } from "../emulator/index.js";
 import { KEYWARDEN_PRINCIPAL_ID } from "../emulator/keywardenEnv.js";
@@ -135,10 +135,18 @@ try {
   const warmWallMs = performance.now() - warmT0;
   const warmCpu = process.cpuUsage(warmCpu0);
   if (again.errors.length !== snapshot.errors.length) throw new Error(`the second scan saw ${again.errors.length} collection errors, the first ${snapshot.errors.length}`);
+  const reset = async () => {
+    await call(emulator, "POST", "/_emulator/reset", { token: null });
+  };
   const requestCpu = spec.requestCpu
-    ? await measureRequestCpu(config, snapshot.consumers.sqlManagedInstances.map((mi) => mi.resourceId), async () => {
-        await call(emulator, "POST", "/_emulator/reset", { token: null });
-      })
+    ? {
+        sqlReads: await measureRequestCpu(config, snapshot.consumers.sqlManagedInstances.flatMap((mi): Read[] => [(c) => c.sql.getEncryptionProtector(mi.resourceId), (c) => c.sql.listKeys(mi.resourceId)]), reset),
+        lists: await measureRequestCpu(
+          config,
+          snapshot.subscriptions.flatMap((id): Read[] => [(c) => c.sql.listManagedInstances(id), (c) => c.compute.listDiskEncryptionSets(id), (c) => c.compute.listDisks(id), (c) => c.compute.listVirtualMachines(id), (c) => c.storage.listStorageAccounts(id)]),
+          reset,
+        ),
+      }
     : undefined;
 
   // Per subscription: ARM reads, and the longest run of dependent requests (list pages in sequence; a SQL MI's

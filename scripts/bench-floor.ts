@@ -1,7 +1,8 @@
 /**
- * What one request costs KeyWarden's own thread, for `npm run bench`: the scan's SQL MI reads (each instance's
- * protector GET and key list, most of a 10,000-consumer scan's requests) again, through KeyWarden's adapters (the
- * SDK clients and the request layer), and then the very same tries (URLs and headers as the adapters sent them)
+ * What one request costs KeyWarden's own thread, for `npm run bench`: a kind of the scan's reads again (the SQL MI
+ * reads, each instance's protector GET and key list, are most of a 10,000-consumer scan's requests; the consumer
+ * lists, a few hundred pages of 100, are most of its bytes), through KeyWarden's adapters (the SDK clients and the
+ * request layer), and then the very same tries (URLs and headers as the adapters sent them, next pages included)
  * through node:https alone, body read and parsed: what any client on this Node and this machine pays at least.
  * The lower bound charges a request latency ÷ cap and nothing for CPU; where these figures approach that, the
  * bound cannot be reached from one thread.
@@ -9,57 +10,56 @@
 import https from "node:https";
 import { createSecureContext } from "node:tls";
 import { createDefaultHttpClient, type HttpClient } from "@azure/core-rest-pipeline";
-import { createAzureClients } from "../src/lib/azure/clients.js";
+import { createAzureClients, type AzureClients } from "../src/lib/azure/clients.js";
 import { createRequestLayer, requestLayerOptions } from "../src/lib/azure/requests.js";
 import type { KeyWardenConfig } from "../src/lib/config/types.js";
 
 export interface RequestCpu {
-  /** Tries per round. */
+  /** Reads per round, and the tries (requests) they sent: one each for a GET, one a page for a list. */
+  reads: number;
   requests: number;
   /** CPU per try (µs), best of the rounds. */
   adaptersUs: number;
   nodeHttpsUs: number;
 }
 
+/** One read through the adapters (a GET, or a whole list with its next pages). */
+export type Read = (clients: AzureClients) => Promise<unknown>;
+
 interface Try {
   url: string;
   headers: Record<string, string>;
 }
 
-export async function measureRequestCpu(config: KeyWardenConfig, instanceIds: readonly string[], reset: () => Promise<void>, rounds = 3): Promise<RequestCpu> {
+export async function measureRequestCpu(config: KeyWardenConfig, reads: readonly Read[], reset: () => Promise<void>, rounds = 3): Promise<RequestCpu> {
   const emulator = config.settings.emulator;
   if (!emulator) throw new Error("the request floor is measured against the emulator");
   // The adapters' tries, as sent (a fresh layer of the same settings, over a transport that notes each try).
-  let recording: Try[] | undefined;
+  const recording: Try[] = [];
   const transport = createDefaultHttpClient();
   const noting: HttpClient = {
     sendRequest(request) {
-      recording?.push({ url: request.url, headers: request.headers.toJSON() });
+      recording.push({ url: request.url, headers: request.headers.toJSON() });
       return transport.sendRequest(request);
     },
   };
   const clients = createAzureClients(config.settings, undefined, createRequestLayer({ ...requestLayerOptions(config.settings), transport: noting }));
   const cap = config.settings.requests.maxConcurrency;
   const agent = new https.Agent({ keepAlive: true, secureContext: createSecureContext({ ca: emulator.caPem }) });
-  const cpuUs = async (count: number, one: (i: number) => Promise<unknown>): Promise<number> => {
+  /** CPU per try of `count` calls of `one`, `cap` at a time. */
+  const cpuUs = async (count: number, tries: number, one: (i: number) => Promise<unknown>): Promise<number> => {
     await reset();
     let next = 0;
     const before = process.cpuUsage();
     await Promise.all(Array.from({ length: cap }, async () => { while (next < count) await one(next++); }));
     const used = process.cpuUsage(before);
-    return (used.user + used.system) / count;
+    return (used.user + used.system) / tries;
   };
-  const adapters = (i: number) => {
-    const id = instanceIds[i >> 1] as string;
-    return i & 1 ? clients.sql.listKeys(id) : clients.sql.getEncryptionProtector(id);
-  };
-  const count = instanceIds.length * 2;
+  const adapters = (i: number) => (reads[i] as Read)(clients);
   // A first round warms the new clients and records the tries; it is not counted.
-  recording = [];
-  await cpuUs(count, adapters);
-  const tries = recording;
-  recording = undefined;
-  if (tries.length !== count) throw new Error(`the adapters sent ${tries.length} tries for ${count} reads (a retry or a second page would skew the floor)`);
+  await cpuUs(reads.length, 1, adapters);
+  const tries = recording.splice(0);
+  if (tries.length < reads.length) throw new Error(`the adapters sent ${tries.length} tries for ${reads.length} reads`);
   const nodeHttps = (i: number) =>
     new Promise<void>((resolve, reject) => {
       const t = tries[i] as Try;
@@ -73,9 +73,12 @@ export async function measureRequestCpu(config: KeyWardenConfig, instanceIds: re
     });
   const best = { adapters: Number.POSITIVE_INFINITY, nodeHttps: Number.POSITIVE_INFINITY };
   for (let r = 0; r < rounds; r++) {
-    best.adapters = Math.min(best.adapters, await cpuUs(count, adapters));
-    best.nodeHttps = Math.min(best.nodeHttps, await cpuUs(count, nodeHttps));
+    best.adapters = Math.min(best.adapters, await cpuUs(reads.length, tries.length, adapters));
+    // Every round must send what the first did: a retry would skew the figure.
+    const sent = recording.splice(0).length;
+    if (sent !== tries.length) throw new Error(`a round through the adapters sent ${sent} tries, the first ${tries.length}`);
+    best.nodeHttps = Math.min(best.nodeHttps, await cpuUs(tries.length, tries.length, nodeHttps));
   }
   agent.destroy();
-  return { requests: count, adaptersUs: best.adapters, nodeHttpsUs: best.nodeHttps };
+  return { reads: reads.length, requests: tries.length, adaptersUs: best.adapters, nodeHttpsUs: best.nodeHttps };
 }
