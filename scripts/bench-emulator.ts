@@ -25,12 +25,25 @@ export async function startBenchEmulator(root: string, work: string, args: strin
   return { child, ...ready };
 }
 
-/** CPU time (user + system) of a process so far, from /proc (Linux); 0 where /proc is not there. */
+/** CPU time (user + system) of a process so far, every thread of it, from /proc (Linux); 0 where /proc is not there. */
 export function processCpuMs(pid: number | undefined): number {
+  return statCpuMs(`/proc/${pid}/stat`) ?? 0;
+}
+
+/**
+ * CPU time of a process's main thread so far, from /proc (Linux); undefined where /proc is not there. A Node
+ * process's CPU includes V8's compiler and GC threads; what one event loop can get through is its main thread's.
+ */
+export function mainThreadCpuMs(pid: number | undefined): number | undefined {
+  return statCpuMs(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function statCpuMs(path: string): number | undefined {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+    const fields = readFileSync(path, "utf8").split(") ")[1]?.split(" ") ?? [];
+    const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+    return Number.isFinite(ms) ? ms : undefined;
   } catch {
-    return 0;
+    return undefined;
   }
 }

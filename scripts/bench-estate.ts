@@ -9,7 +9,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { generateEstate } from "../emulator/generate.js";
-import { processCpuMs, startBenchEmulator } from "./bench-emulator.js";
+import { mainThreadCpuMs, processCpuMs, startBenchEmulator } from "./bench-emulator.js";
 import { measureRequestCpu, type Read } from "./bench-floor.js";
 import { parseFixture } from "../emulator/fixture.js";
 import type { EmulatorHandle } from "../emulator/index.js";
@@ -78,6 +78,8 @@ try {
   await call(emulator, "POST", "/_emulator/reset", { token: null });
   const cpu0 = process.cpuUsage();
   const emulatorCpu0 = processCpuMs(child.pid);
+  const mainCpu0 = mainThreadCpuMs(process.pid);
+  const emulatorMainCpu0 = mainThreadCpuMs(child.pid);
   const t0 = performance.now();
   const snapshot = await collectEstate(config, clients, systemClock);
   const wallMs = performance.now() - t0;
@@ -85,6 +87,9 @@ try {
   const cpu = process.cpuUsage(cpu0);
   const collectCpuMs = (cpu.user + cpu.system) / 1000;
   const emulatorCpuMs = processCpuMs(child.pid) - emulatorCpu0;
+  const since = (now: number | undefined, then: number | undefined) => (now === undefined || then === undefined ? undefined : now - then);
+  const collectMainThreadCpuMs = since(mainThreadCpuMs(process.pid), mainCpu0);
+  const emulatorMainThreadCpuMs = since(mainThreadCpuMs(child.pid), emulatorMainCpu0);
   // A healthy estate collects with none: any is named here, where it happened, not only counted.
   for (const e of snapshot.errors.slice(0, 10)) process.stderr.write(`collection error: ${e.operation} on ${e.resourceId}: ${e.statusCode ?? ""} ${e.code ?? ""} ${e.message}\n`);
   if (process.env.BENCH_SNAPSHOT_OUT) await writeFile(process.env.BENCH_SNAPSHOT_OUT, JSON.stringify(snapshot));
@@ -208,6 +213,8 @@ try {
       scanRssMb,
       jsonBytes,
       collectCpuMs,
+      collectMainThreadCpuMs,
+      emulatorMainThreadCpuMs,
       warmWallMs,
       warmCpuMs: (warmCpu.user + warmCpu.system) / 1000,
       requestCpu,
