@@ -38,6 +38,11 @@ export function mainThreadCpuMs(pid: number | undefined): number | undefined {
   return statCpuMs(`/proc/${pid}/task/${pid}/stat`);
 }
 
+/** CPU time from `then` to `now` (either undefined: undefined). */
+export function cpuSince(now: number | undefined, then: number | undefined): number | undefined {
+  return now === undefined || then === undefined ? undefined : now - then;
+}
+
 function statCpuMs(path: string): number | undefined {
   try {
     const fields = readFileSync(path, "utf8").split(") ")[1]?.split(" ") ?? [];

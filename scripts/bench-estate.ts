@@ -9,7 +9,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { generateEstate } from "../emulator/generate.js";
-import { mainThreadCpuMs, processCpuMs, startBenchEmulator } from "./bench-emulator.js";
+import { cpuSince, mainThreadCpuMs, processCpuMs, startBenchEmulator } from "./bench-emulator.js";
 import { measureRequestCpu, type Read } from "./bench-floor.js";
 import { parseFixture } from "../emulator/fixture.js";
 import type { EmulatorHandle } from "../emulator/index.js";
@@ -87,9 +87,8 @@ try {
   const cpu = process.cpuUsage(cpu0);
   const collectCpuMs = (cpu.user + cpu.system) / 1000;
   const emulatorCpuMs = processCpuMs(child.pid) - emulatorCpu0;
-  const since = (now: number | undefined, then: number | undefined) => (now === undefined || then === undefined ? undefined : now - then);
-  const collectMainThreadCpuMs = since(mainThreadCpuMs(process.pid), mainCpu0);
-  const emulatorMainThreadCpuMs = since(mainThreadCpuMs(child.pid), emulatorMainCpu0);
+  const collectMainThreadCpuMs = cpuSince(mainThreadCpuMs(process.pid), mainCpu0);
+  const emulatorMainThreadCpuMs = cpuSince(mainThreadCpuMs(child.pid), emulatorMainCpu0);
   // A healthy estate collects with none: any is named here, where it happened, not only counted.
   for (const e of snapshot.errors.slice(0, 10)) process.stderr.write(`collection error: ${e.operation} on ${e.resourceId}: ${e.statusCode ?? ""} ${e.code ?? ""} ${e.message}\n`);
   if (process.env.BENCH_SNAPSHOT_OUT) await writeFile(process.env.BENCH_SNAPSHOT_OUT, JSON.stringify(snapshot));

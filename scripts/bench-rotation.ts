@@ -28,7 +28,7 @@ import { planRotation } from "../src/lib/rotation/planner.js";
 import { verifyRotation } from "../src/lib/rotation/verify.js";
 import { subscriptionOf } from "../src/lib/estate/resourceId.js";
 import { createLocalDirectoryStore } from "../src/lib/state/localDirectoryStore.js";
-import { mainThreadCpuMs, processCpuMs, startBenchEmulator } from "./bench-emulator.js";
+import { cpuSince, mainThreadCpuMs, processCpuMs, startBenchEmulator } from "./bench-emulator.js";
 
 export interface RotationSpec {
   label: string;
@@ -112,9 +112,8 @@ try {
   const cpu = process.cpuUsage(cpu0);
   const executeCpuMs = (cpu.user + cpu.system) / 1000;
   const emulatorExecuteCpuMs = processCpuMs(ready.child.pid) - emulatorCpu0;
-  const since = (now: number | undefined, then: number | undefined) => (now === undefined || then === undefined ? undefined : now - then);
-  const executeMainThreadCpuMs = since(mainThreadCpuMs(process.pid), mainCpu0);
-  const emulatorExecuteMainThreadCpuMs = since(mainThreadCpuMs(ready.child.pid), emulatorMainCpu0);
+  const executeMainThreadCpuMs = cpuSince(mainThreadCpuMs(process.pid), mainCpu0);
+  const emulatorExecuteMainThreadCpuMs = cpuSince(mainThreadCpuMs(ready.child.pid), emulatorMainCpu0);
   const c2 = await counts();
   const stats2 = layer.stats();
   const verification = verifyRotation(await collectEstate(config, clients, clock), config.policy, clock.now());
