@@ -66,7 +66,7 @@ export function holdsWrapAndUnwrap(index: HsmIndex, principalId: string, keyName
 /** The principal of a user-assigned identity listed on the resource (resource ids compared case-insensitively). */
 function userAssignedPrincipal(identity: Json | undefined, resourceId: string): string | null {
   const uais = obj(identity?.userAssignedIdentities) ?? {};
-  const hit = Object.entries(uais).find(([id]) => id.toLowerCase() === resourceId.toLowerCase());
+  const hit = Object.entries(uais).find(([id]) => id === resourceId || lowerId(id) === lowerId(resourceId));
   const p = obj(hit?.[1])?.principalId;
   return typeof p === "string" ? p : null;
 }
@@ -151,13 +151,15 @@ export function deriveConsumerAccess(rt: Runtime): DerivedAccess[] {
   const indexes = new Map<string, HsmIndex>();
   // Within one derivation the HSMs and the time stand still, so a judgment depends only on the key URL and the
   // principal: consumers sharing both (an estate's storage accounts behind one identity) are judged once. Without
-  // this a 1,000-consumer rotation spent three quarters of the emulator's CPU re-judging the same pairs.
-  const judged = new Map<string, DerivedAccess>();
+  // this a 1,000-consumer rotation spent three quarters of the emulator's CPU re-judging the same pairs. Keyed by
+  // the two strings in turn (their hashes are kept with them), not by a string made of both for every consumer.
+  const judged = new Map<string, Map<string, DerivedAccess>>();
   const judge = (kind: ConsumerKind, resourceId: string, keyUrl: string, principalId: string | null): DerivedAccess => {
-    const key = `${keyUrl}\u0000${principalId ?? ""}`;
-    let verdict = judged.get(key);
-    if (!verdict) judged.set(key, (verdict = judgeAccess(rt, indexes, kind, resourceId, keyUrl, principalId)));
-    return { ...verdict, resourceId, kind };
+    let byPrincipal = judged.get(keyUrl);
+    if (!byPrincipal) judged.set(keyUrl, (byPrincipal = new Map()));
+    let verdict = byPrincipal.get(principalId ?? "");
+    if (!verdict) byPrincipal.set(principalId ?? "", (verdict = judgeAccess(rt, indexes, kind, resourceId, keyUrl, principalId)));
+    return consumerRecord(verdict, resourceId, kind);
   };
   const out: DerivedAccess[] = [];
   for (const mi of listResources(rt.state, "Microsoft.Sql/managedInstances")) {
@@ -169,7 +171,7 @@ export function deriveConsumerAccess(rt: Runtime): DerivedAccess[] {
   for (const disk of listResources(rt.state, "Microsoft.Compute/disks")) {
     const desId = obj(obj(disk.body.properties)?.encryption)?.diskEncryptionSetId;
     if (typeof desId !== "string") continue;
-    const k = desId.toLowerCase();
+    const k = lowerId(desId);
     const list = disksByDes.get(k);
     if (list) list.push(disk.id);
     else disksByDes.set(k, [disk.id]);
@@ -177,26 +179,54 @@ export function deriveConsumerAccess(rt: Runtime): DerivedAccess[] {
   for (const des of listResources(rt.state, "Microsoft.Compute/diskEncryptionSets")) {
     const keyUrl = obj(obj(des.body.properties)?.activeKey)?.keyUrl;
     if (typeof keyUrl !== "string") continue;
-    out.push({ ...judge("diskEncryptionSet", des.id, keyUrl, desPrincipal(des)), disks: (disksByDes.get(des.id.toLowerCase()) ?? []).sort() });
+    const record = judge("diskEncryptionSet", des.id, keyUrl, desPrincipal(des));
+    record.disks = (disksByDes.get(lowerId(des.id)) ?? []).sort();
+    out.push(record);
   }
   for (const sa of listResources(rt.state, "Microsoft.Storage/storageAccounts")) {
     const enc = obj(obj(sa.body.properties)?.encryption);
     const kvp = obj(enc?.keyvaultproperties);
     if (enc?.keySource !== "Microsoft.Keyvault" || !kvp) continue;
-    const label = parseHsmUri(String(kvp.keyvaulturi ?? ""));
+    const label = hsmLabelOf(String(kvp.keyvaulturi ?? ""));
     const fallback = label ? `https://${label}.managedhsm.azure.net/keys/${String(kvp.keyname ?? "")}` : String(kvp.keyvaulturi ?? "");
     const keyUrl = typeof kvp.currentVersionedKeyIdentifier === "string" ? kvp.currentVersionedKeyIdentifier : fallback;
     out.push(judge("storageAccount", sa.id, keyUrl, storagePrincipal(sa, enc)));
   }
-  return out.sort((a, b) => compareIds(a.resourceId, b.resourceId));
+  // In kind order, each kind by id; refreshAccess orders what it records. Sorting every derivation (after every
+  // write and poll) cost a fifth of the emulator's CPU in a 1,000-consumer rotation.
+  return out;
 }
+
+/**
+ * One consumer's record from the verdict it shares with others: always the same properties in the same order (a
+ * spread of verdicts with and without a problem was the derivation's largest cost), `disks` added for a DES.
+ */
+function consumerRecord(verdict: DerivedAccess, resourceId: string, kind: ConsumerKind): DerivedAccess {
+  const record: DerivedAccess = { resourceId, kind, accessible: verdict.accessible, keyUrl: verdict.keyUrl, version: verdict.version, principalId: verdict.principalId };
+  if (verdict.code !== undefined) {
+    record.code = verdict.code;
+    record.reason = verdict.reason;
+  }
+  return record;
+}
+
+/** A storage account's key vault URI → its HSM's label: a URL parse, asked for every account in every derivation. */
+const hsmLabels = new Map<string, string | undefined>();
+function hsmLabelOf(uri: string): string | undefined {
+  if (hsmLabels.has(uri)) return hsmLabels.get(uri);
+  const label = parseHsmUri(uri);
+  if (hsmLabels.size < 100_000) hsmLabels.set(uri, label);
+  return label;
+}
+
+const byId = (a: { resourceId: string }, b: { resourceId: string }): number => compareIds(a.resourceId, b.resourceId);
 
 /** The first derivation of an estate: its starting state, no transitions (the estate was loaded that way). */
 export function ensureAccess(rt: Runtime): Map<string, ConsumerAccessRecord> {
   const m = modelOf(rt);
   if (!m.access) {
     const since = new Date(rt.clock.loadedAt.getTime());
-    m.access = new Map(deriveConsumerAccess(rt).map((d) => [d.resourceId.toLowerCase(), { ...d, since }]));
+    m.access = new Map(deriveConsumerAccess(rt).map((d) => [lowerId(d.resourceId), { ...d, since }]));
   }
   return m.access;
 }
@@ -207,22 +237,39 @@ export function refreshAccess(rt: Runtime): void {
   const prev = ensureAccess(rt);
   const at = now(rt);
   const next = new Map<string, ConsumerAccessRecord>();
-  const record = (t: Omit<AccessTransition, "at">): void => void m.transitions.push({ at, ...t });
-  for (const d of deriveConsumerAccess(rt)) {
-    const id = d.resourceId.toLowerCase();
+  // Recorded by resource id: the changes of the consumers judged now, then of those no longer judged.
+  const changed: Omit<AccessTransition, "at">[] = [];
+  for (const d of deriveConsumerAccess(rt) as (DerivedAccess & { since?: Date })[]) {
+    // Each derived record is a fresh object: it becomes the consumer's record as it is.
+    const id = lowerId(d.resourceId);
     const before = prev.get(id);
     if (before && before.accessible === d.accessible) {
-      next.set(id, { ...d, since: before.since });
+      d.since = before.since;
+      next.set(id, d as ConsumerAccessRecord);
       continue;
     }
-    next.set(id, { ...d, since: at });
-    record({ resourceId: d.resourceId, kind: d.kind, accessible: d.accessible, ...(d.code ? { code: d.code, reason: d.reason } : {}) });
+    d.since = at;
+    next.set(id, d as ConsumerAccessRecord);
+    changed.push({ resourceId: d.resourceId, kind: d.kind, accessible: d.accessible, ...(d.code ? { code: d.code, reason: d.reason } : {}) });
   }
+  const left: Omit<AccessTransition, "at">[] = [];
   for (const [id, before] of prev) {
     // A consumer that left its CMK for platform keys no longer depends on the HSM: it is not cut off.
-    if (!next.has(id) && !before.accessible) record({ resourceId: before.resourceId, kind: before.kind, accessible: true });
+    if (!next.has(id) && !before.accessible) left.push({ resourceId: before.resourceId, kind: before.kind, accessible: true });
   }
+  for (const t of [...changed.sort(byId), ...left.sort(byId)]) m.transitions.push({ at, ...t });
   m.access = next;
+}
+
+/** Resource ids lower-cased, once per id rather than once per derivation (thousands of derivations in a rotation). */
+const lowerIds = new Map<string, string>();
+function lowerId(id: string): string {
+  let lower = lowerIds.get(id);
+  if (lower === undefined) {
+    lower = id.toLowerCase();
+    if (lowerIds.size < 1_000_000) lowerIds.set(id, lower);
+  }
+  return lower;
 }
 
 export const accessRecordOf = (rt: Runtime, resourceId: string): ConsumerAccessRecord | undefined => ensureAccess(rt).get(resourceId.toLowerCase());

@@ -270,7 +270,9 @@ export function putResource(state: EstateState, r: ArmResource): void {
 }
 
 export function getResource(state: EstateState, id: string): ArmResource | undefined {
-  return state.resources.get(id.toLowerCase().replace(/\/+$/, ""));
+  // Asked for every SQL MI's protector in every access derivation: the trailing-slash pattern only where there is one.
+  const key = id.toLowerCase();
+  return state.resources.get(key.endsWith("/") ? key.replace(/\/+$/, "") : key);
 }
 
 const NONE: readonly ArmResource[] = Object.freeze([]);
