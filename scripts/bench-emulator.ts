@@ -25,24 +25,34 @@ export async function startBenchEmulator(root: string, work: string, args: strin
   return { child, ...ready };
 }
 
-/** CPU time (user + system) of a process so far, every thread of it, from /proc (Linux); 0 where /proc is not there. */
-export function processCpuMs(pid: number | undefined): number {
-  return statCpuMs(`/proc/${pid}/stat`) ?? 0;
+/** CPU a side spent: its whole process (V8's compiler and GC threads too) and its main thread (absent without /proc). */
+export interface SideCpu {
+  processMs: number;
+  mainThreadMs?: number;
 }
 
 /**
- * CPU time of a process's main thread so far, from /proc (Linux); undefined where /proc is not there. A Node
- * process's CPU includes V8's compiler and GC threads; what one event loop can get through is its main thread's.
+ * Starts a window over the CPU both sides spend (KeyWarden is this process); the function it returns reads what each
+ * spent since. A Node process's CPU includes V8's compiler and GC threads; what one event loop can get through is its
+ * main thread's, read from /proc (Linux).
  */
-export function mainThreadCpuMs(pid: number | undefined): number | undefined {
-  return statCpuMs(`/proc/${pid}/task/${pid}/stat`);
+export function startCpuWindow(emulatorPid: number | undefined): () => { keywarden: SideCpu; emulator: SideCpu } {
+  const self0 = process.cpuUsage();
+  const selfMain0 = statCpuMs(`/proc/${process.pid}/task/${process.pid}/stat`);
+  const emulator0 = statCpuMs(`/proc/${emulatorPid}/stat`) ?? 0;
+  const emulatorMain0 = statCpuMs(`/proc/${emulatorPid}/task/${emulatorPid}/stat`);
+  return () => {
+    const self = process.cpuUsage(self0);
+    return {
+      keywarden: { processMs: (self.user + self.system) / 1000, mainThreadMs: since(statCpuMs(`/proc/${process.pid}/task/${process.pid}/stat`), selfMain0) },
+      emulator: { processMs: (statCpuMs(`/proc/${emulatorPid}/stat`) ?? 0) - emulator0, mainThreadMs: since(statCpuMs(`/proc/${emulatorPid}/task/${emulatorPid}/stat`), emulatorMain0) },
+    };
+  };
 }
 
-/** CPU time from `then` to `now` (either undefined: undefined). */
-export function cpuSince(now: number | undefined, then: number | undefined): number | undefined {
-  return now === undefined || then === undefined ? undefined : now - then;
-}
+const since = (now: number | undefined, then: number | undefined): number | undefined => (now === undefined || then === undefined ? undefined : now - then);
 
+/** CPU time (user + system) in a /proc stat file; undefined where it cannot be read. */
 function statCpuMs(path: string): number | undefined {
   try {
     const fields = readFileSync(path, "utf8").split(") ")[1]?.split(" ") ?? [];

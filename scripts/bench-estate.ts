@@ -9,7 +9,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { generateEstate } from "../emulator/generate.js";
-import { cpuSince, mainThreadCpuMs, processCpuMs, startBenchEmulator } from "./bench-emulator.js";
+import { startBenchEmulator, startCpuWindow } from "./bench-emulator.js";
 import { measureRequestCpu, type Read } from "./bench-floor.js";
 import { parseFixture } from "../emulator/fixture.js";
 import type { EmulatorHandle } from "../emulator/index.js";
@@ -76,19 +76,12 @@ try {
   await collectEstate({ ...config, policy: { ...config.policy, subscriptions: config.policy.subscriptions.slice(0, 1) } }, clients, systemClock);
   const coldWallMs = performance.now() - coldT0;
   await call(emulator, "POST", "/_emulator/reset", { token: null });
-  const cpu0 = process.cpuUsage();
-  const emulatorCpu0 = processCpuMs(child.pid);
-  const mainCpu0 = mainThreadCpuMs(process.pid);
-  const emulatorMainCpu0 = mainThreadCpuMs(child.pid);
+  const cpuWindow = startCpuWindow(child.pid);
   const t0 = performance.now();
   const snapshot = await collectEstate(config, clients, systemClock);
   const wallMs = performance.now() - t0;
   if (process.env.BENCH_MARKS) process.stderr.write(`collection window: ${(t0 / 1000).toFixed(2)}-${((t0 + wallMs) / 1000).toFixed(2)} s\n`);
-  const cpu = process.cpuUsage(cpu0);
-  const collectCpuMs = (cpu.user + cpu.system) / 1000;
-  const emulatorCpuMs = processCpuMs(child.pid) - emulatorCpu0;
-  const collectMainThreadCpuMs = cpuSince(mainThreadCpuMs(process.pid), mainCpu0);
-  const emulatorMainThreadCpuMs = cpuSince(mainThreadCpuMs(child.pid), emulatorMainCpu0);
+  const collectCpu = cpuWindow();
   // A healthy estate collects with none: any is named here, where it happened, not only counted.
   for (const e of snapshot.errors.slice(0, 10)) process.stderr.write(`collection error: ${e.operation} on ${e.resourceId}: ${e.statusCode ?? ""} ${e.code ?? ""} ${e.message}\n`);
   if (process.env.BENCH_SNAPSHOT_OUT) await writeFile(process.env.BENCH_SNAPSHOT_OUT, JSON.stringify(snapshot));
@@ -211,13 +204,10 @@ try {
       storedReportMs,
       scanRssMb,
       jsonBytes,
-      collectCpuMs,
-      collectMainThreadCpuMs,
-      emulatorMainThreadCpuMs,
+      collectCpu,
       warmWallMs,
       warmCpuMs: (warmCpu.user + warmCpu.system) / 1000,
       requestCpu,
-      emulatorCpuMs,
       cores: availableParallelism(),
       peakRssMb: process.resourceUsage().maxRSS / 1024,
     }),

@@ -28,7 +28,7 @@ import { planRotation } from "../src/lib/rotation/planner.js";
 import { verifyRotation } from "../src/lib/rotation/verify.js";
 import { subscriptionOf } from "../src/lib/estate/resourceId.js";
 import { createLocalDirectoryStore } from "../src/lib/state/localDirectoryStore.js";
-import { cpuSince, mainThreadCpuMs, processCpuMs, startBenchEmulator } from "./bench-emulator.js";
+import { startBenchEmulator, startCpuWindow } from "./bench-emulator.js";
 
 export interface RotationSpec {
   label: string;
@@ -103,17 +103,10 @@ try {
   const t1 = performance.now();
   const c1 = await counts();
   const concurrency = config.settings.rotationConcurrency;
-  const cpu0 = process.cpuUsage();
-  const emulatorCpu0 = processCpuMs(ready.child.pid);
-  const mainCpu0 = mainThreadCpuMs(process.pid);
-  const emulatorMainCpu0 = mainThreadCpuMs(ready.child.pid);
+  const cpuWindow = startCpuWindow(ready.child.pid);
   const run = await executePlan(plan, { clients, store, policy: config.policy, clock, pollIntervalMs: config.settings.lroPollIntervalMs, concurrency });
   const t2 = performance.now();
-  const cpu = process.cpuUsage(cpu0);
-  const executeCpuMs = (cpu.user + cpu.system) / 1000;
-  const emulatorExecuteCpuMs = processCpuMs(ready.child.pid) - emulatorCpu0;
-  const executeMainThreadCpuMs = cpuSince(mainThreadCpuMs(process.pid), mainCpu0);
-  const emulatorExecuteMainThreadCpuMs = cpuSince(mainThreadCpuMs(ready.child.pid), emulatorMainCpu0);
+  const executeCpu = cpuWindow();
   const c2 = await counts();
   const stats2 = layer.stats();
   const verification = verifyRotation(await collectEstate(config, clients, clock), config.policy, clock.now());
@@ -218,10 +211,7 @@ try {
       stepConcurrency: concurrency.overall,
       stepSubscriptionConcurrency: concurrency.perSubscription,
       stepBoundMs,
-      executeCpuMs,
-      emulatorExecuteCpuMs,
-      executeMainThreadCpuMs,
-      emulatorExecuteMainThreadCpuMs,
+      executeCpu,
       cores: availableParallelism(),
       loadAverage: loadavg()[0],
       peakRssMb: process.resourceUsage().maxRSS / 1024,

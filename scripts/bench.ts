@@ -13,6 +13,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import type { EstateSpec } from "./bench-estate.js";
 import { benchPackage } from "./bench-package.js";
+import type { SideCpu } from "./bench-emulator.js";
 import type { RequestCpu } from "./bench-floor.js";
 
 import type { RotationSpec } from "./bench-rotation.js";
@@ -56,14 +57,12 @@ interface Figures {
   peakRssMb: number;
   scanRssMb: number;
   jsonBytes: number;
-  collectCpuMs: number;
-  collectMainThreadCpuMs?: number;
-  emulatorMainThreadCpuMs?: number;
+  /** Both sides' CPU while collecting. */
+  collectCpu: { keywarden: SideCpu; emulator: SideCpu };
   /** The same scan again in the same process (a worker's next invocation). */
   warmWallMs: number;
   warmCpuMs: number;
   requestCpu?: { sqlReads: RequestCpu; lists: RequestCpu };
-  emulatorCpuMs: number;
   cores: number;
 }
 
@@ -74,12 +73,6 @@ const target = (ok: boolean, what: string) => {
   if (!ok) misses.push(what);
   return `${ok ? "met" : "MISSED"}: ${what}`;
 };
-
-/** CPU spent by each side: its whole process (V8's compiler and GC threads too) and its main thread (undefined without /proc). */
-interface SideCpu {
-  processMs: number;
-  mainThreadMs: number | undefined;
-}
 
 const cpuText = (name: string, c: SideCpu) => `${name} ${s(c.processMs)}${c.mainThreadMs === undefined ? "" : ` (main thread ${s(c.mainThreadMs)})`}`;
 
@@ -135,8 +128,7 @@ for (const estate of ESTATES) {
   const c = f.consumers;
   console.log(`\n${f.label}: ${f.subscriptions} subscriptions; ${c.sqlManagedInstances} SQL MIs, ${c.diskEncryptionSets} DES, ${c.virtualMachines} VMs, ${c.disks} disks, ${c.storageAccounts} storage accounts; ${f.collectionErrors} collection errors`);
   console.log(`  collect       ${s(f.wallMs)} wall (warm; the warm-up over one subscription took ${s(f.coldWallMs)}); ${f.requests} requests (cap ${f.cap}, peak ${f.peakInFlight} in flight); ${f.retries} retries; 429s: ${f.throttledByEmulator} served, ${f.throttledSeen} seen`);
-  const keywarden = { processMs: f.collectCpuMs, mainThreadMs: f.collectMainThreadCpuMs };
-  const emulator = { processMs: f.emulatorCpuMs, mainThreadMs: f.emulatorMainThreadCpuMs };
+  const { keywarden, emulator } = f.collectCpu;
   console.log(`  cpu           ${cpuText("KeyWarden", keywarden)}, ${cpuText("emulator", emulator)} during collection, ${f.cores} cores${cpuBinds(keywarden, emulator, f.cores, f.lowerBoundMs, f.wallMs)}`);
   console.log(`  lower bound   ${s(f.lowerBoundMs)} = max(${f.requests} × ${f.latencyMs} ms ÷ ${f.cap} = ${s((f.requests * f.latencyMs) / f.cap)}, chain ${f.longestChain} × ${f.latencyMs} ms = ${s(f.longestChain * f.latencyMs)}${f.bucketBoundMs > 0 ? `, ARM token bucket ${s(f.bucketBoundMs)} (binds)` : ""}); ratio ${(f.wallMs / f.lowerBoundMs).toFixed(2)}`);
   console.log(`  next scan     ${s(f.warmWallMs)} wall, ${s(f.warmCpuMs)} CPU (the same scan again in the same worker); ratio ${(f.warmWallMs / f.lowerBoundMs).toFixed(2)}`);
@@ -223,10 +215,8 @@ interface RotationFigures {
   stepConcurrency: number;
   stepSubscriptionConcurrency: number;
   stepBoundMs: number;
-  executeCpuMs: number;
-  emulatorExecuteCpuMs: number;
-  executeMainThreadCpuMs?: number;
-  emulatorExecuteMainThreadCpuMs?: number;
+  /** Both sides' CPU while executing. */
+  executeCpu: { keywarden: SideCpu; emulator: SideCpu };
   cores: number;
   loadAverage: number;
   peakRssMb: number;
@@ -246,8 +236,7 @@ function printRotation(f: RotationFigures): void {
   console.log(`  429s          ${f.throttledByEmulator} served, ${f.throttledSeen} seen; ${f.retries} retries; peak ${f.peakInFlight} in flight (cap ${f.cap})`);
   console.log(`  lower bound   ${s(f.lowerBoundMs)} = max(ARM write bucket ${f.bucket.capacity} + ${f.bucket.refillPerSecond}/s per subscription: ${s(f.bucketBoundMs)}, chain rotate → MI key PUT → ${f.lroPolls + 1} polls → protector PUT → ${f.lroPolls + 1} polls at ${f.latencyMs} ms each and Retry-After ${f.lroRetryAfterSeconds} s: ${s(f.chainMs)}, ${f.writes + f.reads + f.polls} requests × ${f.latencyMs} ms ÷ ${f.cap}: ${s(f.capacityMs)}); ratio ${ratio.toFixed(2)}`);
   console.log(`  own floor     KeyWarden's own ${f.stepConcurrency} consumer steps in flight in the run and ${f.stepSubscriptionConcurrency} per subscription (KEYWARDEN_ROTATION_CONCURRENCY, KEYWARDEN_ROTATION_SUBSCRIPTION_CONCURRENCY) allow no less than ${s(f.stepBoundMs)} (ratio to it ${(f.executeMs / f.stepBoundMs).toFixed(2)}); ${f.stepBoundMs > f.lowerBoundMs ? "it binds" : "the lower bound binds"}`);
-  const keywarden = { processMs: f.executeCpuMs, mainThreadMs: f.executeMainThreadCpuMs };
-  const emulator = { processMs: f.emulatorExecuteCpuMs, mainThreadMs: f.emulatorExecuteMainThreadCpuMs };
+  const { keywarden, emulator } = f.executeCpu;
   console.log(`  cpu           ${cpuText("KeyWarden", keywarden)}, ${cpuText("emulator", emulator)} while executing, ${f.cores} cores (load average ${f.loadAverage.toFixed(2)} at the end)${cpuBinds(keywarden, emulator, f.cores, Math.max(f.lowerBoundMs, f.stepBoundMs), f.executeMs)}`);
   console.log(`  verify        ${list(f.verdicts)}; a day later ${list(f.verdictsDayLater)}; ${f.accessLost} moments a consumer lost access to its key`);
   console.log(`  peak RSS      ${f.peakRssMb.toFixed(0)} MB`);

@@ -243,14 +243,10 @@ export function refreshAccess(rt: Runtime): void {
     // Each derived record is a fresh object: it becomes the consumer's record as it is.
     const id = lowerId(d.resourceId);
     const before = prev.get(id);
-    if (before && before.accessible === d.accessible) {
-      d.since = before.since;
-      next.set(id, d as ConsumerAccessRecord);
-      continue;
-    }
-    d.since = at;
+    const unchanged = before !== undefined && before.accessible === d.accessible;
+    d.since = unchanged ? before.since : at;
     next.set(id, d as ConsumerAccessRecord);
-    changed.push({ resourceId: d.resourceId, kind: d.kind, accessible: d.accessible, ...(d.code ? { code: d.code, reason: d.reason } : {}) });
+    if (!unchanged) changed.push({ resourceId: d.resourceId, kind: d.kind, accessible: d.accessible, ...(d.code ? { code: d.code, reason: d.reason } : {}) });
   }
   const left: Omit<AccessTransition, "at">[] = [];
   for (const [id, before] of prev) {
