@@ -64,6 +64,7 @@ class CanonicalWriter {
   private readonly stack: object[] = [];
   private readonly shapes: ShapeNode = { next: new Map() };
   private readonly quoted = new Map<string, string>();
+  private readonly quotedAfter = new Map<string, string>();
 
   constructor(private readonly write: (chunk: string) => void) {}
 
@@ -140,10 +141,10 @@ class CanonicalWriter {
     this.push("{");
     let first = true;
     for (const key of this.order(Object.keys(record))) {
-      const value = resolve(key, record[key]);
+      const own = record[key];
+      const value = typeof own === "object" && own !== null ? resolve(key, own) : own;
       if (!writable(value)) continue;
-      if (!first) this.push(",");
-      this.push(this.quote(key));
+      this.push(first ? this.quote(key) : this.quoteAfter(key));
       first = false;
       this.resolved(value);
     }
@@ -185,10 +186,19 @@ class CanonicalWriter {
 
   /** `"key":`, made once per key. */
   private quote(key: string): string {
-    let quoted = this.quoted.get(key);
+    return this.quoteOnce(this.quoted, key, "");
+  }
+
+  /** `,"key":` for every property but an object's first: one piece where there were two. */
+  private quoteAfter(key: string): string {
+    return this.quoteOnce(this.quotedAfter, key, ",");
+  }
+
+  private quoteOnce(cache: Map<string, string>, key: string, before: string): string {
+    let quoted = cache.get(key);
     if (quoted === undefined) {
-      quoted = `${JSON.stringify(key)}:`;
-      if (this.quoted.size < 10_000) this.quoted.set(key, quoted);
+      quoted = `${before}${JSON.stringify(key)}:`;
+      if (cache.size < 10_000) cache.set(key, quoted);
     }
     return quoted;
   }
