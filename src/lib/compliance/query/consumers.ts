@@ -2,7 +2,7 @@ import type { ConsumerKind } from "../../config/types.js";
 import type { CollectionError, KeyReference, SnapshotPart } from "../../estate/snapshot.js";
 import { hsmHost } from "../../estate/keyReference.js";
 import { findVersion, keyPairs, type KeyPair } from "../query.js";
-import { errorsFor, type ResourceRef, type Results } from "../result.js";
+import { errorsFor, withErrors, withMessage, type Results, type Subject } from "../result.js";
 import { unreadSubscriptions } from "./unread.js";
 import type { CheckContext, ControlResult, EvidenceValue } from "../types.js";
 
@@ -10,12 +10,6 @@ import type { CheckContext, ControlResult, EvidenceValue } from "../types.js";
 
 export type { Results } from "../result.js";
 
-/** What a consumer result is about, and the evidence it carries whatever the outcome. */
-export interface Subject {
-  resource: ResourceRef;
-  observed: EvidenceValue;
-  expected: EvidenceValue;
-}
 
 /** The configured keys a kind of consumer should use: those whose policy `consumers` lists the kind. */
 export function configuredKeysFor(ctx: CheckContext, kind: ConsumerKind): KeyPair[] {
@@ -89,17 +83,18 @@ export type LatestVersion =
   | { status: "absent" };
 
 /** The latest version of a configured key: the key's currentVersion (what a versionless reference resolves to). */
-export function latestVersion(ctx: CheckContext, pair: KeyPair): LatestVersion {
-  // Asked per consumer of the key: the known outcomes (no lists in them) are worked out once per pair.
+export function latestVersion(ctx: CheckContext, pair: KeyPair): Readonly<LatestVersion> {
+  // Asked per consumer of the key: the known outcomes (no lists in them) are worked out once per pair,
+  // and shared (frozen) rather than copied for each consumer.
   const cached = latestCache.get(pair);
-  if (cached) return { ...cached };
+  if (cached) return cached;
   const latest = readLatestVersion(ctx, pair);
-  if (latest.status !== "unknown") latestCache.set(pair, latest);
-  return latest.status === "unknown" ? latest : { ...latest };
+  if (latest.status !== "unknown") latestCache.set(pair, Object.freeze(latest));
+  return latest;
 }
 
 /** Keyed on the pair, which belongs to one evaluation (keyPairs is memoised per context). */
-const latestCache = new WeakMap<KeyPair, Exclude<LatestVersion, { status: "unknown" }>>();
+const latestCache = new WeakMap<KeyPair, Readonly<Exclude<LatestVersion, { status: "unknown" }>>>();
 
 function readLatestVersion(ctx: CheckContext, pair: KeyPair): LatestVersion {
   const { key } = pair;
@@ -124,16 +119,16 @@ export function latestEvidence(latest: LatestVersion | undefined): string {
 export function notOnConfiguredKey(r: Results, subject: Subject, binding: Exclude<KeyBinding, { status: "bound" }>, kindLabel: string): ControlResult {
   const name = subject.resource.name;
   return binding.status === "unknown"
-    ? r.unknown({ ...subject, message: `Whether ${name} uses the configured ${kindLabel} key is unknown: the configured HSM was not read.`, errors: binding.errors })
-    : r.fail({ ...subject, message: `${name} is not on the configured ${kindLabel} key, so it cannot be on its latest version; move it to that key.` });
+    ? r.unknown(withErrors(subject, `Whether ${name} uses the configured ${kindLabel} key is unknown: the configured HSM was not read.`, binding.errors))
+    : r.fail(withMessage(subject, `${name} is not on the configured ${kindLabel} key, so it cannot be on its latest version; move it to that key.`));
 }
 
 /** FAIL (or UNKNOWN) for a consumer whose configured key's latest version is not known. */
 export function latestNotKnown(r: Results, subject: Subject, latest: Exclude<LatestVersion, { status: "known" }>, pair: KeyPair): ControlResult {
   const name = subject.resource.name;
   return latest.status === "unknown"
-    ? r.unknown({ ...subject, message: `Whether ${name} is on the latest version of ${keyLabel(pair)} is unknown: the key could not be read.`, errors: latest.errors })
-    : r.fail({ ...subject, message: `${name} uses ${keyLabel(pair)}, which does not exist in the HSM; restore or recreate it before its consumers lose access.` });
+    ? r.unknown(withErrors(subject, `Whether ${name} is on the latest version of ${keyLabel(pair)} is unknown: the key could not be read.`, latest.errors))
+    : r.fail(withMessage(subject, `${name} uses ${keyLabel(pair)}, which does not exist in the HSM; restore or recreate it before its consumers lose access.`));
 }
 
 /** Readable label of a configured key: "<key> (<hsm>)". */

@@ -84,9 +84,10 @@ export function versionAttributes(key: KeySnapshot, version: string): KeyVersion
 
 /** Why a consumer cannot use this version now; empty when it can. */
 export function versionUsabilityProblems(v: KeyVersionSnapshot, now: Date): string[] {
-  return [
-    ...(v.enabled === false ? ["is disabled"] : []),
-    ...(v.expiresOn && new Date(v.expiresOn) <= now ? [`expired on ${v.expiresOn}`] : []),
-    ...(v.notBefore && new Date(v.notBefore) > now ? [`is not active until ${v.notBefore}`] : []),
-  ];
+  // Asked once per consumer of the version: one array, no spread ones.
+  const problems: string[] = [];
+  if (v.enabled === false) problems.push("is disabled");
+  if (v.expiresOn && new Date(v.expiresOn) <= now) problems.push(`expired on ${v.expiresOn}`);
+  if (v.notBefore && new Date(v.notBefore) > now) problems.push(`is not active until ${v.notBefore}`);
+  return problems;
 }

@@ -1,6 +1,6 @@
 import { versionInUse } from "../../query.js";
 import { isVersion, keyBinding, latestEvidence, latestNotKnown, latestVersion, notOnConfiguredKey, unreadListResults, type LatestVersion } from "../../query/consumers.js";
-import { resultsFor } from "../../result.js";
+import { resultsFor, withMessage } from "../../result.js";
 import type { CheckContext, ControlResult } from "../../types.js";
 import { metadata } from "./metadata.js";
 
@@ -21,15 +21,15 @@ export function check(ctx: CheckContext): ControlResult[] {
     const subject = { resource, observed, expected: expectedFor(latest) };
     const keyName = binding.pair.keyPolicy.name;
     if (latest.status === "known" && isVersion(versionInUse(des), latest)) {
-      return r.pass({ ...subject, message: `${des.name} is on the latest version of ${keyName}.` });
+      return r.pass(withMessage(subject, `${des.name} is on the latest version of ${keyName}.`));
     }
     if (des.rotationToLatestKeyVersionEnabled === true && rotationError === null) {
-      return r.pass({ ...subject, message: `${des.name} rotates to each new version of ${keyName} automatically (within an hour).` });
+      return r.pass(withMessage(subject, `${des.name} rotates to each new version of ${keyName} automatically (within an hour).`));
     }
     if (latest.status !== "known") return latestNotKnown(r, subject, latest, binding.pair);
     const why = rotationError
       ? `its automatic rotation is failing (${rotationError.code ?? rotationError.message ?? "autoKeyRotationError"}) and will not be retried until that is fixed`
       : "automatic rotation is off";
-    return r.fail({ ...subject, message: `${des.name} is on an older version of ${keyName} and ${why}; its disks are not on ${latest.id}.` });
+    return r.fail(withMessage(subject, `${des.name} is on an older version of ${keyName} and ${why}; its disks are not on ${latest.id}.`));
   }).concat(unreadListResults(ctx, r, "consumers.diskEncryptionSets", "disk encryption sets", expectedFor()));
 }

@@ -1,6 +1,6 @@
 import { sameRegion } from "../../query.js";
 import { configuredKeysFor, keyBinding } from "../../query/consumers.js";
-import { resultsFor } from "../../result.js";
+import { resultsFor, withMessage, withErrors } from "../../result.js";
 import { unreadSubscriptions } from "../../query/unread.js";
 import type { CheckContext, ControlResult } from "../../types.js";
 import { metadata } from "./metadata.js";
@@ -25,17 +25,17 @@ export function check(ctx: CheckContext): ControlResult[] {
       const observed = { region, diskEncryptionSets: inRegion.map((des) => ({ name: des.name, key: des.activeKeyUrl ?? null })) };
       const subject = { resource, observed, expected };
       if (bound.length > 0) {
-        return r.pass({ ...subject, message: `${region} has ${bound.map(({ des }) => des.name).join(", ")} bound to ${pair.keyPolicy.name}.` });
+        return r.pass(withMessage(subject, `${region} has ${bound.map(({ des }) => des.name).join(", ")} bound to ${pair.keyPolicy.name}.`));
       }
       if (unread.length > 0) {
         const subscriptions = unread.map((u) => u.subscriptionId).join(", ");
-        return r.unknown({ ...subject, message: `No readable subscription has a DES in ${region} bound to ${pair.keyPolicy.name}, and the disk encryption sets of ${subscriptions} could not be listed.`, errors: unread.flatMap((u) => u.errors) });
+        return r.unknown(withErrors(subject, `No readable subscription has a DES in ${region} bound to ${pair.keyPolicy.name}, and the disk encryption sets of ${subscriptions} could not be listed.`, unread.flatMap((u) => u.errors)));
       }
       if (bindings.some(({ binding }) => binding.status === "unknown")) {
         const errors = bindings.flatMap(({ binding }) => (binding.status === "unknown" ? binding.errors : []));
-        return r.unknown({ ...subject, message: `The DES in ${region} could not be matched to ${pair.keyPolicy.name}: the configured HSM was not read.`, errors });
+        return r.unknown(withErrors(subject, `The DES in ${region} could not be matched to ${pair.keyPolicy.name}: the configured HSM was not read.`, errors));
       }
-      return r.fail({ ...subject, message: `No disk encryption set bound to ${pair.keyPolicy.name} exists in ${region}; create one there before disks in that region need it.` });
+      return r.fail(withMessage(subject, `No disk encryption set bound to ${pair.keyPolicy.name} exists in ${region}; create one there before disks in that region need it.`));
     });
   });
 }

@@ -1,5 +1,5 @@
 import { unreadListResults } from "../../query/consumers.js";
-import { resultsFor } from "../../result.js";
+import { resultsFor, withMessage } from "../../result.js";
 import type { CheckContext, ControlResult } from "../../types.js";
 import { metadata } from "./metadata.js";
 
@@ -17,7 +17,7 @@ export function check(ctx: CheckContext): ControlResult[] {
     }
     const subject = { resource, observed: { encryptionType: type }, expected };
     return allowed.some((a) => a.toLowerCase() === type.toLowerCase())
-      ? r.pass({ ...subject, message: `${des.name} uses the allowed encryption type ${type}.` })
-      : r.fail({ ...subject, message: `${des.name} uses ${type}, which the policy does not allow (allowed: ${allowed.join(", ")}).` });
+      ? r.pass(withMessage(subject, `${des.name} uses the allowed encryption type ${type}.`))
+      : r.fail(withMessage(subject, `${des.name} uses ${type}, which the policy does not allow (allowed: ${allowed.join(", ")}).`));
   }).concat(unreadListResults(ctx, r, "consumers.diskEncryptionSets", "disk encryption sets", expected));
 }

@@ -2,7 +2,7 @@ import type { DiskEncryptionSetConsumer, DiskSnapshot, VirtualMachineSnapshot } 
 import { resourceKey } from "../../../estate/resourceId.js";
 import { sameRegion } from "../../query.js";
 import { configuredKeyEvidence, keyBinding, unreadListResults, type Results } from "../../query/consumers.js";
-import { resultsFor } from "../../result.js";
+import { resultsFor, withMessage, withErrors } from "../../result.js";
 import type { CheckContext, ControlResult, EvidenceValue } from "../../types.js";
 import { metadata } from "./metadata.js";
 
@@ -54,12 +54,12 @@ function checkDisk(ctx: CheckContext, r: Results, index: Index, vm: VirtualMachi
   const subject = { resource, observed, expected };
   const binding = des ? keyBinding(ctx, des.keyReference, "diskEncryptionSet") : undefined;
   if (binding?.status === "unknown") {
-    return r.unknown({ ...subject, message: `The DES of ${disk.name} could not be matched to the configured disk key: the configured HSM was not read.`, errors: binding.errors });
+    return r.unknown(withErrors(subject, `The DES of ${disk.name} could not be matched to the configured disk key: the configured HSM was not read.`, binding.errors));
   }
   const problem = diskProblem(disk, des, binding?.status === "bound");
   return problem
-    ? r.fail({ ...subject, message: `${disk.name} (${vm.name}) ${problem}.` })
-    : r.pass({ ...subject, message: `${disk.name} (${vm.name}) is encrypted through ${des?.name} in ${disk.location}, bound to the configured disk key.` });
+    ? r.fail(withMessage(subject, `${disk.name} (${vm.name}) ${problem}.`))
+    : r.pass(withMessage(subject, `${disk.name} (${vm.name}) is encrypted through ${des?.name} in ${disk.location}, bound to the configured disk key.`));
 }
 
 function diskProblem(disk: DiskSnapshot, des: DiskEncryptionSetConsumer | undefined, bound: boolean): string | undefined {

@@ -1,6 +1,6 @@
 import { sameResourceId } from "../../../estate/resourceId.js";
 import { unreadListResults } from "../../query/consumers.js";
-import { resultsFor } from "../../result.js";
+import { resultsFor, withMessage } from "../../result.js";
 import type { CheckContext, ControlResult } from "../../types.js";
 import { metadata } from "./metadata.js";
 
@@ -24,14 +24,14 @@ export function check(ctx: CheckContext): ControlResult[] {
     const subject = { resource, observed, expected };
     const systemAssigned = !!identity && /systemassigned/i.test(identity.type) && !!identity.principalId;
     const userAssigned = !!identity && /userassigned/i.test(identity.type) && !!primary && identity.userAssignedIdentities.some((u) => sameResourceId(u.resourceId, primary));
-    if (userAssigned) return r.pass({ ...subject, message: `${mi.name} reaches its TDE key through its primary user-assigned identity.` });
-    if (systemAssigned) return r.pass({ ...subject, message: `${mi.name} reaches its TDE key through its system-assigned identity.` });
+    if (userAssigned) return r.pass(withMessage(subject, `${mi.name} reaches its TDE key through its primary user-assigned identity.`));
+    if (systemAssigned) return r.pass(withMessage(subject, `${mi.name} reaches its TDE key through its system-assigned identity.`));
     const why =
       identity && /userassigned/i.test(identity.type)
         ? primary
           ? `its primaryUserAssignedIdentityId ${primary} is not one of its assigned identities`
           : "it has user-assigned identities but no primaryUserAssignedIdentityId"
         : "it has no managed identity";
-    return r.fail({ ...subject, message: `${mi.name} cannot authenticate to the HSM for TDE: ${why}.` });
+    return r.fail(withMessage(subject, `${mi.name} cannot authenticate to the HSM for TDE: ${why}.`));
   }).concat(unreadListResults(ctx, r, "consumers.sqlManagedInstances", "SQL managed instances", expected));
 }

@@ -1,7 +1,7 @@
 import { versionInUse } from "../../query.js";
 import { consumerRef } from "../../../estate/partRef.js";
 import { isVersion, keyBinding, latestEvidence, latestNotKnown, latestVersion, notOnConfiguredKey, unreadListResults } from "../../query/consumers.js";
-import { errorsFor, resultsFor } from "../../result.js";
+import { errorsFor, resultsFor, withMessage } from "../../result.js";
 import type { CheckContext, ControlResult } from "../../types.js";
 import { metadata } from "./metadata.js";
 
@@ -25,12 +25,12 @@ export function check(ctx: CheckContext): ControlResult[] {
     const subject = { resource, observed, expected: expectedFor(latest) };
     const keyName = binding.pair.keyPolicy.name;
     if (latest.status === "known" && isVersion(versionInUse(mi), latest)) {
-      return r.pass({ ...subject, message: `${mi.name}'s TDE protector is on the latest version of ${keyName}.` });
+      return r.pass(withMessage(subject, `${mi.name}'s TDE protector is on the latest version of ${keyName}.`));
     }
     if (protector.autoRotationEnabled === true) {
-      return r.pass({ ...subject, message: `${mi.name} has TDE protector auto-rotation on, so it moves to each new version of ${keyName} within an hour.` });
+      return r.pass(withMessage(subject, `${mi.name} has TDE protector auto-rotation on, so it moves to each new version of ${keyName} within an hour.`));
     }
     if (latest.status !== "known") return latestNotKnown(r, subject, latest, binding.pair);
-    return r.fail({ ...subject, message: `${mi.name}'s TDE protector is pinned to an older version of ${keyName} and auto-rotation is off; set the protector to ${latest.id} or turn auto-rotation on.` });
+    return r.fail(withMessage(subject, `${mi.name}'s TDE protector is pinned to an older version of ${keyName} and auto-rotation is off; set the protector to ${latest.id} or turn auto-rotation on.`));
   }).concat(unreadListResults(ctx, r, "consumers.sqlManagedInstances", "SQL managed instances", expectedFor()));
 }

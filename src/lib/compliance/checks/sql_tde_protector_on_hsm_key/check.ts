@@ -1,6 +1,6 @@
 import { configuredKeyEvidence, keyBinding, unreadListResults } from "../../query/consumers.js";
 import { consumerRef } from "../../../estate/partRef.js";
-import { errorsFor, resultsFor } from "../../result.js";
+import { errorsFor, resultsFor, withMessage, withErrors } from "../../result.js";
 import type { CheckContext, ControlResult } from "../../types.js";
 import { metadata } from "./metadata.js";
 
@@ -20,13 +20,13 @@ export function check(ctx: CheckContext): ControlResult[] {
     const subject = { resource, observed, expected };
     const binding = keyBinding(ctx, protector.keyReference, "sqlManagedInstance");
     if (binding.status === "unknown") {
-      return r.unknown({ ...subject, message: `The HSM of ${mi.name}'s TDE protector could not be matched: the configured HSM was not read.`, errors: binding.errors });
+      return r.unknown(withErrors(subject, `The HSM of ${mi.name}'s TDE protector could not be matched: the configured HSM was not read.`, binding.errors));
     }
     if (protector.serverKeyType?.toLowerCase() !== "azurekeyvault") {
-      return r.fail({ ...subject, message: `${mi.name}'s TDE protector is ${protector.serverKeyType ?? "of no reported type"}, not the configured HSM key.` });
+      return r.fail(withMessage(subject, `${mi.name}'s TDE protector is ${protector.serverKeyType ?? "of no reported type"}, not the configured HSM key.`));
     }
     return binding.status === "bound"
-      ? r.pass({ ...subject, message: `${mi.name}'s TDE protector is the configured HSM key ${binding.pair.keyPolicy.name}.` })
-      : r.fail({ ...subject, message: `${mi.name}'s TDE protector is ${protector.uri ?? "an unparsable key"}, not the configured HSM key for SQL.` });
+      ? r.pass(withMessage(subject, `${mi.name}'s TDE protector is the configured HSM key ${binding.pair.keyPolicy.name}.`))
+      : r.fail(withMessage(subject, `${mi.name}'s TDE protector is ${protector.uri ?? "an unparsable key"}, not the configured HSM key for SQL.`));
   }).concat(unreadListResults(ctx, r, "consumers.sqlManagedInstances", "SQL managed instances", expected));
 }

@@ -1,7 +1,7 @@
 import { versionInUse } from "../../query.js";
 import { consumerRef } from "../../../estate/partRef.js";
 import { hoursSince, isVersion, keyBinding, latestEvidence, latestNotKnown, latestVersion, notOnConfiguredKey, unreadListResults, type LatestVersion } from "../../query/consumers.js";
-import { errorsFor, resultsFor } from "../../result.js";
+import { errorsFor, resultsFor, withMessage, withErrors } from "../../result.js";
 import type { CheckContext, ControlResult } from "../../types.js";
 import { metadata } from "./metadata.js";
 
@@ -24,16 +24,16 @@ export function check(ctx: CheckContext): ControlResult[] {
     const keyName = binding.pair.keyPolicy.name;
     const inUse = versionInUse(account);
     if (inUse === null) {
-      return r.unknown({ ...subject, message: `${account.name} did not report the key version it uses (currentVersionedKeyIdentifier).`, errors: errorsFor(ctx, "consumers.storageAccounts", consumerRef(account.resourceId)) });
+      return r.unknown(withErrors(subject, `${account.name} did not report the key version it uses (currentVersionedKeyIdentifier).`, errorsFor(ctx, "consumers.storageAccounts", consumerRef(account.resourceId))));
     }
-    if (isVersion(inUse, latest)) return r.pass({ ...subject, message: `${account.name} uses the latest version of ${keyName}.` });
+    if (isVersion(inUse, latest)) return r.pass(withMessage(subject, `${account.name} uses the latest version of ${keyName}.`));
     if (!latest.createdOn) {
-      return r.unknown({ ...subject, message: `When the latest version of ${keyName} was created is unknown, so whether ${account.name} is late to pick it up is unknown.`, errors: errorsFor(ctx, ["key", "key.versions"], binding.pair.keyAbout) });
+      return r.unknown(withErrors(subject, `When the latest version of ${keyName} was created is unknown, so whether ${account.name} is late to pick it up is unknown.`, errorsFor(ctx, ["key", "key.versions"], binding.pair.keyAbout)));
     }
     const age = hoursSince(latest.createdOn, ctx.now);
     const lag = `${Math.floor(age)} h`;
     return age < catchUpHours
-      ? r.pass({ ...subject, message: `${account.name} still uses an older version of ${keyName}, but the latest was created ${lag} ago, within the ${catchUpHours} h catch-up window.` })
-      : r.fail({ ...subject, message: `${account.name} still uses version ${inUse} of ${keyName}, ${lag} after ${latest.version} was created (window ${catchUpHours} h)${account.keyVersion ? "; it is pinned, clear its key version" : "; check its identity's access to the key"}.` });
+      ? r.pass(withMessage(subject, `${account.name} still uses an older version of ${keyName}, but the latest was created ${lag} ago, within the ${catchUpHours} h catch-up window.`))
+      : r.fail(withMessage(subject, `${account.name} still uses version ${inUse} of ${keyName}, ${lag} after ${latest.version} was created (window ${catchUpHours} h)${account.keyVersion ? "; it is pinned, clear its key version" : "; check its identity's access to the key"}.`));
   }).concat(unreadListResults(ctx, r, "consumers.storageAccounts", "storage accounts", expectedFor()));
 }

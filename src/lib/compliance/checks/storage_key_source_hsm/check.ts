@@ -1,5 +1,5 @@
 import { configuredKeyEvidence, keyBinding, unreadListResults } from "../../query/consumers.js";
-import { resultsFor } from "../../result.js";
+import { resultsFor, withMessage, withErrors } from "../../result.js";
 import type { CheckContext, ControlResult } from "../../types.js";
 import { metadata } from "./metadata.js";
 
@@ -13,13 +13,13 @@ export function check(ctx: CheckContext): ControlResult[] {
     const subject = { resource, observed: { keySource: account.keySource ?? null, key: account.keyReference?.url ?? null }, expected };
     const binding = keyBinding(ctx, account.keyReference, "storageAccount");
     if (binding.status === "unknown") {
-      return r.unknown({ ...subject, message: `The key of ${account.name} could not be matched: the configured HSM was not read.`, errors: binding.errors });
+      return r.unknown(withErrors(subject, `The key of ${account.name} could not be matched: the configured HSM was not read.`, binding.errors));
     }
     if (account.keySource?.toLowerCase() !== "microsoft.keyvault") {
-      return r.fail({ ...subject, message: `${account.name} is encrypted with ${account.keySource ?? "no reported key source"}, not the configured HSM key.` });
+      return r.fail(withMessage(subject, `${account.name} is encrypted with ${account.keySource ?? "no reported key source"}, not the configured HSM key.`));
     }
     return binding.status === "bound"
-      ? r.pass({ ...subject, message: `${account.name} is encrypted with the configured HSM key ${binding.pair.keyPolicy.name}.` })
-      : r.fail({ ...subject, message: `${account.name} is encrypted with ${account.keyReference?.url ?? "an unparsable key"}, not the configured HSM key for storage.` });
+      ? r.pass(withMessage(subject, `${account.name} is encrypted with the configured HSM key ${binding.pair.keyPolicy.name}.`))
+      : r.fail(withMessage(subject, `${account.name} is encrypted with ${account.keyReference?.url ?? "an unparsable key"}, not the configured HSM key for storage.`));
   }).concat(unreadListResults(ctx, r, "consumers.storageAccounts", "storage accounts", expected));
 }

@@ -1,5 +1,5 @@
 import { isVersion, keyBinding, latestEvidence, latestNotKnown, latestVersion, notOnConfiguredKey, unreadListResults, type LatestVersion } from "../../query/consumers.js";
-import { resultsFor } from "../../result.js";
+import { resultsFor, withMessage } from "../../result.js";
 import type { CheckContext, ControlResult } from "../../types.js";
 import { metadata } from "./metadata.js";
 
@@ -24,7 +24,7 @@ export function check(ctx: CheckContext): ControlResult[] {
     const subject = { resource, observed, expected: expectedFor(latest) };
     if (latest.status !== "known") return latestNotKnown(r, subject, latest, binding.pair);
     return isVersion(pinned, latest)
-      ? r.pass({ ...subject, message: `${account.name} is pinned to the latest version of ${keyName}; clear the version so it follows the next rotation.` })
-      : r.fail({ ...subject, message: `${account.name} is pinned to an older version of ${keyName} (${pinned}); clear the key version so it uses ${latest.version} and follows rotations.` });
+      ? r.pass(withMessage(subject, `${account.name} is pinned to the latest version of ${keyName}; clear the version so it follows the next rotation.`))
+      : r.fail(withMessage(subject, `${account.name} is pinned to an older version of ${keyName} (${pinned}); clear the key version so it uses ${latest.version} and follows rotations.`));
   }).concat(unreadListResults(ctx, r, "consumers.storageAccounts", "storage accounts", expectedFor()));
 }
