@@ -118,12 +118,6 @@ export function roleLabel(hsm: ManagedHsmSnapshot, assignment: RoleAssignmentSna
   return assignment.roleName ?? roleDefinitionFor(hsm, assignment)?.roleName ?? roleDefinitionGuid(assignment.roleDefinitionId);
 }
 
-/** Every consumer of the snapshot (null lists are skipped — callers check those for UNKNOWN). */
-export function allConsumers(ctx: CheckContext): Consumer[] {
-  const c = ctx.snapshot.consumers;
-  return [...(c.sqlManagedInstances ?? []), ...(c.diskEncryptionSets ?? []), ...(c.storageAccounts ?? [])];
-}
-
 /** The key reference a consumer is configured with (SQL: its TDE protector). */
 export function consumerKeyReference(consumer: Consumer) {
   switch (consumer.kind) {
@@ -181,14 +175,17 @@ function identifierVersion(identifier: string): string | null {
 
 const identifierVersions = new Map<string, string | null>();
 
-/** Consumers whose key is `keyName` in `hsm`. */
-export function consumersOfKey(ctx: CheckContext, hsm: ManagedHsmSnapshot, keyName: string): Consumer[] {
+/** Consumers whose key is `keyName` in `hsm`, in snapshot order (read-only: shared by the evaluation). */
+export function consumersOfKey(ctx: CheckContext, hsm: ManagedHsmSnapshot, keyName: string): readonly Consumer[] {
   if (!hsm.hsmUri) return [];
-  const host = hsmHost(hsm.hsmUri);
-  return allConsumers(ctx).filter((c) => {
-    const ref = consumerKeyReference(c);
-    return ref !== null && ref.host === host && ref.keyName.toLowerCase() === keyName.toLowerCase();
-  });
+  return consumerIndex(ctx).get(consumerKeyIndexKey(hsmHost(hsm.hsmUri), keyName)) ?? [];
+}
+
+const consumerIndexCache = new WeakMap<CheckContext, Map<string, Consumer[]>>();
+
+/** consumersByKeyReference of the context's snapshot, made once per evaluation (read-only: shared by every control). */
+export function consumerIndex(ctx: CheckContext): ReadonlyMap<string, readonly Consumer[]> {
+  return memo(consumerIndexCache, ctx, () => consumersByKeyReference(ctx.snapshot));
 }
 
 /** Principal ids a consumer's HSM access goes through (system-assigned and/or the user-assigned one it uses). */

@@ -1,5 +1,5 @@
 import type { PolicyDocument } from "../config/types.js";
-import { consumerKeyIndexKey, consumersByKeyReference, keyPairs, versionInUse, type KeyPair } from "../compliance/query.js";
+import { consumerIndex, consumerKeyIndexKey, keyPairs, versionInUse, type KeyPair } from "../compliance/query.js";
 import { versionAttributes } from "../compliance/query/keys.js";
 import type { CheckContext } from "../compliance/types.js";
 import { hsmHost } from "../estate/keyReference.js";
@@ -63,11 +63,11 @@ export function keyForecasts(snapshot: EstateSnapshot, policy: PolicyDocument, n
 
 /** keyForecasts with the key pairs and the consumers whose versions could not be judged. */
 export function keyForecastDetails(ctx: CheckContext): KeyForecastDetail[] {
-  const consumers = consumersByKeyReference(ctx.snapshot);
+  const consumers = consumerIndex(ctx);
   return keyPairs(ctx).map((pair) => forecastKey(ctx, pair, consumers));
 }
 
-function forecastKey(ctx: CheckContext, pair: KeyPair, consumers: Map<string, Consumer[]>): KeyForecastDetail {
+function forecastKey(ctx: CheckContext, pair: KeyPair, consumers: ReadonlyMap<string, readonly Consumer[]>): KeyForecastDetail {
   const base = { hsmId: pair.policy.resourceId, keyName: pair.keyPolicy.name };
   const key = pair.key;
   if (!key) {

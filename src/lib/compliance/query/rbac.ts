@@ -238,20 +238,45 @@ export interface ConsumerIdentity {
   keyNames: string[];
 }
 
-/** Consumer identities, one per principal id (a user-assigned identity may serve several consumers). */
-export function consumerIdentities(consumers: readonly Consumer[]): ConsumerIdentity[] {
-  const byPrincipal = new Map<string, ConsumerIdentity>();
+/**
+ * Consumer identities, one per principal id (a user-assigned identity may serve several consumers). Two
+ * controls ask for those of the same HSM's consumers (hsmConsumers' list, one per evaluation): worked out
+ * once per list, so the result is shared and read-only.
+ */
+export function consumerIdentities(consumers: readonly Consumer[]): readonly ConsumerIdentity[] {
+  let found = consumerIdentityCache.get(consumers);
+  if (found === undefined) {
+    found = collectConsumerIdentities(consumers);
+    consumerIdentityCache.set(consumers, found);
+  }
+  return found;
+}
+
+const consumerIdentityCache = new WeakMap<readonly Consumer[], readonly ConsumerIdentity[]>();
+
+function collectConsumerIdentities(consumers: readonly Consumer[]): ConsumerIdentity[] {
+  // Each identity's key names lower-cased beside them (an identity uses one key or a few).
+  const byPrincipal = new Map<string, { identity: ConsumerIdentity; keys: string[] }>();
   for (const consumer of consumers) {
-    for (const principalId of consumerPrincipalIds(consumer)) {
+    const principalIds = consumerPrincipalIds(consumer);
+    if (principalIds.length === 0) continue;
+    const keyName = consumerKeyName(consumer);
+    const key = keyName.toLowerCase();
+    for (const principalId of principalIds) {
       const id = principalId.toLowerCase();
-      const entry = byPrincipal.get(id) ?? { principalId, resource: identityOwner(consumer, principalId), consumers: [], keyNames: [] };
-      entry.consumers.push(consumer);
-      const keyName = consumerKeyName(consumer);
-      if (!entry.keyNames.some((k) => k.toLowerCase() === keyName.toLowerCase())) entry.keyNames.push(keyName);
-      byPrincipal.set(id, entry);
+      let entry = byPrincipal.get(id);
+      if (entry === undefined) {
+        entry = { identity: { principalId, resource: identityOwner(consumer, principalId), consumers: [], keyNames: [] }, keys: [] };
+        byPrincipal.set(id, entry);
+      }
+      entry.identity.consumers.push(consumer);
+      if (!entry.keys.includes(key)) {
+        entry.keys.push(key);
+        entry.identity.keyNames.push(keyName);
+      }
     }
   }
-  return [...byPrincipal.values()];
+  return [...byPrincipal.values()].map((e) => e.identity);
 }
 
 function identityOwner(consumer: Consumer, principalId: string): ResourceRef {
