@@ -20,8 +20,8 @@ interface ConfiguredKeys {
   pairs: KeyPair[];
   /** Per pair, what a reference must name to be bound to it: the HSM's host (undefined: unread) and the key name, lower-cased. */
   targets: { pair: KeyPair; host: string | undefined; keyName: string }[];
-  /** Bindings already worked out, by reference (the DES a thousand disks use is matched once). */
-  bindings: WeakMap<KeyReference, KeyBinding>;
+  /** Bindings already worked out, by reference (the DES a thousand disks use is matched once); shared, so frozen. */
+  bindings: WeakMap<KeyReference, Readonly<KeyBinding>>;
 }
 
 /** Asked for every consumer by several controls: worked out once per evaluation (one context, one snapshot) and kind. */
@@ -57,22 +57,25 @@ export type KeyBinding =
   /** A configured HSM's data-plane URI is unknown, so the reference cannot be matched. */
   | { status: "unknown"; errors: CollectionError[] };
 
+const ELSEWHERE: Readonly<KeyBinding> = Object.freeze({ status: "elsewhere" });
+
 /** Which configured key of `kind` a consumer's key reference points at (host and key name, case-insensitive). */
-export function keyBinding(ctx: CheckContext, ref: KeyReference | null, kind: ConsumerKind): KeyBinding {
+export function keyBinding(ctx: CheckContext, ref: KeyReference | null, kind: ConsumerKind): Readonly<KeyBinding> {
   const configured = configuredKeys(ctx, kind);
   const known = ref ? configured.bindings.get(ref) : undefined;
-  if (known) return known.status === "bound" ? { status: "bound", pair: known.pair } : { status: "elsewhere" };
+  if (known) return known;
   const keyName = ref?.keyName.toLowerCase();
   const target = ref ? configured.targets.find((t) => t.host !== undefined && t.host === ref.host && t.keyName === keyName) : undefined;
   if (target) {
-    configured.bindings.set(ref as KeyReference, { status: "bound", pair: target.pair });
-    return { status: "bound", pair: target.pair };
+    const bound = Object.freeze({ status: "bound" as const, pair: target.pair });
+    configured.bindings.set(ref as KeyReference, bound);
+    return bound;
   }
   const unread = configured.targets.filter((t) => t.host === undefined);
   // "unknown" carries its errors; each result gets its own list, so it is not kept.
   if (ref && unread.length > 0) return { status: "unknown", errors: unread.flatMap((t) => errorsFor(ctx, "managedHsm", t.pair.about)) };
-  if (ref) configured.bindings.set(ref, { status: "elsewhere" });
-  return { status: "elsewhere" };
+  if (ref) configured.bindings.set(ref, ELSEWHERE);
+  return ELSEWHERE;
 }
 
 export type LatestVersion =

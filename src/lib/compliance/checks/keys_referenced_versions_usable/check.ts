@@ -1,4 +1,4 @@
-import type { Consumer, SnapshotPart } from "../../../estate/snapshot.js";
+import type { Consumer, KeySnapshot, KeyVersionSnapshot, SnapshotPart } from "../../../estate/snapshot.js";
 import { consumerRef } from "../../../estate/partRef.js";
 import { consumersOfKey, keyPairs, versionInUse, type KeyPair } from "../../query.js";
 import { keyReadErrors, versionAttributes, versionUsabilityProblems, type Results } from "../../query/keys.js";
@@ -17,11 +17,26 @@ export function check(ctx: CheckContext): ControlResult[] {
     const listsUnknown = unread.map(({ subscriptionId, errors }) =>
       r.unknown({ resource, message: `The consumers of subscription ${subscriptionId} could not all be listed (${[...new Set(errors.map((e) => e.part))].join(", ")}), so some consumers of key ${resource.name} may be missing.`, expected, errors }),
     );
-    return [...listsUnknown, ...unreadProtectors(ctx, r, pair), ...consumersOfKey(ctx, pair.hsm, pair.keyPolicy.name).map((c) => judgeReference(ctx, r, pair, c))];
+    const versions: VersionCache = new Map();
+    return [...listsUnknown, ...unreadProtectors(ctx, r, pair), ...consumersOfKey(ctx, pair.hsm, pair.keyPolicy.name).map((c) => judgeReference(ctx, r, pair, c, versions))];
   });
 }
 
-function judgeReference(ctx: CheckContext, r: Results, pair: KeyPair, consumer: Consumer): ControlResult {
+/** A key's versions as judged once (by lower-cased version) for the thousands of consumers that share them. */
+type VersionCache = Map<string, { attributes: KeyVersionSnapshot | undefined; problems: readonly string[] }>;
+
+function judgedVersion(ctx: CheckContext, key: KeySnapshot, version: string, versions: VersionCache) {
+  const id = version.toLowerCase();
+  let judged = versions.get(id);
+  if (judged === undefined) {
+    const attributes = versionAttributes(key, version);
+    judged = { attributes, problems: attributes ? versionUsabilityProblems(attributes, ctx.now) : [] };
+    versions.set(id, judged);
+  }
+  return judged;
+}
+
+function judgeReference(ctx: CheckContext, r: Results, pair: KeyPair, consumer: Consumer, versions: VersionCache): ControlResult {
   const keyName = pair.keyPolicy.name;
   const resource = { id: consumer.resourceId, name: `${consumer.name} -> ${keyName}` };
   if (pair.key === null) {
@@ -35,7 +50,7 @@ function judgeReference(ctx: CheckContext, r: Results, pair: KeyPair, consumer: 
   if (!version) {
     return r.unknown({ resource, message: `Neither ${consumer.name} nor key ${keyName} reported which version is in use.`, expected, errors: errorsFor(ctx, "key", pair.keyAbout) });
   }
-  const attributes = versionAttributes(pair.key, version);
+  const { attributes, problems } = judgedVersion(ctx, pair.key, version, versions);
   if (!attributes) {
     return pair.key.versions === null
       ? r.unknown({ resource, message: `The versions of key ${keyName} could not be listed, so version ${version} used by ${consumer.name} cannot be checked.`, expected, errors: errorsFor(ctx, "key.versions", pair.keyAbout) })
@@ -45,7 +60,6 @@ function judgeReference(ctx: CheckContext, r: Results, pair: KeyPair, consumer: 
   if (attributes.enabled === undefined) {
     return r.unknown({ resource, message: `Version ${version} of key ${keyName} did not report whether it is enabled.`, expected, observed, errors: errorsFor(ctx, "key.versions", pair.keyAbout) });
   }
-  const problems = versionUsabilityProblems(attributes, ctx.now);
   return problems.length === 0
     ? r.pass({ resource, message: `${consumer.name} uses version ${version} of key ${keyName}, which is enabled and unexpired.`, observed, expected })
     : r.fail({ resource, message: `${consumer.name} uses version ${version} of key ${keyName}, which ${problems.join(" and ")}: restore the version at once and move the consumer to the current version.`, observed, expected });
