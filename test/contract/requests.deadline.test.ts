@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAzureClients } from "../../src/lib/azure/clients.js";
-import { withDeadline } from "../../src/lib/azure/requests.js";
 import { fixedClock } from "../../src/lib/clock.js";
 import { collectEstate } from "../../src/lib/inventory/collect.js";
 import { startTestEmulator, type TestEmulator } from "../support/emulator.js";
 
-/** A scan run under withDeadline, end to end against the emulator: an expired deadline is a collection error, never a hang. */
+/** A scan run under its overall deadline, end to end against the emulator: an expired deadline is a collection error, never a hang. */
 describe("a collection under an overall deadline", () => {
   let t: TestEmulator;
   beforeAll(async () => {
@@ -17,7 +16,7 @@ describe("a collection under an overall deadline", () => {
     const config = await t.config({ KEYWARDEN_MAX_RETRIES: "3" });
     const clients = createAzureClients(config.settings);
     t.exchanges.length = 0;
-    const snapshot = await withDeadline(0, () => collectEstate(config, clients, fixedClock(new Date())));
+    const snapshot = await collectEstate(config, clients, fixedClock(new Date()), { deadlineMs: 0 });
     expect(snapshot.errors.length).toBeGreaterThan(0);
     expect(snapshot.errors.filter((e) => e.code !== "DeadlineExceeded")).toEqual([]);
     expect(snapshot.errors.map((e) => e.message).filter((m) => !/did not finish within the overall deadline of 0 ms/.test(m))).toEqual([]);
@@ -27,7 +26,7 @@ describe("a collection under an overall deadline", () => {
 
   it("reads the estate in full when the deadline is ample", async () => {
     const config = await t.config();
-    const snapshot = await withDeadline(120_000, () => collectEstate(config, createAzureClients(config.settings), fixedClock(new Date())));
+    const snapshot = await collectEstate(config, createAzureClients(config.settings), fixedClock(new Date()), { deadlineMs: 120_000 });
     expect(snapshot.errors).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createAzureClients } from "../../src/lib/azure/clients.js";
 import { AzureRequestError } from "../../src/lib/azure/errors.js";
-import { createRequestLayer, requestLayerOptions, withDeadline, type RequestLayerOptions } from "../../src/lib/azure/requests.js";
+import { createRequestLayer, requestLayerOptions, startDeadline, type RequestLayerOptions } from "../../src/lib/azure/requests.js";
 import { reply, startLoopbackAzure, SUBSCRIPTIONS, type LoopbackAzure } from "../support/loopbackAzure.js";
 
 /**
@@ -44,7 +44,8 @@ describe("the request layer (real SDK clients → loopback server)", () => {
     it("ends as DeadlineExceeded when the caller's deadline comes first, without further tries", async () => {
       hang();
       const { clients } = build({ KEYWARDEN_TRY_TIMEOUT_MS: "30000", KEYWARDEN_MAX_RETRIES: "5" });
-      const error = await failure(withDeadline(300, () => clients.hsmKeys(azure.hsmUri("hsm-a")).listKeyNames()));
+      const { deadline, dispose } = startDeadline(300);
+      const error = await failure(clients.underDeadline(deadline).hsmKeys(azure.hsmUri("hsm-a")).listKeyNames()).finally(dispose);
       expect(error).toBeInstanceOf(AzureRequestError);
       expect(error).toMatchObject({ code: "DeadlineExceeded", operation: "keys.listPropertiesOfKeys" });
       expect((error as Error).message).toMatch(/overall deadline of 300 ms/);

@@ -16,7 +16,7 @@ import { DiagnosticSettingsArm } from "./monitor.js";
 import { PrivateEndpointsArm } from "./network.js";
 import { armClientOptions, dataPlaneClientOptions, monitorClientOptions } from "./pipelineOptions.js";
 import { createHsmSignalsReader, type HsmSignalsReader } from "./hsmSignals.js";
-import { sharedRequestLayer, type RequestLayer } from "./requests.js";
+import { sharedRequestLayer, type Deadline, type RequestLayer } from "./requests.js";
 import { SqlManagedInstancesArm } from "./sql.js";
 import { StorageArm } from "./storage.js";
 
@@ -42,6 +42,11 @@ export interface AzureClients {
   hsmSignals: HsmSignalsReader;
   /** Account settings of one Managed HSM. */
   hsmSettings(hsmUri: string): ManagedHsmSettingsClient;
+  /**
+   * The same clients over the same request layer (one cap, one set of buckets), every call through them
+   * under `deadline`: a collection's overall deadline. Its SDK clients are made afresh, on first use.
+   */
+  underDeadline(deadline: Deadline): AzureClients;
 }
 
 export function createAzureClients(
@@ -95,5 +100,6 @@ export function createAzureClients(
     hsmRoles: perHsm((uri) => new ManagedHsmRoles(hsmRbac(uri))),
     hsmSignals: createHsmSignalsReader(credential, settings.cloud, monitorClientOptions(settings, requests), settings.emulator ? new URL(settings.emulator.endpoint).port : undefined),
     hsmSettings: perHsm((uri) => new ManagedHsmSettingsClient(uri, credential, dataPlane)),
+    underDeadline: (deadline) => createAzureClients(settings, credential, requests.underDeadline(deadline)),
   };
 }

@@ -10,11 +10,11 @@ import { systemClock, type Clock } from "../clock.js";
 import type { AppSettings, RetrySettings } from "../config/types.js";
 import { ensureError } from "../errors.js";
 import { ConcurrencyLimit } from "./concurrencyLimit.js";
-import { currentDeadline, DeadlineExpired, startDeadline, type Deadline } from "./deadline.js";
+import { DeadlineExpired, startDeadline, type Deadline } from "./deadline.js";
 import { isRetryable, retryAfterMs, retryDelayMs, type TryOutcome } from "./retryRules.js";
 import { TokenBucket } from "./tokenBucket.js";
 
-export { withDeadline, type DeadlineOptions } from "./deadline.js";
+export { startDeadline, type Deadline } from "./deadline.js";
 
 /**
  * One request layer for every Azure call: each SDK client (ARM, KeyClient, our RBAC client) is given an
@@ -60,7 +60,7 @@ export type RequestTarget = "arm" | "hsm" | "storage" | "eventgrid" | "monitor";
 export interface RequestLayerOptions {
   retry: RetrySettings;
   tryTimeoutMs: number;
-  /** The deadline of a call made outside withDeadline (each such call gets its own). */
+  /** The deadline of a call made through a layer not bound to one (each such call gets its own). */
   deadlineMs: number;
   maxConcurrency: number;
   /** Default HSM_CONCURRENCY. */
@@ -93,6 +93,8 @@ export interface RequestLayer {
    * attached to each try here, below the SDK's log policy, and taken off again, so no log serialises it.
    */
   httpClient(target: RequestTarget, agent?: Agent): HttpClient;
+  /** The same layer (its caps, buckets and counts), every call through it under `deadline` instead of one of its own. */
+  underDeadline(deadline: Deadline): RequestLayer;
   stats(): RequestLayerStats;
 }
 
@@ -237,10 +239,9 @@ export function createRequestLayer(options: RequestLayerOptions): RequestLayer {
     }
   }
 
-  async function send(target: RequestTarget, agent: Agent | undefined, request: PipelineRequest): Promise<PipelineResponse> {
-    const ambient = currentDeadline();
-    const own = ambient ? undefined : startDeadline(options.deadlineMs, clock);
-    const deadline = ambient ?? own!.deadline;
+  async function send(target: RequestTarget, agent: Agent | undefined, request: PipelineRequest, bound: Deadline | undefined): Promise<PipelineResponse> {
+    const own = bound ? undefined : startDeadline(options.deadlineMs, clock);
+    const deadline = bound ?? own!.deadline;
     const url = new URL(request.url);
     try {
       for (let retry = 0; ; retry++) {
@@ -276,12 +277,14 @@ export function createRequestLayer(options: RequestLayerOptions): RequestLayer {
     }
   }
 
-  return {
+  const layer = (bound: Deadline | undefined): RequestLayer => ({
     httpClient(target, agent) {
-      return { sendRequest: (request) => send(target, agent, request) };
+      return { sendRequest: (request) => send(target, agent, request, bound) };
     },
+    underDeadline: (deadline) => layer(deadline),
     stats: () => ({ ...counts, inFlight: global.inUse, peakInFlight: global.peak }),
-  };
+  });
+  return layer(undefined);
 }
 
 function armOperationKind(method: string): keyof ArmBudget {

@@ -1,7 +1,7 @@
 import type { AzureClients } from "../azure/clients.js";
 import { AzureRequestError, toAzureRequestError } from "../azure/errors.js";
 import type { ManagedInstanceBase } from "../azure/sql.js";
-import { withDeadline } from "../azure/requests.js";
+import { startDeadline } from "../azure/requests.js";
 import type { Clock } from "../clock.js";
 import type { AppSettings, ComplianceThresholds, KeyWardenConfig, ManagedHsmPolicy } from "../config/types.js";
 import { auditWorkspaceOf } from "../estate/auditWorkspace.js";
@@ -44,9 +44,14 @@ export interface CollectOptions {
  * for the whole process, per HSM, and paces ARM per subscription, so every read is issued at once and
  * waits its turn there (nested caps in the collector starved the global one).
  */
-export function collectEstate(config: KeyWardenConfig, clients: AzureClients, clock: Clock, options: CollectOptions = {}): Promise<EstateSnapshot> {
+export async function collectEstate(config: KeyWardenConfig, clients: AzureClients, clock: Clock, options: CollectOptions = {}): Promise<EstateSnapshot> {
   // The deadline runs on real time, not on `clock` (the snapshot's time, which tests fix).
-  return withDeadline(options.deadlineMs ?? config.settings.requests.deadlineMs, () => collectWithin(config, clients, clock));
+  const { deadline, dispose } = startDeadline(options.deadlineMs ?? config.settings.requests.deadlineMs);
+  try {
+    return await collectWithin(config, clients.underDeadline(deadline), clock);
+  } finally {
+    dispose();
+  }
 }
 
 async function collectWithin(config: KeyWardenConfig, clients: AzureClients, clock: Clock): Promise<EstateSnapshot> {
