@@ -26,20 +26,17 @@ export function canonicalJson(value: unknown): string {
   return chunks.join("");
 }
 
-/** Pieces are joined and handed on this many at a time (a chunk of some ten kB). */
+/** Pieces are joined and handed on this many at a time (a chunk of some tens of kB). */
 const CHUNK = 1 << 11;
 
-/** What JSON.stringify escapes in a string: quote, backslash, control characters and (lone) surrogates. */
-// eslint-disable-next-line no-control-regex -- control characters are exactly what JSON escapes
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
-
 /**
- * The same without the quote, tested once over a whole joined chunk: string values are written as they
- * are unless they hold a quote, and a chunk in which this finds anything has its values escaped and is
- * joined again. One test over a chunk costs a third of one per string (228,000 strings in the benchmark
+ * What JSON.stringify escapes in a string besides the quote: backslash, control characters and (lone)
+ * surrogates. String values are written as they are unless they hold a quote, and this is tested once
+ * over a whole joined chunk; a chunk in which it finds anything has its values escaped and is joined
+ * again. One test over a chunk costs a third of one per string (228,000 strings in the benchmark
  * snapshot), and a snapshot's strings need escaping almost never.
  */
-// eslint-disable-next-line no-control-regex -- as above
+// eslint-disable-next-line no-control-regex -- control characters are exactly what JSON escapes
 const MAY_NEED_ESCAPE = /[\\\u0000-\u001f\ud800-\udfff]/;
 
 /** An array index as JavaScript orders it ("0", "17"; not "01", "-1" or 2^32 - 1). */
@@ -69,7 +66,7 @@ function writable(value: unknown): boolean {
 class CanonicalWriter {
   /**
    * Pieces not yet handed on, joined once per chunk (concatenating each would allocate per piece). The
-   * array keeps its CHUNK slots from chunk to chunk: one emptied and grown again 8,192 at a time cost
+   * array keeps its CHUNK slots from chunk to chunk: one emptied and grown again a chunk at a time cost
    * more allocation than the text itself.
    */
   private readonly parts: string[] = new Array<string>(CHUNK);
@@ -110,7 +107,7 @@ class CanonicalWriter {
     if (MAY_NEED_ESCAPE.test(text)) {
       for (let i = 0; i < this.count; i++) {
         const part = this.parts[i] as string;
-        if (this.unescaped[i] === 1 && NEEDS_ESCAPE.test(part)) this.parts[i] = JSON.stringify(part).slice(1, -1);
+        if (this.unescaped[i] === 1 && MAY_NEED_ESCAPE.test(part)) this.parts[i] = JSON.stringify(part).slice(1, -1);
       }
       text = this.parts.join("");
     }

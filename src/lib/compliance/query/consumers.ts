@@ -10,7 +10,6 @@ import type { CheckContext, ControlResult, EvidenceValue } from "../types.js";
 
 export type { Results } from "../result.js";
 
-
 /** The configured keys a kind of consumer should use: those whose policy `consumers` lists the kind. */
 export function configuredKeysFor(ctx: CheckContext, kind: ConsumerKind): KeyPair[] {
   return [...configuredKeys(ctx, kind).pairs];

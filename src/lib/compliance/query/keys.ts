@@ -84,7 +84,6 @@ export function versionAttributes(key: KeySnapshot, version: string): KeyVersion
 
 /** Why a consumer cannot use this version now; empty when it can. */
 export function versionUsabilityProblems(v: KeyVersionSnapshot, now: Date): string[] {
-  // Asked once per consumer of the version: one array, no spread ones.
   const problems: string[] = [];
   if (v.enabled === false) problems.push("is disabled");
   if (v.expiresOn && new Date(v.expiresOn) <= now) problems.push(`expired on ${v.expiresOn}`);
