@@ -10,7 +10,7 @@ import type { RoleDefinitionRecord } from "./roles.js";
 import type { AccessTransition, ConsumerAccessRecord, ConsumerKind, Runtime } from "./runtime.js";
 import { globMatches, keyId, modelOf, now, parseHsmUri, parseKeyUrl } from "./runtime.js";
 import type { ArmResource, HsmKey, HsmState, KeyVersion, RoleAssignmentRecord } from "./state.js";
-import { compareIds, findVersion, getResource, latestVersion, listResources } from "./state.js";
+import { compareIds, findVersion, getResource, latestVersion, resourcesOfType } from "./state.js";
 
 type Json = Record<string, unknown>;
 const obj = (v: unknown): Json | undefined => (v && typeof v === "object" && !Array.isArray(v) ? (v as Json) : undefined);
@@ -146,8 +146,8 @@ function judgeAccess(rt: Runtime, indexes: Map<string, HsmIndex>, kind: Consumer
   return { ...base, accessible: true };
 }
 
-/** Every consumer of a Managed HSM key in the estate, judged now. */
-export function deriveConsumerAccess(rt: Runtime): DerivedAccess[] {
+/** Every consumer of a Managed HSM key in the estate, judged now, by lower-cased resource id (in no set order). */
+export function deriveConsumerAccess(rt: Runtime): Map<string, DerivedAccess> {
   const indexes = new Map<string, HsmIndex>();
   // Within one derivation the HSMs and the time stand still, so a judgment depends only on the key URL and the
   // principal: consumers sharing both (an estate's storage accounts behind one identity) are judged once. Without
@@ -161,14 +161,17 @@ export function deriveConsumerAccess(rt: Runtime): DerivedAccess[] {
     if (!verdict) byPrincipal.set(principalId ?? "", (verdict = judgeAccess(rt, indexes, kind, resourceId, keyUrl, principalId)));
     return consumerRecord(verdict, resourceId, kind);
   };
-  const out: DerivedAccess[] = [];
-  for (const mi of listResources(rt.state, "Microsoft.Sql/managedInstances")) {
+  // Each pass goes over its type's resources in the order the index holds them: nothing here needs them sorted
+  // (refreshAccess orders what it records), and sorting a type again after each write to it, then looking up every
+  // id's lower-cased form, cost most of the emulator's CPU in a 1,000-consumer rotation.
+  const out = new Map<string, DerivedAccess>();
+  for (const [id, mi] of resourcesOfType(rt.state, "Microsoft.Sql/managedInstances")) {
     const ep = obj(getResource(rt.state, `${mi.id}/encryptionProtector/current`)?.body.properties);
     if (ep?.serverKeyType !== "AzureKeyVault" || typeof ep.uri !== "string") continue;
-    out.push(judge("sqlManagedInstance", mi.id, ep.uri, sqlPrincipal(mi)));
+    out.set(id, judge("sqlManagedInstance", mi.id, ep.uri, sqlPrincipal(mi)));
   }
   const disksByDes = new Map<string, string[]>();
-  for (const disk of listResources(rt.state, "Microsoft.Compute/disks")) {
+  for (const [, disk] of resourcesOfType(rt.state, "Microsoft.Compute/disks")) {
     const desId = obj(obj(disk.body.properties)?.encryption)?.diskEncryptionSetId;
     if (typeof desId !== "string") continue;
     const k = lowerId(desId);
@@ -176,24 +179,22 @@ export function deriveConsumerAccess(rt: Runtime): DerivedAccess[] {
     if (list) list.push(disk.id);
     else disksByDes.set(k, [disk.id]);
   }
-  for (const des of listResources(rt.state, "Microsoft.Compute/diskEncryptionSets")) {
+  for (const [id, des] of resourcesOfType(rt.state, "Microsoft.Compute/diskEncryptionSets")) {
     const keyUrl = obj(obj(des.body.properties)?.activeKey)?.keyUrl;
     if (typeof keyUrl !== "string") continue;
     const record = judge("diskEncryptionSet", des.id, keyUrl, desPrincipal(des));
-    record.disks = (disksByDes.get(lowerId(des.id)) ?? []).sort();
-    out.push(record);
+    record.disks = (disksByDes.get(id) ?? []).sort();
+    out.set(id, record);
   }
-  for (const sa of listResources(rt.state, "Microsoft.Storage/storageAccounts")) {
+  for (const [id, sa] of resourcesOfType(rt.state, "Microsoft.Storage/storageAccounts")) {
     const enc = obj(obj(sa.body.properties)?.encryption);
     const kvp = obj(enc?.keyvaultproperties);
     if (enc?.keySource !== "Microsoft.Keyvault" || !kvp) continue;
     const label = hsmLabelOf(String(kvp.keyvaulturi ?? ""));
     const fallback = label ? `https://${label}.managedhsm.azure.net/keys/${String(kvp.keyname ?? "")}` : String(kvp.keyvaulturi ?? "");
     const keyUrl = typeof kvp.currentVersionedKeyIdentifier === "string" ? kvp.currentVersionedKeyIdentifier : fallback;
-    out.push(judge("storageAccount", sa.id, keyUrl, storagePrincipal(sa, enc)));
+    out.set(id, judge("storageAccount", sa.id, keyUrl, storagePrincipal(sa, enc)));
   }
-  // In kind order, each kind by id; refreshAccess orders what it records. Sorting every derivation (after every
-  // write and poll) cost a fifth of the emulator's CPU in a 1,000-consumer rotation.
   return out;
 }
 
@@ -226,7 +227,7 @@ export function ensureAccess(rt: Runtime): Map<string, ConsumerAccessRecord> {
   const m = modelOf(rt);
   if (!m.access) {
     const since = new Date(rt.clock.loadedAt.getTime());
-    m.access = new Map(deriveConsumerAccess(rt).map((d) => [lowerId(d.resourceId), { ...d, since }]));
+    m.access = new Map([...deriveConsumerAccess(rt)].map(([id, d]) => [id, { ...d, since }]));
   }
   return m.access;
 }
@@ -239,9 +240,8 @@ export function refreshAccess(rt: Runtime): void {
   const next = new Map<string, ConsumerAccessRecord>();
   // Recorded by resource id: the changes of the consumers judged now, then of those no longer judged.
   const changed: Omit<AccessTransition, "at">[] = [];
-  for (const d of deriveConsumerAccess(rt) as (DerivedAccess & { since?: Date })[]) {
+  for (const [id, d] of deriveConsumerAccess(rt) as Map<string, DerivedAccess & { since?: Date }>) {
     // Each derived record is a fresh object: it becomes the consumer's record as it is.
-    const id = lowerId(d.resourceId);
     const before = prev.get(id);
     const unchanged = before !== undefined && before.accessible === d.accessible;
     d.since = unchanged ? before.since : at;

@@ -305,6 +305,15 @@ export function listResources(state: EstateState, type: string, scope: ResourceS
   return sortedBucket(state, `g|${t}|${sub}|${scope.resourceGroup.toLowerCase()}`);
 }
 
+/**
+ * Every resource of `type` with its lower-cased id, in no set order: for a pass over all of them that does not need
+ * one. listResources sorts a bucket again after each write to it, and the access model passes over every consumer
+ * after every write.
+ */
+export function resourcesOfType(state: EstateState, type: string): Iterable<[string, ArmResource]> {
+  return state.index.get(`t|${type.toLowerCase()}`)?.byId.entries() ?? [];
+}
+
 /** Descendants of `parentId` (a resource id) of `childType`, sorted by id. The array is shared: do not mutate it. */
 export function listChildren(state: EstateState, parentId: string, childType: string): readonly ArmResource[] {
   return sortedBucket(state, `c|${parentId.toLowerCase().replace(/\/+$/, "")}|${childType.toLowerCase()}`);
