@@ -3,9 +3,11 @@
  * KeyWarden's), always from its sources through tsx. Resolves once it listens, with the line it prints then.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { KEYWARDEN_PRINCIPAL_ID } from "../emulator/keywardenEnv.js";
 
 export interface BenchEmulator {
   child: ChildProcess;
@@ -23,6 +25,32 @@ export async function startBenchEmulator(root: string, work: string, args: strin
     createInterface({ input: child.stdout! }).once("line", (line) => resolve(JSON.parse(line) as { endpoint: string; caPath: string; policyPath?: string }));
   });
   return { child, ...ready };
+}
+
+/**
+ * KeyWarden's settings against the benchmark's emulator. The request layer's settings can be varied from the
+ * outside (e.g. KEYWARDEN_MAX_CONCURRENCY); `extra` names more settings to pass through.
+ */
+export function benchKeywardenEnv(ready: Pick<BenchEmulator, "endpoint" | "caPath">, policyPath: string, extra: readonly string[] = []): Record<string, string> {
+  const passed = new Set(["KEYWARDEN_MAX_CONCURRENCY", "KEYWARDEN_TRY_TIMEOUT_MS", "KEYWARDEN_DEADLINE_MS", "KEYWARDEN_MAX_RETRIES", ...extra]);
+  return {
+    KEYWARDEN_CLOUD: "Emulator",
+    KEYWARDEN_EMULATOR_ENDPOINT: ready.endpoint,
+    KEYWARDEN_EMULATOR_CA_FILE: ready.caPath,
+    KEYWARDEN_EMULATOR_PRINCIPAL_ID: KEYWARDEN_PRINCIPAL_ID,
+    KEYWARDEN_POLICY_FILE: policyPath,
+    ...Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => passed.has(e[0]) && e[1] !== undefined)),
+  };
+}
+
+/**
+ * Warms the emulator's code with `scans` whole collections from a process of its own (bench-emulator-warmup.ts),
+ * so that neither the emulator's JIT nor KeyWarden's is counted where it is not KeyWarden's to pay.
+ */
+export async function warmEmulator(ready: BenchEmulator, policyPath: string, scans: number): Promise<void> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, "bench-emulator-warmup.js"), JSON.stringify({ endpoint: ready.endpoint, caPath: ready.caPath, policyPath, scans })], { stdio: ["ignore", "inherit", "inherit"] });
+  const [code] = (await once(child, "exit")) as [number | null];
+  if (code !== 0) throw new Error(`warming the emulator failed (exit ${code})`);
 }
 
 /** CPU a side spent: its whole process (V8's compiler and GC threads too) and its main thread (absent without /proc). */

@@ -14,7 +14,6 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { generateRotationEstate } from "../emulator/generate.js";
 import type { EmulatorHandle } from "../emulator/index.js";
-import { KEYWARDEN_PRINCIPAL_ID } from "../emulator/keywardenEnv.js";
 import { ROUTES } from "../emulator/routes.js";
 import { DEFAULT_THROTTLING } from "../emulator/backend/throttling.js";
 import { call } from "../emulator/test-support.js";
@@ -28,7 +27,7 @@ import { planRotation } from "../src/lib/rotation/planner.js";
 import { verifyRotation } from "../src/lib/rotation/verify.js";
 import { subscriptionOf } from "../src/lib/estate/resourceId.js";
 import { createLocalDirectoryStore } from "../src/lib/state/localDirectoryStore.js";
-import { startBenchEmulator, startCpuWindow } from "./bench-emulator.js";
+import { benchKeywardenEnv, startBenchEmulator, startCpuWindow } from "./bench-emulator.js";
 
 export interface RotationSpec {
   label: string;
@@ -65,13 +64,8 @@ try {
     return res.body;
   };
   const env = {
-    KEYWARDEN_CLOUD: "Emulator",
-    KEYWARDEN_EMULATOR_ENDPOINT: ready.endpoint,
-    KEYWARDEN_EMULATOR_CA_FILE: ready.caPath,
-    KEYWARDEN_EMULATOR_PRINCIPAL_ID: KEYWARDEN_PRINCIPAL_ID,
-    KEYWARDEN_POLICY_FILE: policyPath,
+    ...benchKeywardenEnv(ready, policyPath, ["KEYWARDEN_LRO_POLL_INTERVAL_MS", "KEYWARDEN_ROTATION_CONCURRENCY", "KEYWARDEN_ROTATION_SUBSCRIPTION_CONCURRENCY"]),
     KEYWARDEN_STATE_DIR: join(work, "state"),
-    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => /^KEYWARDEN_(MAX_CONCURRENCY|TRY_TIMEOUT_MS|DEADLINE_MS|MAX_RETRIES|LRO_POLL_INTERVAL_MS|ROTATION_CONCURRENCY|ROTATION_SUBSCRIPTION_CONCURRENCY)$/.test(k))),
   };
   const config = await loadConfig({ env, readFile: (p) => readFile(p, "utf8") });
   const layer = createRequestLayer(requestLayerOptions(config.settings));
