@@ -43,6 +43,13 @@ export interface EstateSpec {
    * from 2.3–3.7 s (cold) to 1.0 s after one such scan and 0.7–0.9 s after two.
    */
   emulatorWarmupScans?: number;
+  /**
+   * Fresh workers whose first collection is timed (default 1); the figure judged is their median. Each is a process
+   * of its own: a worker's first scan, its JIT cold, cannot be had twice in one process.
+   */
+  collectRuns?: number;
+  /** Set by bench.ts for the runs after the first: collect only, and print the collection's figures. */
+  collectOnly?: boolean;
   /** Also measure what one request costs KeyWarden's thread (scripts/bench-floor.ts). */
   requestCpu?: boolean;
 }
@@ -87,6 +94,14 @@ try {
   for (const e of snapshot.errors.slice(0, 10)) process.stderr.write(`collection error: ${e.operation} on ${e.resourceId}: ${e.statusCode ?? ""} ${e.code ?? ""} ${e.message}\n`);
   if (process.env.BENCH_SNAPSHOT_OUT) await writeFile(process.env.BENCH_SNAPSHOT_OUT, JSON.stringify(snapshot));
   const served = (await call(emulator, "GET", "/_emulator/requests", { token: null })).body as { counts: Record<string, number>; throttled: Record<string, number> };
+
+  if (spec.collectOnly) {
+    // One more sample of the collection in a fresh worker (bench.ts takes the median of these and the full run's).
+    const requests = Object.entries(served.counts).reduce((n, [op, c]) => (op.startsWith("emulator.") ? n : n + c), 0);
+    console.log(JSON.stringify({ label: spec.label, wallMs, collectCpu, requests, collectionErrors: snapshot.errors.length }));
+    await cleanUp();
+    process.exit(0);
+  }
 
   // The scan as a function runs it: collect, evaluate once, render one JSON report. Its peak RSS is the figure.
   const controls = loadControls(REGISTERED_CONTROLS);
@@ -214,6 +229,10 @@ try {
     }),
   );
 } finally {
+  await cleanUp();
+}
+
+async function cleanUp(): Promise<void> {
   child.kill("SIGTERM");
   await rm(work, { recursive: true, force: true });
 }

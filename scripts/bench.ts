@@ -23,7 +23,7 @@ const PAGE_SIZE = 100;
 const ESTATES: EstateSpec[] = [
   { label: "Contoso reference", fixture: "contoso-reference", latencyMs: LATENCY_MS, pageSize: PAGE_SIZE },
   { label: "1,000 consumers × 50 subscriptions", generate: { subscriptions: 50, consumers: 1_000 }, latencyMs: LATENCY_MS, pageSize: PAGE_SIZE, emulatorWarmupScans: 2 },
-  { label: "10,000 consumers × 50 subscriptions", generate: { subscriptions: 50, consumers: 10_000 }, latencyMs: LATENCY_MS, pageSize: PAGE_SIZE, emulatorWarmupScans: 2, requestCpu: true },
+  { label: "10,000 consumers × 50 subscriptions", generate: { subscriptions: 50, consumers: 10_000 }, latencyMs: LATENCY_MS, pageSize: PAGE_SIZE, emulatorWarmupScans: 2, collectRuns: 5, requestCpu: true },
   { label: "10,000 consumers × 1 subscription", generate: { subscriptions: 1, consumers: 10_000 }, latencyMs: LATENCY_MS, pageSize: PAGE_SIZE },
 ];
 /** One due key, 1,000 consumers of it; the emulator's long-running operations as it advertises them by default. */
@@ -65,6 +65,19 @@ interface Figures {
   requestCpu?: { sqlReads: RequestCpu; lists: RequestCpu };
   cores: number;
 }
+
+/** What a collect-only run of bench-estate.ts prints. */
+interface CollectSample {
+  wallMs: number;
+  requests: number;
+  collectionErrors: number;
+}
+
+const median = (xs: readonly number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
 
 const s = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 2 : 0)} ms`);
 const mb = (bytes: number) => (bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(1)} kB`);
@@ -125,12 +138,24 @@ console.log(`KeyWarden benchmark — node ${process.version}; ${LATENCY_MS} ms o
 for (const estate of ESTATES) {
   if (only && !only.some((o) => estate.label.toLowerCase().includes(o))) continue;
   const f = runBenchProcess<Figures>("bench-estate.js", estate);
+  // More fresh workers' first collections, for a median: one sample on a shared host moved by a fifth between runs.
+  const samples = [f.wallMs];
+  const collectOnly: EstateSpec = { ...estate, collectOnly: true };
+  for (let i = 1; i < (estate.collectRuns ?? 1); i++) {
+    const again = runBenchProcess<CollectSample>("bench-estate.js", collectOnly);
+    if (again.requests !== f.requests || again.collectionErrors !== f.collectionErrors) {
+      throw new Error(`${estate.label}: a repeated collection sent ${again.requests} requests with ${again.collectionErrors} errors, the first ${f.requests} with ${f.collectionErrors}`);
+    }
+    samples.push(again.wallMs);
+  }
+  const collectMs = median(samples);
   const c = f.consumers;
   console.log(`\n${f.label}: ${f.subscriptions} subscriptions; ${c.sqlManagedInstances} SQL MIs, ${c.diskEncryptionSets} DES, ${c.virtualMachines} VMs, ${c.disks} disks, ${c.storageAccounts} storage accounts; ${f.collectionErrors} collection errors`);
-  console.log(`  collect       ${s(f.wallMs)} wall (KeyWarden's first scan after a warm-up over one subscription, which took ${s(f.coldWallMs)}${estate.emulatorWarmupScans ? `; the emulator warmed first by ${estate.emulatorWarmupScans} whole scans from another process` : ""}); ${f.requests} requests (cap ${f.cap}, peak ${f.peakInFlight} in flight); ${f.retries} retries; 429s: ${f.throttledByEmulator} served, ${f.throttledSeen} seen`);
+  const sampled = samples.length > 1 ? `, the median of ${samples.length} fresh workers (${samples.map(s).join(", ")}; the figures below are the first's)` : "";
+  console.log(`  collect       ${s(collectMs)} wall${sampled} (KeyWarden's first scan after a warm-up over one subscription, which took ${s(f.coldWallMs)}${estate.emulatorWarmupScans ? `; the emulator warmed first by ${estate.emulatorWarmupScans} whole scans from another process` : ""}); ${f.requests} requests (cap ${f.cap}, peak ${f.peakInFlight} in flight); ${f.retries} retries; 429s: ${f.throttledByEmulator} served, ${f.throttledSeen} seen`);
   const { keywarden, emulator } = f.collectCpu;
   console.log(`  cpu           ${cpuText("KeyWarden", keywarden)}, ${cpuText("emulator", emulator)} during collection, ${f.cores} cores${cpuBinds(keywarden, emulator, f.cores, f.lowerBoundMs, f.wallMs)}`);
-  console.log(`  lower bound   ${s(f.lowerBoundMs)} = max(${f.requests} × ${f.latencyMs} ms ÷ ${f.cap} = ${s((f.requests * f.latencyMs) / f.cap)}, chain ${f.longestChain} × ${f.latencyMs} ms = ${s(f.longestChain * f.latencyMs)}${f.bucketBoundMs > 0 ? `, ARM token bucket ${s(f.bucketBoundMs)} (binds)` : ""}); ratio ${(f.wallMs / f.lowerBoundMs).toFixed(2)}`);
+  console.log(`  lower bound   ${s(f.lowerBoundMs)} = max(${f.requests} × ${f.latencyMs} ms ÷ ${f.cap} = ${s((f.requests * f.latencyMs) / f.cap)}, chain ${f.longestChain} × ${f.latencyMs} ms = ${s(f.longestChain * f.latencyMs)}${f.bucketBoundMs > 0 ? `, ARM token bucket ${s(f.bucketBoundMs)} (binds)` : ""}); ratio ${(collectMs / f.lowerBoundMs).toFixed(2)}`);
   console.log(`  next scan     ${s(f.warmWallMs)} wall, ${s(f.warmCpuMs)} CPU (the same scan again in the same worker); ratio ${(f.warmWallMs / f.lowerBoundMs).toFixed(2)}`);
   if (f.requestCpu) {
     const { sqlReads, lists } = f.requestCpu;
@@ -154,7 +179,7 @@ for (const estate of ESTATES) {
   console.log(`  stored report ${f.storedReportMs.map((r) => `${r.format} ${s(r.ms)} ${mb(r.bytes)}`).join(", ")} (GET /api/compliance/report from the history, median of 3)`);
   console.log(`  peak RSS      ${f.scanRssMb.toFixed(0)} MB for the scan (collect, evaluate, one JSON report of ${mb(f.jsonBytes)}); ${f.peakRssMb.toFixed(0)} MB after every format and the timing loops`);
   if (f.label.startsWith("10,000 consumers × 50")) {
-    console.log(`  ${target(f.wallMs <= 1.5 * f.lowerBoundMs, `collection within 1.5× the lower bound (${(f.wallMs / f.lowerBoundMs).toFixed(2)}×)`)}`);
+    console.log(`  ${target(collectMs <= 1.5 * f.lowerBoundMs, `collection within 1.5× the lower bound (${(collectMs / f.lowerBoundMs).toFixed(2)}×)`)}`);
     console.log(`  ${target(f.evaluateMs < 300, `evaluation under 300 ms (${s(f.evaluateMs)})`)}`);
     console.log(`  ${target(f.storedReportMs.every((r) => r.ms < 2000) && f.storedReportMs.length > 0, `the stored report served in under 2 s (${f.storedReportMs.map((r) => `${r.format} ${s(r.ms)}`).join(", ")})`)}`);
     console.log(`  ${target(f.scanRssMb < 512, `a whole scan with its report under 512 MB RSS (${f.scanRssMb.toFixed(0)} MB)`)}`);
