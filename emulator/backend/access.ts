@@ -65,10 +65,15 @@ export function holdsWrapAndUnwrap(index: HsmIndex, principalId: string, keyName
 
 /** The principal of a user-assigned identity listed on the resource (resource ids compared case-insensitively). */
 function userAssignedPrincipal(identity: Json | undefined, resourceId: string): string | null {
-  const uais = obj(identity?.userAssignedIdentities) ?? {};
-  const hit = Object.entries(uais).find(([id]) => id === resourceId || lowerId(id) === lowerId(resourceId));
-  const p = obj(hit?.[1])?.principalId;
-  return typeof p === "string" ? p : null;
+  const uais = obj(identity?.userAssignedIdentities);
+  if (!uais) return null;
+  // The first listed that matches, as Object.entries(…).find would give it, without an entry array per consumer per derivation.
+  for (const id of Object.keys(uais)) {
+    if (id !== resourceId && lowerId(id) !== lowerId(resourceId)) continue;
+    const p = obj(uais[id])?.principalId;
+    return typeof p === "string" ? p : null;
+  }
+  return null;
 }
 
 const systemPrincipal = (identity: Json | undefined): string | null => {
